@@ -1,0 +1,93 @@
+//! `crossaz attribute`: flow logs + network inventory + Kubernetes → cross-AZ bytes and dollars.
+
+use super::{emit, parse_time_arg};
+use crate::error::Error;
+use crate::pipeline::{self, Inputs, Outcome};
+use crate::pricing::Rates;
+use crate::printer::Printer;
+use crate::report::render::{render, summary_text, Format};
+use crate::report::views::By;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Flow-log files or directories (text, gzip or Parquet; S3 layouts are walked recursively).
+    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    pub flow_logs: Vec<PathBuf>,
+    /// JSON of `aws ec2 describe-network-interfaces`, `describe-subnets`, `describe-availability-zones`.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub network: Vec<PathBuf>,
+    /// kubectl JSON snapshots: files, or a directory of files named by their RFC 3339 time.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub k8s: Vec<PathBuf>,
+    /// Count records that start at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub from: Option<i64>,
+    /// Count records that start before this time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub to: Option<i64>,
+    /// One row per server Service, client workload, namespace, AZ pair or conversation.
+    #[arg(long, value_enum, default_value = "service")]
+    pub by: By,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The format string given to AWS, for files without a header line: `'${version} ${account-id} …'`.
+    #[arg(long, value_name = "FORMAT")]
+    pub flow_log_format: Option<String>,
+    /// Inter-AZ rates per region (JSON); the default is AWS's $0.01/GB each way.
+    #[arg(long, value_name = "FILE")]
+    pub rates: Option<PathBuf>,
+}
+
+pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
+    if args.format == Format::Parquet && args.output.is_none() {
+        return Err(Error::usage("`--format parquet` needs `--output FILE`"));
+    }
+    if let (Some(f), Some(t)) = (args.from, args.to) {
+        if t <= f {
+            return Err(Error::usage("`--to` must be later than `--from`"));
+        }
+    }
+    let rates = match &args.rates {
+        Some(p) => Rates::load(p)?,
+        None => Rates::default(),
+    };
+    let inputs = Inputs {
+        flow_logs: args.flow_logs,
+        network: args.network,
+        k8s: args.k8s,
+        from: args.from,
+        to: args.to,
+        flow_log_format: args.flow_log_format,
+        rates,
+    };
+    let outcome = pipeline::run(&inputs, printer)?;
+    let bytes = render(&outcome.report, args.by, args.format)?;
+    emit(&bytes, args.output.as_deref())?;
+    if args.format != Format::Table && !printer.quiet {
+        eprint!("{}", summary_text(&outcome.report));
+    }
+    Ok(finish(&outcome, printer))
+}
+
+/// Prints warnings and input errors; exit 1 when some input could not be read.
+pub fn finish(outcome: &Outcome, printer: &Printer) -> ExitCode {
+    for w in &outcome.warnings {
+        printer.warn_input(w);
+    }
+    printer.input_errors(&outcome.problems);
+    if outcome.had_bad_input() {
+        let bad: u64 = outcome.report.summary.records.uncounted.iter().filter(|u| u.bad_input).map(|u| u.records).sum();
+        eprintln!(
+            "error: some input could not be read ({bad} records skipped, {} files with errors); the report covers everything else",
+            outcome.problems.len()
+        );
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

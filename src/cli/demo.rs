@@ -1,0 +1,58 @@
+//! `crossaz demo`: the whole pipeline on the bundled sample month in `fixtures/demo`.
+
+use super::emit;
+use crate::error::Error;
+use crate::pipeline::{self, Inputs};
+use crate::pricing::Rates;
+use crate::printer::Printer;
+use crate::report::render::{render, Format};
+use crate::report::views::By;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The sample data directory (default: the repository's `fixtures/demo`).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "service")]
+    pub by: By,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn demo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join("demo")
+}
+
+pub fn demo_inputs(dir: &std::path::Path) -> Inputs {
+    Inputs {
+        flow_logs: vec![dir.join("flow-logs")],
+        network: vec![dir.join("network")],
+        k8s: vec![dir.join("k8s")],
+        rates: Rates::default(),
+        ..Inputs::default()
+    }
+}
+
+pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
+    let dir = args.data.unwrap_or_else(demo_dir);
+    if !dir.join("flow-logs").is_dir() {
+        return Err(Error::usage(format!("no sample data in `{}`", dir.display()))
+            .hint("run from a clone of the repository, or pass `--data` with a directory written by `crossaz generate`"));
+    }
+    let outcome = pipeline::run(&demo_inputs(&dir), printer)?;
+    if args.format != Format::Table || args.output.is_some() {
+        if args.format == Format::Parquet && args.output.is_none() {
+            return Err(Error::usage("`--format parquet` needs `--output FILE`"));
+        }
+        emit(&render(&outcome.report, args.by, args.format)?, args.output.as_deref())?;
+        return Ok(super::attribute::finish(&outcome, printer));
+    }
+    let mut text = String::from("crossaz demo: a sample month of an EKS cluster in ap-northeast-2 (fixtures/demo)\n\n");
+    text.push_str(&String::from_utf8_lossy(&render(&outcome.report, By::Service, Format::Table)?));
+    emit(text.as_bytes(), None)?;
+    Ok(super::attribute::finish(&outcome, printer))
+}

@@ -1,0 +1,66 @@
+//! `crossaz generate`: writes a sample month (and its ground truth) for demos, tests and benchmarks.
+
+use crate::error::Error;
+use crate::generate::{self, FlowFormat, Options, Unlogged};
+use crate::printer::Printer;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Directory to write `flow-logs/`, `network/`, `k8s/` and `truth.json` into.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 31)]
+    pub days: u32,
+    /// Multiply every traffic rate by this.
+    #[arg(long, default_value_t = 1, conflicts_with = "records")]
+    pub scale: u64,
+    /// Aim for about this many flow-log records (sets `--scale`).
+    #[arg(long)]
+    pub records: Option<u64>,
+    #[arg(long, value_enum, default_value = "recommended")]
+    pub format: FlowFormat,
+    /// Leave out the header line of text files.
+    #[arg(long)]
+    pub no_header: bool,
+    #[arg(long, default_value_t = 1)]
+    pub files_per_day: usize,
+    /// Interfaces the flow log does not cover.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub unlogged: Vec<Unlogged>,
+}
+
+pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
+    let mut opts = Options {
+        seed: args.seed,
+        days: args.days,
+        scale: args.scale.max(1),
+        format: args.format,
+        header: !args.no_header,
+        files_per_day: args.files_per_day,
+        unlogged: args.unlogged,
+        ..Options::default()
+    };
+    if opts.days == 0 {
+        return Err(Error::usage("`--days` must be at least 1"));
+    }
+    if let Some(n) = args.records {
+        let per_day = generate::records_per_day_at_scale_one(&opts).max(1);
+        opts.scale = n.div_ceil(per_day * u64::from(opts.days)).max(1);
+    }
+    let s = generate::generate(&opts, &args.out).map_err(|e| Error::io("write the sample data to", &args.out, e))?;
+    if !printer.quiet {
+        eprintln!(
+            "wrote {} flow-log records in {} files ({} bytes), {} Kubernetes snapshots and the network inventory to `{}`; ground truth in `truth.json`",
+            s.records,
+            s.flow_log_files,
+            s.flow_log_bytes,
+            s.snapshots,
+            args.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,184 @@
+//! `crossaz generate`: a deterministic month of a multi-AZ EKS cluster in ap-northeast-2, written
+//! in the formats AWS and kubectl write, with its ground truth (`truth.json`).
+
+pub mod cluster;
+pub mod rng;
+pub mod traffic;
+pub mod world;
+pub mod write;
+
+use crate::model::time::{format_time, Ts};
+use crate::pricing::{cost, round_usd, AWS_INTER_AZ};
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use std::path::Path;
+use traffic::{Ctx, Truth};
+pub use write::FlowFormat;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Unlogged {
+    /// The RDS interfaces (a database subnet outside the flow log).
+    Rds,
+    /// The load balancers' interfaces.
+    Elb,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub seed: u64,
+    pub start: Ts,
+    pub days: u32,
+    /// Multiplies every traffic rate (1 = the compact sample month).
+    pub scale: u64,
+    pub format: FlowFormat,
+    /// Text files start with a header line naming the fields, as AWS writes them.
+    pub header: bool,
+    /// Split each day's records over this many files.
+    pub files_per_day: usize,
+    pub unlogged: Vec<Unlogged>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            seed: 2026,
+            start: 1_790_812_800, // 2026-10-01T00:00:00Z
+            days: 31,
+            scale: 1,
+            format: FlowFormat::Recommended,
+            header: true,
+            files_per_day: 1,
+            unlogged: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub records: u64,
+    pub flow_log_files: usize,
+    pub snapshots: usize,
+    pub flow_log_bytes: u64,
+}
+
+fn world_and_plan(opts: &Options) -> (world::World, cluster::Plan) {
+    let mut rng = rng::Rng::new(opts.seed);
+    let mut world = world::World::build(&mut rng);
+    for u in &opts.unlogged {
+        for e in &mut world.enis {
+            let hit = match u {
+                Unlogged::Rds => e.kind == world::EniKind::Rds,
+                Unlogged::Elb => matches!(e.kind, world::EniKind::Alb(_) | world::EniKind::Nlb(_)),
+            };
+            if hit {
+                e.logged = false;
+            }
+        }
+    }
+    let plan = cluster::plan(&world, &mut rng, opts.start, opts.days);
+    (world, plan)
+}
+
+/// Records per day at scale 1, measured on the first day (to size benchmark data).
+pub fn records_per_day_at_scale_one(opts: &Options) -> u64 {
+    let (world, plan) = world_and_plan(opts);
+    let ctx = Ctx { world: &world, plan: &plan, seed: opts.seed, scale: 1 };
+    (0..24).map(|h| traffic::hour(&ctx, opts.start + h * cluster::HOUR).0.len() as u64).sum()
+}
+
+pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Summary> {
+    let (world, plan) = world_and_plan(opts);
+    write::network(&world, &out.join("network"))?;
+    let snapshots = write::snapshots(&world, &plan, &out.join("k8s"))?;
+    let ctx = Ctx { world: &world, plan: &plan, seed: opts.seed, scale: opts.scale };
+    let flow_dir = out.join("flow-logs");
+    let per_day: Vec<std::io::Result<(u64, usize, u64, Truth)>> = (0..opts.days)
+        .into_par_iter()
+        .map(|d| {
+            let day = opts.start + Ts::from(d) * cluster::DAY;
+            let parts = opts.files_per_day.clamp(1, 24);
+            let mut truth = Truth::default();
+            let mut records = 0u64;
+            let mut bytes = 0u64;
+            for part in 0..parts {
+                let hours = (part * 24 / parts)..((part + 1) * 24 / parts);
+                let mut recs = Vec::new();
+                for h in hours {
+                    let (r, t) = traffic::hour(&ctx, day + h as Ts * cluster::HOUR);
+                    recs.extend(r);
+                    truth.merge(t);
+                }
+                records += recs.len() as u64;
+                let path = match opts.format {
+                    FlowFormat::Parquet => {
+                        let p = flow_dir.join(write::parquet_key(day, part));
+                        write::parquet_file(&p, &world, &recs)?;
+                        p
+                    }
+                    f => {
+                        let p = flow_dir.join(write::text_key(day, part));
+                        write::text_file(&p, &world, &recs, f, opts.header)?;
+                        p
+                    }
+                };
+                bytes += std::fs::metadata(&path)?.len();
+            }
+            Ok((records, parts, bytes, truth))
+        })
+        .collect();
+    let mut summary = Summary { snapshots, ..Summary::default() };
+    let mut truth = Truth::default();
+    for r in per_day {
+        let (n, files, bytes, t) = r?;
+        summary.records += n;
+        summary.flow_log_files += files;
+        summary.flow_log_bytes += bytes;
+        truth.merge(t);
+    }
+    let doc = truth_json(opts, &plan, &truth, summary.records);
+    let mut text = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
+    text.push(b'\n');
+    std::fs::write(out.join("truth.json"), text)?;
+    Ok(summary)
+}
+
+fn conversations_json(map: &std::collections::BTreeMap<traffic::TruthKey, (u64, u64)>) -> Vec<Value> {
+    map.iter()
+        .map(|(k, (to_s, to_c))| {
+            json!({
+                "client_kind": k.client.0, "client_namespace": k.client.1, "client": k.client.2,
+                "server_kind": k.server.0, "server_namespace": k.server.1, "server": k.server.2,
+                "client_az_id": k.client_az_id, "server_az_id": k.server_az_id, "class": k.class,
+                "bytes_to_server": to_s, "bytes_to_client": to_c
+            })
+        })
+        .collect()
+}
+
+fn truth_json(opts: &Options, plan: &cluster::Plan, truth: &Truth, records: u64) -> Value {
+    let mut by_class: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for (k, (a, b)) in &truth.conversations {
+        *by_class.entry(k.class).or_default() += a + b;
+    }
+    let billed = by_class.get("cross-az-billed").copied().unwrap_or(0);
+    let mut recs = serde_json::Map::new();
+    recs.insert("total".into(), json!(records));
+    for (k, v) in &truth.records {
+        recs.insert((*k).into(), json!(v));
+    }
+    json!({
+        "schema": "crossaz-truth-1",
+        "scenario": {
+            "seed": opts.seed, "days": opts.days, "scale": opts.scale, "format": format!("{:?}", opts.format).to_lowercase(),
+            "header": opts.header, "files_per_day": opts.files_per_day,
+            "unlogged": opts.unlogged.iter().map(|u| format!("{u:?}").to_lowercase()).collect::<Vec<_>>()
+        },
+        "window": {"from": format_time(opts.start), "to": format_time(opts.start + Ts::from(opts.days) * cluster::DAY)},
+        "records": Value::Object(recs),
+        "bytes": by_class,
+        "cross_az_cost_usd": round_usd(cost(billed, AWS_INTER_AZ.both_sides())).to_string(),
+        "reused_ips": plan.reused_ips.iter().map(|(ip, t)| json!({"ip": ip.to_string(), "at": format_time(*t)})).collect::<Vec<_>>(),
+        "conversations": conversations_json(&truth.conversations),
+        "node_level_conversations": conversations_json(&truth.node_level),
+    })
+}

@@ -1,0 +1,525 @@
+//! Traffic of the simulated month, hour by hour: each transfer becomes the flow-log records AWS
+//! would write on every logged interface it crosses, and its true bytes go to the ground truth.
+
+use super::cluster::*;
+use super::rng::Rng;
+use super::world::{EniKind, World, INTERNET_HOSTS, ZONES};
+use crate::model::ip::Ip;
+use crate::model::time::Ts;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug)]
+pub struct GenRecord {
+    pub eni: u32,
+    pub src: Ip,
+    pub dst: Ip,
+    pub pkt_src: Ip,
+    pub pkt_dst: Ip,
+    pub sport: u16,
+    pub dport: u16,
+    pub proto: u8,
+    pub packets: u64,
+    pub bytes: u64,
+    pub start: Ts,
+    pub end: Ts,
+    pub reject: bool,
+    /// 0 OK, 1 NODATA, 2 SKIPDATA.
+    pub status: u8,
+    pub egress: bool,
+    pub tcp_flags: u8,
+    pub traffic_path: Option<u8>,
+}
+
+/// How crossaz should name one end: (kind, namespace, label).
+pub type Name = (String, String, String);
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TruthKey {
+    pub client: Name,
+    pub server: Name,
+    pub client_az_id: String,
+    pub server_az_id: String,
+    pub class: &'static str,
+}
+
+/// What a correct engine must report, built from the simulation rather than the records.
+#[derive(Default, Debug, Clone)]
+pub struct Truth {
+    /// (bytes to server, bytes to client) per conversation, with pods named by workload.
+    pub conversations: BTreeMap<TruthKey, (u64, u64)>,
+    /// The same with pods named by their node: what flow logs without pkt-* fields allow.
+    pub node_level: BTreeMap<TruthKey, (u64, u64)>,
+    /// Records by what the engine must do with them.
+    pub records: BTreeMap<&'static str, u64>,
+}
+
+impl Truth {
+    pub fn merge(&mut self, o: Truth) {
+        for (k, v) in o.conversations {
+            let e = self.conversations.entry(k).or_default();
+            e.0 += v.0;
+            e.1 += v.1;
+        }
+        for (k, v) in o.node_level {
+            let e = self.node_level.entry(k).or_default();
+            e.0 += v.0;
+            e.1 += v.1;
+        }
+        for (k, v) in o.records {
+            *self.records.entry(k).or_default() += v;
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ep {
+    Pod(usize),
+    Node(usize),
+    Eni(usize),
+    Internet(Ip),
+}
+
+pub struct Ctx<'a> {
+    pub world: &'a World,
+    pub plan: &'a Plan,
+    pub seed: u64,
+    /// Multiplies every traffic rate.
+    pub scale: u64,
+}
+
+struct Hour<'a, 'c> {
+    c: &'c Ctx<'a>,
+    rng: Rng,
+    records: Vec<GenRecord>,
+    truth: Truth,
+}
+
+const TCP: u8 = 6;
+/// Each simulated transfer stands for this many times its sampled bytes (a busy mid-size cluster).
+const BYTE_SCALE: u64 = 32;
+const UDP: u8 = 17;
+
+impl Ctx<'_> {
+    fn ip(&self, e: Ep) -> Ip {
+        match e {
+            Ep::Pod(p) => self.plan.pods[p].ip,
+            Ep::Node(n) => self.world.nodes[n].ip,
+            Ep::Eni(i) => self.world.enis[i].primary,
+            Ep::Internet(ip) => ip,
+        }
+    }
+
+    fn eni(&self, e: Ep) -> Option<usize> {
+        match e {
+            Ep::Pod(p) => Some(self.plan.pods[p].eni),
+            Ep::Node(n) => Some(self.world.nodes[n].primary_eni),
+            Ep::Eni(i) => Some(i),
+            Ep::Internet(_) => None,
+        }
+    }
+
+    fn node(&self, e: Ep) -> Option<usize> {
+        match e {
+            Ep::Pod(p) => Some(self.plan.pods[p].node),
+            Ep::Node(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    fn zone_id(&self, e: Ep) -> String {
+        match self.eni(e) {
+            Some(i) => ZONES[self.world.enis[i].zone].1.to_string(),
+            None => String::new(),
+        }
+    }
+
+    fn node_name(&self, n: usize) -> Name {
+        ("node".into(), String::new(), format!("node:{}", self.world.nodes[n].name))
+    }
+
+    /// The name crossaz gives an end; `node_level` names pods by their node.
+    fn name(&self, e: Ep, node_level: bool) -> Name {
+        match e {
+            Ep::Pod(p) => {
+                let pod = &self.plan.pods[p];
+                if node_level {
+                    return self.node_name(pod.node);
+                }
+                let w = &self.plan.workloads[pod.workload];
+                (w.kind.to_ascii_lowercase(), w.namespace.to_string(), w.name.to_string())
+            }
+            Ep::Node(n) => self.node_name(n),
+            Ep::Eni(i) => {
+                let eni = &self.world.enis[i];
+                (eni.label_kind().into(), String::new(), eni.label(self.world))
+            }
+            Ep::Internet(_) => ("external".into(), String::new(), "external".into()),
+        }
+    }
+
+    fn service_name(&self, s: usize) -> Name {
+        let svc = &self.plan.services[s];
+        ("service".into(), svc.namespace.to_string(), svc.name.to_string())
+    }
+
+    /// Live pods of a workload for a whole one-minute window starting at `t`.
+    fn live(&self, workload: usize, t: Ts) -> Vec<usize> {
+        self.plan.pods.iter().enumerate().filter(|(_, p)| p.workload == workload && p.start <= t && t + MINUTE <= p.end).map(|(i, _)| i).collect()
+    }
+}
+
+impl Hour<'_, '_> {
+    fn pick(&mut self, list: &[usize]) -> Option<usize> {
+        (!list.is_empty()).then(|| list[self.rng.below(list.len() as u64) as usize])
+    }
+
+    fn ephemeral(&mut self) -> u16 {
+        self.rng.range(32768, 60999) as u16
+    }
+
+    fn count(&mut self, what: &'static str, n: u64) {
+        *self.truth.records.entry(what).or_default() += n;
+    }
+
+    fn record(&mut self, eni: usize, egress: bool, from: Ep, to: Ep, ports: (u16, u16), proto: u8, bytes: u64, t: Ts) {
+        let c = self.c;
+        let e = &c.world.enis[eni];
+        let (src, dst) = if egress { (e.primary, c.ip(to)) } else { (c.ip(from), e.primary) };
+        let flags = if proto == TCP { [2u8, 18, 3, 19, 1, 0][self.rng.below(6) as usize] } else { 0 };
+        let path = if !egress {
+            None
+        } else if matches!(to, Ep::Internet(_)) {
+            Some(if matches!(e.kind, EniKind::Node(_)) { 1 } else { 8 })
+        } else {
+            Some(1)
+        };
+        self.records.push(GenRecord {
+            eni: eni as u32,
+            src,
+            dst,
+            pkt_src: c.ip(from),
+            pkt_dst: c.ip(to),
+            sport: ports.0,
+            dport: ports.1,
+            proto,
+            packets: bytes / 1400 + 1,
+            bytes,
+            start: t,
+            end: t + self.rng.range(1, 59) as Ts,
+            reject: false,
+            status: 0,
+            egress,
+            tcp_flags: flags,
+            traffic_path: path,
+        });
+    }
+
+    /// One direction of a conversation: the sender's egress record and the receiver's ingress
+    /// record, each written only if its interface is logged. Returns whether the bytes are counted.
+    fn leg(&mut self, from: Ep, to: Ep, ports: (u16, u16), proto: u8, bytes: u64, t: Ts) -> bool {
+        let c = self.c;
+        let logged = |e: Option<usize>| e.filter(|i| c.world.enis[*i].logged);
+        let (s, r) = (logged(c.eni(from)), logged(c.eni(to)));
+        if let Some(s) = s {
+            self.record(s, true, from, to, ports, proto, bytes, t);
+            self.count("counted", 1);
+        }
+        if let Some(r) = r {
+            self.record(r, false, from, to, ports, proto, bytes, t);
+            self.count(if s.is_some() { "duplicate" } else { "counted" }, 1);
+        }
+        s.is_some() || r.is_some()
+    }
+
+    fn class(&self, client: Ep, server: Ep) -> &'static str {
+        let c = self.c;
+        if matches!(client, Ep::Internet(_)) || matches!(server, Ep::Internet(_)) {
+            return "internet-other";
+        }
+        let zone = |e: Ep| c.eni(e).map(|i| c.world.enis[i].zone);
+        if zone(client) == zone(server) {
+            "same-az"
+        } else if matches!(client, Ep::Eni(i) if matches!(c.world.enis[i].kind, EniKind::Alb(_))) {
+            "cross-az-free"
+        } else {
+            "cross-az-billed"
+        }
+    }
+
+    fn add_truth(&mut self, client: Ep, server: Ep, names: (Name, Name), node_names: (Name, Name), bytes: (u64, u64)) {
+        if bytes == (0, 0) {
+            return; // Neither side logged: flow logs cannot know.
+        }
+        let c = self.c;
+        let class = self.class(client, server);
+        for (map, (cn, sn)) in [(&mut self.truth.conversations, names), (&mut self.truth.node_level, node_names)] {
+            let k = TruthKey { client: cn, server: sn, client_az_id: c.zone_id(client), server_az_id: c.zone_id(server), class };
+            let e = map.entry(k).or_default();
+            e.0 += bytes.0;
+            e.1 += bytes.1;
+        }
+    }
+
+    /// A request and its response between a client and a server end. `service` names what the
+    /// server side backs (None: the end itself). Without pkt-* fields every pod and node is named
+    /// by its node.
+    fn conv(&mut self, client: Ep, server: Ep, service: Option<usize>, port: u16, proto: u8, req: u64, resp: u64, t: Ts) {
+        let c = self.c;
+        if let (Some(a), Some(b)) = (c.node(client), c.node(server)) {
+            if a == b {
+                return; // Traffic inside one node never reaches the VPC.
+            }
+        }
+        let (req, resp) = (req * BYTE_SCALE, resp * BYTE_SCALE);
+        let cport = self.ephemeral();
+        let up = self.leg(client, server, (cport, port), proto, req, t);
+        let down = self.leg(server, client, (port, cport), proto, resp, t + 1);
+        let server_name = match service {
+            Some(s) => c.service_name(s),
+            None => c.name(server, false),
+        };
+        let names = (c.name(client, false), server_name);
+        let node_names = (c.name(client, true), c.name(server, true));
+        self.add_truth(client, server, names, node_names, (if up { req } else { 0 }, if down { resp } else { 0 }));
+    }
+
+    /// A node's (SNATed) traffic to an internet host through its AZ's NAT gateway, as the AWS
+    /// user guide shows it: records on the node's interface and on the NAT gateway's.
+    fn via_nat(&mut self, node: usize, host: Ip, req: u64, resp: u64, t: Ts) {
+        let c = self.c;
+        let (req, resp) = (req * BYTE_SCALE, resp * BYTE_SCALE);
+        let nat = c.world.nat_by_zone[c.world.nodes[node].zone];
+        let (n, g, h) = (Ep::Node(node), Ep::Eni(nat), Ep::Internet(host));
+        let cport = self.ephemeral();
+        let node_eni = c.world.nodes[node].primary_eni;
+        let nat_ip = c.world.enis[nat].primary;
+        // R1: node egress to the host; R6: node ingress from the host (the internet leg, seen by the node).
+        self.record(node_eni, true, n, h, (cport, 443), TCP, req, t);
+        self.record(node_eni, false, h, n, (443, cport), TCP, resp, t + 1);
+        // R2: NAT ingress from the node, addressed to the host; R5: NAT egress to the node, from the host.
+        let mut r2 = self.mk(nat, false, c.ip(n), nat_ip, c.ip(n), host, (cport, 443), req, t);
+        r2.traffic_path = None;
+        self.records.push(r2);
+        let r5 = self.mk(nat, true, nat_ip, c.ip(n), host, c.ip(n), (443, cport), resp, t + 1);
+        self.records.push(r5);
+        // R3, R4: the NAT gateway's own internet leg.
+        let mut r3 = self.mk(nat, true, nat_ip, host, nat_ip, host, (cport, 443), req, t);
+        r3.traffic_path = Some(8);
+        self.records.push(r3);
+        let r4 = self.mk(nat, false, host, nat_ip, host, nat_ip, (443, cport), resp, t + 1);
+        self.records.push(r4);
+        self.count("counted", 4);
+        self.count("gateway_internet_leg", 2);
+        let names = (c.name(n, false), c.name(g, false));
+        self.add_truth(n, g, names.clone(), names, (req, resp));
+        let names = (c.name(n, false), c.name(h, false));
+        let class = "internet-other";
+        for map in [&mut self.truth.conversations, &mut self.truth.node_level] {
+            let k = TruthKey { client: names.0.clone(), server: names.1.clone(), client_az_id: c.zone_id(n), server_az_id: String::new(), class };
+            let e = map.entry(k).or_default();
+            e.0 += req;
+            e.1 += resp;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn mk(&mut self, eni: usize, egress: bool, src: Ip, dst: Ip, pkt_src: Ip, pkt_dst: Ip, ports: (u16, u16), bytes: u64, t: Ts) -> GenRecord {
+        GenRecord {
+            eni: eni as u32,
+            src,
+            dst,
+            pkt_src,
+            pkt_dst,
+            sport: ports.0,
+            dport: ports.1,
+            proto: TCP,
+            packets: bytes / 1400 + 1,
+            bytes,
+            start: t,
+            end: t + self.rng.range(1, 59) as Ts,
+            reject: false,
+            status: 0,
+            egress,
+            tcp_flags: 3,
+            traffic_path: egress.then_some(1),
+        }
+    }
+
+    /// Internet client → ALB interface (random AZ) → a target pod of `service` (any AZ).
+    fn via_alb(&mut self, albs: &[usize], service: usize, req: u64, resp: u64, t: Ts) {
+        let c = self.c;
+        let targets = c.live(c.plan.services[service].workload, t);
+        let Some(target) = self.pick(&targets) else { return };
+        let alb = albs[self.rng.below(albs.len() as u64) as usize];
+        let host = Ip::from_v4([198, 18, self.rng.below(256) as u8, self.rng.range(1, 254) as u8]);
+        self.conv(Ep::Internet(host), Ep::Eni(alb), None, 443, TCP, req / 2 + 100, resp + 500, t);
+        self.conv(Ep::Eni(alb), Ep::Pod(target), Some(service), c.plan.services[service].ports[0].2, TCP, req, resp, t);
+    }
+
+    fn run(&mut self, hour_start: Ts) {
+        let c = self.c;
+        let scale = c.scale;
+        let rates: [(u8, u64); 15] = [
+            (0, 1500),
+            (1, 2000),
+            (2, 2500),
+            (3, 800),
+            (4, 1000),
+            (5, 700),
+            (6, 800),
+            (7, 600),
+            (8, 1500),
+            (9, 700),
+            (10, 700),
+            (11, 500),
+            (12, 700),
+            (13, 200),
+            (14, 700),
+        ];
+        for (kind, rate) in rates {
+            let n = self.rng.count(rate * scale);
+            for _ in 0..n {
+                let t = hour_start + self.rng.below(3600 - 61) as Ts;
+                self.transfer(kind, t);
+            }
+        }
+        let day_offset = hour_start.rem_euclid(DAY);
+        if day_offset == 2 * HOUR {
+            for _ in 0..8 * scale {
+                let t = hour_start + self.rng.below(30 * 60 - 61) as Ts;
+                if let Some(job) = self.pick(&c.live(W_REPORT, t)) {
+                    let reader = c.world.rds[1 + self.rng.below(2) as usize];
+                    let (req, resp) = (self.rng.log_range(100_000, 1_000_000), self.rng.log_range(200_000_000, 2_000_000_000));
+                    self.conv(Ep::Pod(job), Ep::Eni(reader), None, 3306, TCP, req, resp, t);
+                }
+            }
+        }
+        // Housekeeping records: NODATA on the quiet endpoint, a rejected scan, a SKIPDATA once.
+        if day_offset == 4 * HOUR {
+            let v = c.world.vpce;
+            let vip = c.world.enis[v].primary;
+            let mut r = self.mk(v, false, vip, vip, vip, vip, (0, 0), 0, hour_start);
+            r.status = 1;
+            self.records.push(r);
+            self.count("no_data", 1);
+            let alb = c.world.alb_game[0];
+            if c.world.enis[alb].logged {
+                let ip = c.world.enis[alb].primary;
+                let scanner = Ip::from_v4(INTERNET_HOSTS[1]);
+                let mut r = self.mk(alb, false, scanner, ip, scanner, ip, (51234, 22), 60, hour_start + 17);
+                r.reject = true;
+                r.tcp_flags = 2;
+                self.records.push(r);
+                self.count("rejected", 1);
+            }
+        }
+        if hour_start == c.plan.snapshot_times[0] + 16 * DAY + 5 * HOUR {
+            let eni = c.world.nodes[3].primary_eni;
+            let ip = c.world.enis[eni].primary;
+            let mut r = self.mk(eni, true, ip, ip, ip, ip, (0, 0), 0, hour_start);
+            r.status = 2;
+            self.records.push(r);
+            self.count("skip_data", 1);
+        }
+    }
+
+    fn transfer(&mut self, kind: u8, t: Ts) {
+        let c = self.c;
+        let w = c.world;
+        let svc_pod = |h: &mut Self, s: usize| {
+            let list = c.live(c.plan.services[s].workload, t);
+            h.pick(&list)
+        };
+        let client_pod = |h: &mut Self, wl: usize| {
+            let list = c.live(wl, t);
+            h.pick(&list)
+        };
+        match kind {
+            0 => {
+                let (req, resp) = (self.rng.log_range(2_000, 20_000), self.rng.log_range(50_000, 5_000_000));
+                self.via_alb(&w.alb_game.clone(), S_GAME, req, resp, t);
+            }
+            1 => {
+                let (req, resp) = (self.rng.log_range(5_000, 500_000), self.rng.log_range(100_000, 20_000_000));
+                self.via_alb(&w.alb_shop.clone(), S_WEB, req, resp, t);
+            }
+            2 | 6 | 9 => {
+                let (client_w, svc, port, req, resp) = match kind {
+                    2 => (W_WEB, S_CACHE, 6379, self.rng.log_range(5_000_000, 200_000_000), self.rng.log_range(50_000_000, 3_000_000_000)),
+                    6 => (W_WORKER, S_QUEUE, 5672, self.rng.log_range(10_000, 100_000), self.rng.log_range(5_000_000, 100_000_000)),
+                    _ => (W_PROM, S_WEB_METRICS, 9090, self.rng.log_range(300, 1_000), self.rng.log_range(50_000, 2_000_000)),
+                };
+                if let (Some(cp), Some(sp)) = (client_pod(self, client_w), svc_pod(self, svc)) {
+                    self.conv(Ep::Pod(cp), Ep::Pod(sp), Some(svc), port, TCP, req, resp, t);
+                }
+            }
+            3 | 4 | 7 => {
+                let client_w = if kind == 7 { W_WORKER } else { W_WEB };
+                let rds = if kind == 4 { w.rds[1 + self.rng.below(2) as usize] } else { w.rds[0] };
+                let (req, resp) = if kind == 4 {
+                    (self.rng.log_range(100_000, 2_000_000), self.rng.log_range(20_000_000, 500_000_000))
+                } else {
+                    (self.rng.log_range(2_000_000, 80_000_000), self.rng.log_range(200_000, 4_000_000))
+                };
+                if let Some(cp) = client_pod(self, client_w) {
+                    self.conv(Ep::Pod(cp), Ep::Eni(rds), None, 3306, TCP, req, resp, t);
+                }
+            }
+            5 => {
+                // web-api publishes through the internal NLB (cross-zone on) to the queue.
+                let nlb = w.nlb_queue[self.rng.below(3) as usize];
+                let (req, resp) = (self.rng.log_range(2_000_000, 60_000_000), self.rng.log_range(10_000, 100_000));
+                if let (Some(cp), Some(sp)) = (client_pod(self, W_WEB), svc_pod(self, S_QUEUE)) {
+                    self.conv(Ep::Pod(cp), Ep::Eni(nlb), None, 5672, TCP, req, resp, t);
+                    self.conv(Ep::Eni(nlb), Ep::Pod(sp), Some(S_QUEUE), 5672, TCP, req, resp, t);
+                }
+            }
+            8 => {
+                let client_w = [W_WEB, W_WORKER, W_GAME][self.rng.below(3) as usize];
+                let (req, resp) = (self.rng.log_range(100, 2_000), self.rng.log_range(200, 4_000));
+                if let (Some(cp), Some(sp)) = (client_pod(self, client_w), svc_pod(self, S_DNS)) {
+                    self.conv(Ep::Pod(cp), Ep::Pod(sp), Some(S_DNS), 53, UDP, req, resp, t);
+                }
+            }
+            10 => {
+                let node = self.rng.below(w.nodes.len() as u64) as usize;
+                let (req, resp) = (self.rng.log_range(300, 1_000), self.rng.log_range(50_000, 500_000));
+                if let Some(cp) = client_pod(self, W_PROM) {
+                    self.conv(Ep::Pod(cp), Ep::Node(node), Some(S_NODE_EXPORTER), 9100, TCP, req, resp, t);
+                }
+            }
+            11 => {
+                let (req, resp) = (self.rng.log_range(300, 1_000), self.rng.log_range(20_000, 300_000));
+                if let (Some(cp), Some(sp)) = (client_pod(self, W_PROM), client_pod(self, W_WORKER)) {
+                    self.conv(Ep::Pod(cp), Ep::Pod(sp), None, 9100, TCP, req, resp, t);
+                }
+            }
+            12 => {
+                let node = self.rng.below(w.nodes.len() as u64) as usize;
+                let eks = w.eks[self.rng.below(2) as usize];
+                let (req, resp) = (self.rng.log_range(100_000, 4_000_000), self.rng.log_range(500_000, 20_000_000));
+                self.conv(Ep::Node(node), Ep::Eni(eks), None, 443, TCP, req, resp, t);
+            }
+            13 => {
+                let node = self.rng.below(w.nodes.len() as u64) as usize;
+                let (req, resp) = (self.rng.log_range(10_000, 200_000), self.rng.log_range(20_000_000, 600_000_000));
+                self.conv(Ep::Node(node), Ep::Eni(w.vpce), None, 443, TCP, req, resp, t);
+            }
+            _ => {
+                if let Some(cp) = client_pod(self, W_WEB) {
+                    let node = c.plan.pods[cp].node;
+                    let host = Ip::from_v4(INTERNET_HOSTS[self.rng.below(INTERNET_HOSTS.len() as u64) as usize]);
+                    let (req, resp) = (self.rng.log_range(10_000, 2_000_000), self.rng.log_range(100_000, 20_000_000));
+                    self.via_nat(node, host, req, resp, t);
+                }
+            }
+        }
+    }
+}
+
+/// Generates one hour: its records and its truth.
+pub fn hour(c: &Ctx<'_>, hour_start: Ts) -> (Vec<GenRecord>, Truth) {
+    let mut h = Hour { c, rng: Rng::stream(c.seed, hour_start as u64), records: Vec::new(), truth: Truth::default() };
+    h.run(hour_start);
+    (h.records, h.truth)
+}

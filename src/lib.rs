@@ -1,0 +1,16 @@
+//! crossaz: attributes AWS cross-AZ data transfer in VPC Flow Logs to Kubernetes workloads and
+//! Services, prices it, and estimates what to do about it.
+//!
+//! Data flows one way: `sources` → `model` → `attribution` / `pricing` → `report`;
+//! `cli` wires the stages together for each subcommand.
+
+pub mod attribution;
+pub mod cli;
+pub mod error;
+pub mod generate;
+pub mod model;
+pub mod pipeline;
+pub mod pricing;
+pub mod printer;
+pub mod report;
+pub mod sources;

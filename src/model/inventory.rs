@@ -1,0 +1,261 @@
+//! The VPC as the EC2 API describes it: zones, subnets and network interfaces, indexed by address.
+
+use super::entity::{Entity, EntityKind};
+use super::ip::{Cidr, Ip};
+use rustc_hash::FxHashMap;
+
+pub type ZoneIdx = u16;
+pub const NO_ZONE: ZoneIdx = ZoneIdx::MAX;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Zone {
+    /// The AZ ID (`apne2-az1`): the same data center in every account.
+    pub id: String,
+    /// The account's name for it (`ap-northeast-2a`), when known.
+    pub name: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: Option<String>,
+    pub cidrs: Vec<Cidr>,
+    pub zone: ZoneIdx,
+}
+
+/// What owns a network interface, read from InterfaceType, RequesterId, Description and Attachment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EniOwner {
+    Instance { instance_id: String },
+    NatGateway { id: String },
+    LoadBalancer { kind: LbKind, name: String },
+    Rds { name: String },
+    VpcEndpoint { id: String },
+    EksControlPlane { cluster: String },
+    Lambda { function: String },
+    TransitGateway { attachment: String },
+    ElastiCache { name: String },
+    /// A pod's own ENI (security groups for pods).
+    Branch,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LbKind {
+    Application,
+    Network,
+    Gateway,
+    Classic,
+}
+
+impl EniOwner {
+    /// NAT and transit gateways forward packets that are addressed to somebody else.
+    pub fn is_intermediary(&self) -> bool {
+        matches!(self, EniOwner::NatGateway { .. } | EniOwner::TransitGateway { .. })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Eni {
+    pub id: String,
+    pub subnet: Option<String>,
+    pub zone: ZoneIdx,
+    pub owner: EniOwner,
+    pub primary_ip: Option<Ip>,
+    /// Every address of the interface, primary first.
+    pub ips: Vec<Ip>,
+    pub prefixes: Vec<Cidr>,
+    pub description: String,
+    /// Entity this interface stands for (node, NAT gateway, load balancer, …); set by the resolver.
+    pub entity: Option<Entity>,
+}
+
+pub type EniIdx = u32;
+
+#[derive(Default, Debug)]
+pub struct Inventory {
+    pub zones: Vec<Zone>,
+    pub subnets: Vec<Subnet>,
+    pub enis: Vec<Eni>,
+    zone_by_id: FxHashMap<String, ZoneIdx>,
+    zone_by_name: FxHashMap<String, ZoneIdx>,
+    eni_by_id: FxHashMap<String, EniIdx>,
+    eni_by_ip: FxHashMap<Ip, EniIdx>,
+    /// Delegated prefixes and subnet blocks, widest last, searched linearly (there are few).
+    eni_prefixes: Vec<(Cidr, EniIdx)>,
+    subnet_blocks: Vec<(Cidr, usize)>,
+    subnet_by_id: FxHashMap<String, usize>,
+}
+
+impl Inventory {
+    /// Registers an AZ; a name or region learnt later fills in what was missing.
+    pub fn add_zone(&mut self, id: &str, name: Option<&str>, region: Option<&str>) -> ZoneIdx {
+        let idx = match self.zone_by_id.get(id) {
+            Some(&i) => i,
+            None => {
+                let i = self.zones.len() as ZoneIdx;
+                self.zones.push(Zone { id: id.to_string(), name: None, region: None });
+                self.zone_by_id.insert(id.to_string(), i);
+                i
+            }
+        };
+        let zone = &mut self.zones[idx as usize];
+        if let Some(n) = name {
+            if zone.name.is_none() {
+                zone.name = Some(n.to_string());
+            }
+            self.zone_by_name.entry(n.to_string()).or_insert(idx);
+        }
+        if zone.region.is_none() {
+            zone.region = region.map(str::to_string).or_else(|| name.map(region_of_zone_name));
+        }
+        idx
+    }
+
+    pub fn zone_by_id(&self, id: &str) -> Option<ZoneIdx> {
+        self.zone_by_id.get(id).copied()
+    }
+
+    pub fn zone_by_name(&self, name: &str) -> Option<ZoneIdx> {
+        self.zone_by_name.get(name).copied()
+    }
+
+    pub fn zone(&self, idx: ZoneIdx) -> Option<&Zone> {
+        self.zones.get(idx as usize)
+    }
+
+    pub fn add_subnet(&mut self, subnet: Subnet) {
+        let i = match self.subnet_by_id.get(&subnet.id) {
+            Some(&i) => {
+                self.subnets[i] = subnet;
+                i
+            }
+            None => {
+                self.subnets.push(subnet);
+                self.subnets.len() - 1
+            }
+        };
+        self.subnet_by_id.insert(self.subnets[i].id.clone(), i);
+    }
+
+    pub fn subnet(&self, id: &str) -> Option<&Subnet> {
+        self.subnet_by_id.get(id).map(|&i| &self.subnets[i])
+    }
+
+    pub fn add_eni(&mut self, eni: Eni) {
+        match self.eni_by_id.get(&eni.id) {
+            Some(&i) => self.enis[i as usize] = eni,
+            None => {
+                self.eni_by_id.insert(eni.id.clone(), self.enis.len() as EniIdx);
+                self.enis.push(eni);
+            }
+        }
+    }
+
+    /// Builds the address indexes; call once after every file is added.
+    pub fn finish(&mut self) {
+        // An interface whose zone was given by name only gets it from its subnet.
+        for eni in &mut self.enis {
+            if eni.zone == NO_ZONE {
+                if let Some(s) = eni.subnet.as_ref().and_then(|s| self.subnet_by_id.get(s)) {
+                    eni.zone = self.subnets[*s].zone;
+                }
+            }
+        }
+        self.eni_by_ip.clear();
+        self.eni_prefixes.clear();
+        for (i, eni) in self.enis.iter().enumerate() {
+            for ip in &eni.ips {
+                self.eni_by_ip.insert(*ip, i as EniIdx);
+            }
+            for p in &eni.prefixes {
+                self.eni_prefixes.push((*p, i as EniIdx));
+            }
+        }
+        self.subnet_blocks = self
+            .subnets
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| s.cidrs.iter().map(move |c| (*c, i)))
+            .collect();
+        self.subnet_blocks.sort_by_key(|(c, _)| c.width());
+        self.eni_prefixes.sort_by_key(|(c, _)| c.width());
+    }
+
+    pub fn eni_idx(&self, id: &str) -> Option<EniIdx> {
+        self.eni_by_id.get(id).copied()
+    }
+
+    pub fn eni(&self, idx: EniIdx) -> &Eni {
+        &self.enis[idx as usize]
+    }
+
+    /// The interface that holds an address, as a primary/secondary IP or inside a delegated prefix.
+    pub fn eni_of_ip(&self, ip: Ip) -> Option<EniIdx> {
+        if let Some(&i) = self.eni_by_ip.get(&ip) {
+            return Some(i);
+        }
+        self.eni_prefixes.iter().find(|(c, _)| c.contains(ip)).map(|(_, i)| *i)
+    }
+
+    pub fn subnet_of_ip(&self, ip: Ip) -> Option<&Subnet> {
+        self.subnet_blocks.iter().find(|(c, _)| c.contains(ip)).map(|(_, i)| &self.subnets[*i])
+    }
+
+    /// Does this interface own the address (so a record on it names itself)?
+    pub fn eni_has_ip(&self, eni: EniIdx, ip: Ip) -> bool {
+        let e = self.eni(eni);
+        e.ips.contains(&ip) || e.prefixes.iter().any(|p| p.contains(ip))
+    }
+
+    pub fn has_network(&self) -> bool {
+        !self.enis.is_empty() || !self.subnets.is_empty()
+    }
+
+    /// The single region of the inventory, if the zones agree on one.
+    pub fn region(&self) -> Option<String> {
+        let mut regions: Vec<&str> = self.zones.iter().filter_map(|z| z.region.as_deref()).collect();
+        regions.sort_unstable();
+        regions.dedup();
+        (regions.len() == 1).then(|| regions[0].to_string())
+    }
+}
+
+/// `ap-northeast-2a` → `ap-northeast-2` (local zones such as `us-east-1-bos-1a` keep their parent region).
+pub fn region_of_zone_name(name: &str) -> String {
+    let parts: Vec<&str> = name.split('-').collect();
+    if parts.len() >= 3 {
+        let region_part = parts[2].trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        return format!("{}-{}-{}", parts[0], parts[1], region_part);
+    }
+    name.trim_end_matches(|c: char| c.is_ascii_alphabetic()).to_string()
+}
+
+/// Names an interface's owner the way reports show it.
+pub fn owner_entity(eni: &Eni) -> Entity {
+    match &eni.owner {
+        EniOwner::Instance { instance_id } => Entity::new(EntityKind::Ec2, "", instance_id),
+        EniOwner::NatGateway { id } => Entity::new(EntityKind::Nat, "", id),
+        EniOwner::LoadBalancer { name, .. } => Entity::new(EntityKind::Elb, "", name),
+        EniOwner::Rds { name } if !name.is_empty() => Entity::new(EntityKind::Rds, "", name),
+        EniOwner::Rds { .. } => Entity::new(EntityKind::Rds, "", &eni.id),
+        EniOwner::VpcEndpoint { id } => Entity::new(EntityKind::Vpce, "", id),
+        EniOwner::EksControlPlane { cluster } => Entity::new(EntityKind::Eks, "", cluster),
+        EniOwner::Lambda { function } => Entity::new(EntityKind::Lambda, "", function),
+        EniOwner::TransitGateway { attachment } => Entity::new(EntityKind::Tgw, "", attachment),
+        EniOwner::ElastiCache { name } => Entity::new(EntityKind::Elasticache, "", name),
+        EniOwner::Branch | EniOwner::Other => Entity::new(EntityKind::Eni, "", &eni.id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_from_zone_name() {
+        assert_eq!(region_of_zone_name("ap-northeast-2a"), "ap-northeast-2");
+        assert_eq!(region_of_zone_name("us-east-1-bos-1a"), "us-east-1");
+    }
+}

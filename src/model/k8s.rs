@@ -1,0 +1,148 @@
+//! Kubernetes objects as crossaz needs them: the parts of nodes, pods, Services and
+//! EndpointSlices that decide who holds an address and which Service it backs.
+
+use super::ip::Ip;
+use super::time::Ts;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// IANA protocol numbers, as flow logs carry them.
+pub type Proto = u8;
+pub const TCP: Proto = 6;
+pub const UDP: Proto = 17;
+pub const SCTP: Proto = 132;
+
+pub fn proto_from_k8s(s: Option<&str>) -> Proto {
+    match s.unwrap_or("TCP") {
+        "UDP" => UDP,
+        "SCTP" => SCTP,
+        _ => TCP,
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// When it was taken, from the file name; `None` for a lone snapshot without a time.
+    pub time: Option<Ts>,
+    pub source: PathBuf,
+    pub nodes: Vec<Node>,
+    pub pods: Vec<Pod>,
+    pub services: Vec<Service>,
+    pub slices: Vec<EndpointSlice>,
+    /// Objects of other kinds, counted so nothing goes unmentioned.
+    pub other_objects: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Node {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub instance_id: Option<String>,
+    pub internal_ips: Vec<Ip>,
+    pub allocatable_cpu_milli: Option<u64>,
+    pub ready: Option<bool>,
+}
+
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+pub const LEGACY_ZONE_LABEL: &str = "failure-domain.beta.kubernetes.io/zone";
+pub const ZONE_ID_LABEL: &str = "topology.k8s.aws/zone-id";
+
+impl Node {
+    pub fn zone_name(&self) -> Option<&str> {
+        self.labels.get(ZONE_LABEL).or_else(|| self.labels.get(LEGACY_ZONE_LABEL)).map(String::as_str).filter(|z| !z.is_empty())
+    }
+
+    pub fn zone_id(&self) -> Option<&str> {
+        self.labels.get(ZONE_ID_LABEL).map(String::as_str).filter(|z| !z.is_empty())
+    }
+
+    pub fn is_control_plane(&self) -> bool {
+        self.labels.contains_key("node-role.kubernetes.io/control-plane") || self.labels.contains_key("node-role.kubernetes.io/master")
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct OwnerRef {
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Pod {
+    pub uid: String,
+    pub namespace: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub owner: Option<OwnerRef>,
+    pub node_name: Option<String>,
+    pub host_network: bool,
+    pub ips: Vec<Ip>,
+    pub phase: Option<String>,
+    pub created: Option<Ts>,
+    pub deleted: Option<Ts>,
+    /// When its last container finished, for pods that ran to completion.
+    pub finished: Option<Ts>,
+}
+
+impl Pod {
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.phase.as_deref(), Some("Succeeded" | "Failed"))
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ServicePort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub target_port: Option<String>,
+    pub node_port: Option<u16>,
+    pub protocol: Proto,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Service {
+    pub namespace: String,
+    pub name: String,
+    pub annotations: BTreeMap<String, String>,
+    pub type_: String,
+    pub ports: Vec<ServicePort>,
+    pub has_selector: bool,
+    pub traffic_distribution: Option<String>,
+    pub internal_traffic_policy: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SlicePort {
+    pub name: Option<String>,
+    /// `None` means every port.
+    pub port: Option<u16>,
+    pub protocol: Proto,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Endpoint {
+    pub addresses: Vec<Ip>,
+    /// `None` when the condition is absent (treated as ready by consumers, per the API docs).
+    pub ready: Option<bool>,
+    pub serving: Option<bool>,
+    pub terminating: Option<bool>,
+    pub node_name: Option<String>,
+    pub zone: Option<String>,
+    pub hints_for_zones: Option<Vec<String>>,
+    pub hints_for_nodes: Option<Vec<String>>,
+    pub target_kind: Option<String>,
+    pub target_name: Option<String>,
+    pub target_namespace: Option<String>,
+    pub target_uid: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct EndpointSlice {
+    pub namespace: String,
+    pub name: String,
+    /// From the `kubernetes.io/service-name` label.
+    pub service: Option<String>,
+    pub address_type: String,
+    pub endpoints: Vec<Endpoint>,
+    pub ports: Vec<SlicePort>,
+}

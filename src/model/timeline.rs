@@ -1,0 +1,340 @@
+//! Who held each pod IP when, and which Service (and port) each pod backed, from a series of
+//! Kubernetes snapshots. A pod holds its IP from its creation until the earliest of: its last
+//! container finishing, its deletion, the first snapshot it is missing from, or the next pod
+//! taking the same IP.
+
+use super::entity::{Entity, EntityKind};
+use super::ip::Ip;
+use super::k8s::{Node, Pod, Proto, Snapshot};
+use super::time::Ts;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+
+pub type PodIdx = u32;
+pub type ServiceIdx = u32;
+
+#[derive(Clone, Debug)]
+pub struct PodLife {
+    pub uid: String,
+    pub namespace: String,
+    pub name: String,
+    pub workload: Entity,
+    pub node: Option<String>,
+    pub ips: Vec<Ip>,
+    pub host_network: bool,
+    pub start: Ts,
+    pub end: Ts,
+    pub services: Vec<Binding>,
+}
+
+/// A Service port a pod (or address) backs; `port: None` matches every port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Binding {
+    pub service: ServiceIdx,
+    pub port: Option<u16>,
+    pub proto: Proto,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Holding {
+    start: Ts,
+    end: Ts,
+    pod: PodIdx,
+}
+
+#[derive(Default, Debug)]
+pub struct Timeline {
+    pub snapshot_times: Vec<Ts>,
+    pub pods: Vec<PodLife>,
+    /// (namespace, name) of each Service seen in any snapshot or EndpointSlice.
+    pub services: Vec<(String, String)>,
+    service_index: FxHashMap<(String, String), ServiceIdx>,
+    holders: FxHashMap<Ip, Vec<Holding>>,
+    /// The latest version of each node.
+    pub nodes: BTreeMap<String, Node>,
+    node_by_ip: FxHashMap<Ip, String>,
+    node_by_instance: FxHashMap<String, String>,
+    /// Endpoints that are not pod IPs: hostNetwork pods (node IPs) and selector-less Services.
+    address_bindings: FxHashMap<Ip, Vec<Binding>>,
+    node_ports: FxHashMap<(u16, Proto), ServiceIdx>,
+    /// The last snapshot, whole, for what-if simulations of the current state.
+    pub latest: Option<Snapshot>,
+    pub pods_without_ip: usize,
+}
+
+impl Timeline {
+    pub fn build(snapshots: Vec<Snapshot>) -> Timeline {
+        let mut t = Timeline { snapshot_times: snapshots.iter().filter_map(|s| s.time).collect(), ..Timeline::default() };
+        // Merge pods by uid across snapshots; the latest copy wins, first/last sighting kept.
+        struct Seen {
+            pod: Pod,
+            last_idx: usize,
+            first_time: Option<Ts>,
+        }
+        let mut by_uid: BTreeMap<String, Seen> = BTreeMap::new();
+        let mut all_ips: FxHashMap<String, Vec<Ip>> = FxHashMap::default();
+        for (idx, snap) in snapshots.iter().enumerate() {
+            for node in &snap.nodes {
+                t.nodes.insert(node.name.clone(), node.clone());
+            }
+            for svc in &snap.services {
+                let s = t.service_idx(&svc.namespace, &svc.name);
+                for p in &svc.ports {
+                    if let Some(np) = p.node_port {
+                        t.node_ports.insert((np, p.protocol), s);
+                    }
+                }
+            }
+            for pod in &snap.pods {
+                let ips = all_ips.entry(pod.uid.clone()).or_default();
+                for ip in &pod.ips {
+                    if !ips.contains(ip) {
+                        ips.push(*ip);
+                    }
+                }
+                match by_uid.get_mut(&pod.uid) {
+                    Some(seen) => {
+                        seen.pod = pod.clone();
+                        seen.last_idx = idx;
+                    }
+                    None => {
+                        by_uid.insert(pod.uid.clone(), Seen { pod: pod.clone(), last_idx: idx, first_time: snap.time });
+                    }
+                }
+            }
+        }
+        for node in t.nodes.values() {
+            for ip in &node.internal_ips {
+                t.node_by_ip.insert(*ip, node.name.clone());
+            }
+            if let Some(i) = &node.instance_id {
+                t.node_by_instance.insert(i.clone(), node.name.clone());
+            }
+        }
+        let mut uid_index: FxHashMap<String, PodIdx> = FxHashMap::default();
+        let mut name_index: FxHashMap<(String, String), Vec<PodIdx>> = FxHashMap::default();
+        for (uid, seen) in by_uid {
+            let pod = seen.pod;
+            let ips = all_ips.remove(&uid).unwrap_or_default();
+            let start = pod.created.or(seen.first_time).unwrap_or(Ts::MIN);
+            let mut end = snapshots.get(seen.last_idx + 1).and_then(|s| s.time).unwrap_or(Ts::MAX);
+            if pod.is_terminal() {
+                if let Some(f) = pod.finished {
+                    end = end.min(f);
+                }
+            }
+            if let Some(d) = pod.deleted {
+                end = end.min(d);
+            }
+            if ips.is_empty() {
+                t.pods_without_ip += 1;
+            }
+            let idx = t.pods.len() as PodIdx;
+            uid_index.insert(uid.clone(), idx);
+            name_index.entry((pod.namespace.clone(), pod.name.clone())).or_default().push(idx);
+            t.pods.push(PodLife {
+                uid,
+                workload: workload_of(&pod),
+                namespace: pod.namespace,
+                name: pod.name,
+                node: pod.node_name,
+                ips,
+                host_network: pod.host_network,
+                start,
+                end: end.max(start),
+                services: Vec::new(),
+            });
+        }
+        for (idx, pod) in t.pods.iter().enumerate() {
+            if pod.host_network {
+                continue;
+            }
+            for ip in &pod.ips {
+                t.holders.entry(*ip).or_default().push(Holding { start: pod.start, end: pod.end, pod: idx as PodIdx });
+            }
+        }
+        for list in t.holders.values_mut() {
+            list.sort_by_key(|h| (h.start, h.pod));
+            for i in 1..list.len() {
+                let next_start = list[i].start;
+                if list[i - 1].end > next_start {
+                    list[i - 1].end = next_start;
+                }
+            }
+        }
+        // Service membership, from every snapshot's EndpointSlices.
+        for snap in &snapshots {
+            let at = snap.time.unwrap_or(Ts::MAX - 1);
+            for slice in &snap.slices {
+                let Some(svc_name) = &slice.service else { continue };
+                let svc = t.service_idx(&slice.namespace, svc_name);
+                let ports: Vec<(Option<u16>, Proto)> = if slice.ports.is_empty() {
+                    vec![(None, super::k8s::TCP), (None, super::k8s::UDP)]
+                } else {
+                    slice.ports.iter().map(|p| (p.port, p.protocol)).collect()
+                };
+                for ep in &slice.endpoints {
+                    let by_ref = ep
+                        .target_uid
+                        .as_ref()
+                        .and_then(|u| uid_index.get(u).copied())
+                        .or_else(|| {
+                            let ns = ep.target_namespace.clone().unwrap_or_else(|| slice.namespace.clone());
+                            let name = ep.target_name.clone()?;
+                            if ep.target_kind.as_deref().is_some_and(|k| k != "Pod") {
+                                return None;
+                            }
+                            name_index.get(&(ns, name)).and_then(|v| v.last().copied())
+                        });
+                    for addr in &ep.addresses {
+                        let pod = by_ref.or_else(|| t.pod_at(*addr, at));
+                        match pod.map(|p| &mut t.pods[p as usize]) {
+                            Some(p) if !p.host_network => {
+                                for &(port, proto) in &ports {
+                                    let b = Binding { service: svc, port, proto };
+                                    if !p.services.contains(&b) {
+                                        p.services.push(b);
+                                    }
+                                }
+                            }
+                            _ => {
+                                let list = t.address_bindings.entry(*addr).or_default();
+                                for &(port, proto) in &ports {
+                                    let b = Binding { service: svc, port, proto };
+                                    if !list.contains(&b) {
+                                        list.push(b);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Deterministic choice when several Services match: order by (namespace, name).
+        let order: Vec<(String, String)> = t.services.clone();
+        let key = |b: &Binding| (order[b.service as usize].clone(), b.port, b.proto);
+        for p in &mut t.pods {
+            p.services.sort_by_key(key);
+        }
+        for list in t.address_bindings.values_mut() {
+            list.sort_by_key(key);
+        }
+        t.latest = snapshots.into_iter().last();
+        t
+    }
+
+    fn service_idx(&mut self, ns: &str, name: &str) -> ServiceIdx {
+        let key = (ns.to_string(), name.to_string());
+        if let Some(&i) = self.service_index.get(&key) {
+            return i;
+        }
+        let i = self.services.len() as ServiceIdx;
+        self.services.push(key.clone());
+        self.service_index.insert(key, i);
+        i
+    }
+
+    /// The pod that held `ip` at time `t`.
+    pub fn pod_at(&self, ip: Ip, t: Ts) -> Option<PodIdx> {
+        self.holders.get(&ip)?.iter().find(|h| h.start <= t && t < h.end).map(|h| h.pod)
+    }
+
+    pub fn pod(&self, idx: PodIdx) -> &PodLife {
+        &self.pods[idx as usize]
+    }
+
+    pub fn node_by_ip(&self, ip: Ip) -> Option<&str> {
+        self.node_by_ip.get(&ip).map(String::as_str)
+    }
+
+    pub fn node_by_instance(&self, instance_id: &str) -> Option<&str> {
+        self.node_by_instance.get(instance_id).map(String::as_str)
+    }
+
+    /// The Service a pod serves on `port`/`proto`.
+    pub fn pod_service(&self, pod: PodIdx, port: Option<u16>, proto: Proto) -> Option<ServiceIdx> {
+        first_match(&self.pods[pod as usize].services, port, proto)
+    }
+
+    /// The Service behind a non-pod endpoint address (hostNetwork pod, selector-less Service).
+    pub fn address_service(&self, ip: Ip, port: Option<u16>, proto: Proto) -> Option<ServiceIdx> {
+        first_match(self.address_bindings.get(&ip)?, port, proto)
+    }
+
+    pub fn node_port_service(&self, port: u16, proto: Proto) -> Option<ServiceIdx> {
+        self.node_ports.get(&(port, proto)).copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pods.is_empty() && self.nodes.is_empty()
+    }
+}
+
+fn first_match(list: &[Binding], port: Option<u16>, proto: Proto) -> Option<ServiceIdx> {
+    let port = port?;
+    list.iter().find(|b| b.proto == proto && b.port.is_none_or(|p| p == port)).map(|b| b.service)
+}
+
+/// The workload a pod belongs to, from its controller owner reference.
+pub fn workload_of(pod: &Pod) -> Entity {
+    let ns = pod.namespace.clone();
+    let Some(owner) = &pod.owner else {
+        return Entity::new(EntityKind::Pod, ns, &pod.name);
+    };
+    match owner.kind.as_str() {
+        "ReplicaSet" => match pod.labels.get("pod-template-hash") {
+            Some(hash) if owner.name.ends_with(&format!("-{hash}")) => {
+                Entity::new(EntityKind::Deployment, ns, &owner.name[..owner.name.len() - hash.len() - 1])
+            }
+            _ => Entity::new(EntityKind::ReplicaSet, ns, &owner.name),
+        },
+        "Deployment" => Entity::new(EntityKind::Deployment, ns, &owner.name),
+        "StatefulSet" => Entity::new(EntityKind::StatefulSet, ns, &owner.name),
+        "DaemonSet" => Entity::new(EntityKind::DaemonSet, ns, &owner.name),
+        "CronJob" => Entity::new(EntityKind::CronJob, ns, &owner.name),
+        "Job" => match cronjob_of_job(&owner.name) {
+            Some(cron) => Entity::new(EntityKind::CronJob, ns, cron),
+            None => Entity::new(EntityKind::Job, ns, &owner.name),
+        },
+        // Static pods are owned by their Node; name them as bare pods.
+        _ => Entity::new(EntityKind::Pod, ns, &pod.name),
+    }
+}
+
+/// CronJob controllers name Jobs `<cronjob>-<scheduled time in minutes>`.
+fn cronjob_of_job(job: &str) -> Option<&str> {
+    let (base, suffix) = job.rsplit_once('-')?;
+    (suffix.len() >= 8 && suffix.bytes().all(|b| b.is_ascii_digit()) && !base.is_empty()).then_some(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::k8s::OwnerRef;
+
+    fn pod(owner: Option<(&str, &str)>, hash: Option<&str>) -> Pod {
+        let mut p = Pod { namespace: "shop".into(), name: "p-1".into(), ..Pod::default() };
+        p.owner = owner.map(|(k, n)| OwnerRef { kind: k.into(), name: n.into() });
+        if let Some(h) = hash {
+            p.labels.insert("pod-template-hash".into(), h.into());
+        }
+        p
+    }
+
+    #[test]
+    fn workloads_from_owners() {
+        let w = workload_of(&pod(Some(("ReplicaSet", "web-api-5d9c7b8f6d")), Some("5d9c7b8f6d")));
+        assert_eq!((w.kind, w.name.as_str()), (EntityKind::Deployment, "web-api"));
+        let w = workload_of(&pod(Some(("ReplicaSet", "orphan-rs")), None));
+        assert_eq!((w.kind, w.name.as_str()), (EntityKind::ReplicaSet, "orphan-rs"));
+        let w = workload_of(&pod(Some(("Job", "report-generator-29340000")), None));
+        assert_eq!((w.kind, w.name.as_str()), (EntityKind::CronJob, "report-generator"));
+        let w = workload_of(&pod(Some(("Job", "migrate-db")), None));
+        assert_eq!((w.kind, w.name.as_str()), (EntityKind::Job, "migrate-db"));
+        let w = workload_of(&pod(Some(("StatefulSet", "cache")), None));
+        assert_eq!((w.kind, w.name.as_str()), (EntityKind::StatefulSet, "cache"));
+        let w = workload_of(&pod(None, None));
+        assert_eq!((w.kind, w.name.as_str()), (EntityKind::Pod, "p-1"));
+    }
+}

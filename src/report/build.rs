@@ -1,0 +1,193 @@
+//! Builds the Report from an attribution pass: names entities, prices bytes, and accounts
+//! for every record that was read.
+
+use super::*;
+use crate::attribution::engine::{Accumulator, Class, Key, Uncounted};
+use crate::attribution::resolver::Resolver;
+use crate::model::entity::EntityKind;
+use crate::model::time::{day_start, format_date, format_time, Ts};
+use crate::pricing::{cost, round_usd, Rates, GB};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub struct BuildInput<'x, 'r, 'a> {
+    pub acc: &'x Accumulator<'r, 'a>,
+    pub resolver: &'x Resolver<'a>,
+    pub files: &'x [PathBuf],
+    pub rates: &'x Rates,
+    pub from: Option<Ts>,
+    pub to: Option<Ts>,
+    pub inputs: InputsInfo,
+    pub notes: Vec<String>,
+}
+
+pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
+    let res = b.resolver;
+    let region = res.inv.region();
+    let rate = b.rates.for_region(region.as_deref());
+    let both = rate.both_sides();
+    let price = |bytes: u64, class: Class| if class == Class::CrossAzBilled { cost(bytes, both) } else { Decimal::ZERO };
+
+    // Conversations: fold days and directions.
+    type ConvKey = (u32, u32, u16, u16, Class);
+    let mut convs: BTreeMap<ConvKey, (u64, u64, u64)> = BTreeMap::new();
+    let mut days: BTreeMap<i32, [u64; 5]> = BTreeMap::new();
+    let mut by_class = [0u64; 5];
+    let mut counted_records = 0;
+    let mut keys: Vec<(&Key, _)> = b.acc.counted.iter().collect();
+    keys.sort_by_key(|(k, _)| **k);
+    for (k, t) in keys {
+        let e = convs.entry((k.client, k.server, k.client_zone, k.server_zone, k.class)).or_default();
+        if k.to_server {
+            e.0 += t.bytes;
+        } else {
+            e.1 += t.bytes;
+        }
+        e.2 += t.records;
+        counted_records += t.records;
+        let ci = Class::ALL.iter().position(|c| *c == k.class).unwrap_or(0);
+        days.entry(k.day).or_default()[ci] += t.bytes;
+        by_class[ci] += t.bytes;
+    }
+    let zone = |z: u16| res.zone_label(z);
+    let mut conversations: Vec<Conversation> = convs
+        .into_iter()
+        .map(|((c, s, cz, sz, class), (to_s, to_c, records))| {
+            let client = res.entities.get(c);
+            let server = res.entities.get(s);
+            let (client_az_id, client_az) = zone(cz);
+            let (server_az_id, server_az) = zone(sz);
+            Conversation {
+                client_kind: client.kind.as_str().into(),
+                client_namespace: client.namespace.clone(),
+                client: client.label(),
+                server_kind: server.kind.as_str().into(),
+                server_namespace: server.namespace.clone(),
+                server: server.label(),
+                client_az_id,
+                client_az,
+                server_az_id,
+                server_az,
+                class: class.as_str().into(),
+                bytes_to_server: to_s,
+                bytes_to_client: to_c,
+                bytes: to_s + to_c,
+                records,
+                cost_usd: round_usd(price(to_s + to_c, class)),
+            }
+        })
+        .collect();
+    conversations.sort_by(|a, b| {
+        b.cost_usd.cmp(&a.cost_usd).then(b.bytes.cmp(&a.bytes)).then_with(|| (&a.client, &a.server, &a.client_az_id, &a.server_az_id, &a.class).cmp(&(&b.client, &b.server, &b.client_az_id, &b.server_az_id, &b.class)))
+    });
+
+    let total_cost = cost(by_class[0], both);
+    let daily = days
+        .into_iter()
+        .map(|(d, c)| Day {
+            date: format_date(day_start(d)),
+            cross_az_billed_bytes: c[0],
+            cross_az_free_bytes: c[1],
+            same_az_bytes: c[2],
+            internet_other_bytes: c[3],
+            unknown_az_bytes: c[4],
+            cost_usd: round_usd(cost(c[0], both)),
+        })
+        .collect();
+
+    // Every record read: counted, or uncounted with a reason.
+    let example_text = |e: &crate::attribution::engine::Example| {
+        let path = b.files.get(e.file as usize).map(|p| p.display().to_string()).unwrap_or_default();
+        format!("{path}:{} — {}", e.line, e.detail)
+    };
+    let uncounted: Vec<UncountedInfo> = b
+        .acc
+        .uncounted
+        .iter()
+        .map(|(why, t)| UncountedInfo {
+            reason: why.as_str().into(),
+            records: t.records,
+            bytes: t.bytes,
+            bad_input: why.is_bad_input(),
+            examples: b.acc.examples.get(why).map(|v| v.iter().map(example_text).collect()).unwrap_or_default(),
+        })
+        .collect();
+
+    let unattributed_id = res.unattributed;
+    let mut un_bytes = 0;
+    let mut un_billed = 0;
+    for (k, t) in &b.acc.counted {
+        if k.client == unattributed_id || k.server == unattributed_id {
+            un_bytes += t.bytes;
+            if k.class == Class::CrossAzBilled {
+                un_billed += t.bytes;
+            }
+        }
+    }
+    let un_cost = cost(un_billed, both);
+    let share = if total_cost.is_zero() { Decimal::ZERO } else { (un_cost * Decimal::from(100) / total_cost).round_dp(2) };
+    let reasons = b
+        .acc
+        .unattributed
+        .iter()
+        .map(|((why, class), bytes)| ReasonBytes { reason: why.as_str().into(), class: class.as_str().into(), bytes: *bytes })
+        .collect();
+
+    let hours = match (b.from, b.to, b.acc.first_start, b.acc.last_start) {
+        (Some(f), Some(t), _, _) if t > f => Some(((t - f) as u64).div_ceil(3600)),
+        (_, _, Some(f), Some(l)) => {
+            let start = f - f.rem_euclid(3600);
+            let end = l + 1;
+            Some(((end - start) as u64).div_ceil(3600).max(1))
+        }
+        _ => None,
+    };
+    let mut zones: Vec<ZoneInfo> = res.inv.zones.iter().map(|z| ZoneInfo { id: z.id.clone(), name: z.name.clone() }).collect();
+    zones.sort_by(|a, b| a.id.cmp(&b.id));
+
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: format!("crossaz {}", env!("CARGO_PKG_VERSION")),
+        region,
+        window: WindowInfo {
+            from: b.from.map(format_time),
+            to: b.to.map(format_time),
+            first_record: b.acc.first_start.map(format_time),
+            last_record: b.acc.last_start.map(format_time),
+            hours,
+        },
+        pricing: PricingInfo { out_per_gb_usd: rate.out_per_gb, in_per_gb_usd: rate.in_per_gb, bytes_per_gb: GB, source: b.rates.source.clone() },
+        inputs: b.inputs,
+        summary: Summary {
+            records: RecordsInfo { read: b.acc.read, counted: counted_records, uncounted },
+            bytes: BytesByClass {
+                cross_az_billed: by_class[0],
+                cross_az_free: by_class[1],
+                same_az: by_class[2],
+                internet_other: by_class[3],
+                unknown_az: by_class[4],
+            },
+            cross_az_cost_usd: round_usd(total_cost),
+            unattributed: UnattributedInfo {
+                bytes: un_bytes,
+                cross_az_billed_bytes: un_billed,
+                cost_usd: round_usd(un_cost),
+                share_of_cost_pct: share,
+                reasons,
+            },
+            notes: b.notes,
+        },
+        zones,
+        conversations,
+        daily,
+    }
+}
+
+/// Kinds shown as Kubernetes objects have a namespace; others show `-` in tables.
+pub fn is_k8s_kind(kind: &str) -> bool {
+    EntityKind::parse(kind).is_some_and(EntityKind::is_kubernetes)
+}
+
+pub fn uncounted_label(u: Uncounted) -> &'static str {
+    u.as_str()
+}

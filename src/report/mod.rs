@@ -1,0 +1,157 @@
+//! The canonical, versioned Report. Every output format (table, CSV, JSON, Parquet) renders
+//! from it; `docs/output-schema.md` documents it field by field.
+
+pub mod build;
+pub mod render;
+pub mod views;
+pub mod write;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: String,
+    pub region: Option<String>,
+    pub window: WindowInfo,
+    pub pricing: PricingInfo,
+    pub inputs: InputsInfo,
+    pub summary: Summary,
+    pub zones: Vec<ZoneInfo>,
+    pub conversations: Vec<Conversation>,
+    pub daily: Vec<Day>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WindowInfo {
+    /// `--from`/`--to` as given (RFC 3339), or null.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Start times of the first and last counted records.
+    pub first_record: Option<String>,
+    pub last_record: Option<String>,
+    /// Hours the window spans: `--from`..`--to` when both are given, else first..last record
+    /// start rounded up to whole hours.
+    pub hours: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PricingInfo {
+    pub out_per_gb_usd: Decimal,
+    pub in_per_gb_usd: Decimal,
+    pub bytes_per_gb: u64,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InputsInfo {
+    pub flow_log_files: usize,
+    pub flow_log_files_outside_window: usize,
+    pub logged_interfaces: usize,
+    pub network_files: usize,
+    pub interfaces: usize,
+    pub subnets: usize,
+    pub zones: usize,
+    pub k8s_snapshots: usize,
+    pub pods: usize,
+    pub services: usize,
+    pub nodes: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub records: RecordsInfo,
+    pub bytes: BytesByClass,
+    pub cross_az_cost_usd: Decimal,
+    pub unattributed: UnattributedInfo,
+    /// Things the reader of the report should know (missing pkt-* fields, ignored columns, …).
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordsInfo {
+    pub read: u64,
+    pub counted: u64,
+    /// Every record read and not counted, by reason: `read = counted + Σ uncounted.records`.
+    pub uncounted: Vec<UncountedInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UncountedInfo {
+    pub reason: String,
+    pub records: u64,
+    pub bytes: u64,
+    /// True for problems with the input (malformed, truncated, unusable), false for records left out by design.
+    pub bad_input: bool,
+    /// Up to five `file:line — detail` examples.
+    pub examples: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BytesByClass {
+    pub cross_az_billed: u64,
+    pub cross_az_free: u64,
+    pub same_az: u64,
+    pub internet_other: u64,
+    pub unknown_az: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnattributedInfo {
+    /// Counted bytes with an `unattributed` client or server.
+    pub bytes: u64,
+    pub cross_az_billed_bytes: u64,
+    pub cost_usd: Decimal,
+    /// Share of the cross-AZ cost, in percent.
+    pub share_of_cost_pct: Decimal,
+    pub reasons: Vec<ReasonBytes>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonBytes {
+    pub reason: String,
+    pub class: String,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneInfo {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// Bytes between one client and one server, by zones and class, over the whole window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub client_kind: String,
+    pub client_namespace: String,
+    pub client: String,
+    pub server_kind: String,
+    pub server_namespace: String,
+    pub server: String,
+    pub client_az_id: String,
+    pub client_az: String,
+    pub server_az_id: String,
+    pub server_az: String,
+    pub class: String,
+    pub bytes_to_server: u64,
+    pub bytes_to_client: u64,
+    pub bytes: u64,
+    pub records: u64,
+    /// Both sides priced for `cross-az-billed`; zero for every other class.
+    pub cost_usd: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Day {
+    pub date: String,
+    pub cross_az_billed_bytes: u64,
+    pub cross_az_free_bytes: u64,
+    pub same_az_bytes: u64,
+    pub internet_other_bytes: u64,
+    pub unknown_az_bytes: u64,
+    pub cost_usd: Decimal,
+}

@@ -1,0 +1,267 @@
+//! Renders a Report (through a `--by` view) as a terminal table, CSV, JSON or Parquet.
+
+use super::views::{view, By, Cell, ColType, Table};
+use super::Report;
+use crate::error::Error;
+use crate::pricing::round_usd;
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table as Comfy};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Parquet,
+}
+
+pub fn render(report: &Report, by: By, format: Format) -> Result<Vec<u8>, Error> {
+    let table = view(report, by);
+    match format {
+        Format::Table => Ok(terminal(report, &table).into_bytes()),
+        Format::Csv => csv(&table),
+        Format::Json => json(report, &table),
+        Format::Parquet => parquet(&table),
+    }
+}
+
+/// `1536` → `1.5 KiB`; bytes below 1 KiB stay exact.
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if b < 1024 {
+        return format!("{b} B");
+    }
+    let mut v = b as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.2} {}", UNITS[u])
+}
+
+/// `$1,234.57` (cents, half to even).
+pub fn human_usd(d: Decimal) -> String {
+    let r = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven);
+    let s = format!("{:.2}", r.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    format!("{}${}.{frac}", if r.is_sign_negative() && !r.is_zero() { "-" } else { "" }, group_digits(int))
+}
+
+pub fn human_count(n: u64) -> String {
+    group_digits(&n.to_string())
+}
+
+fn group_digits(int: &str) -> String {
+    let mut out = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn cell_text(c: &Cell, ty: ColType) -> String {
+    match (c, ty) {
+        (Cell::Text(t), _) if t.is_empty() => "-".into(),
+        (Cell::Text(t), _) => t.clone(),
+        (Cell::U64(v), ColType::Bytes) => human_bytes(*v),
+        (Cell::U64(v), _) => human_count(*v),
+        (Cell::Dec(d), ColType::Usd) => human_usd(*d),
+        (Cell::Dec(d), ColType::Pct) => format!("{}%", d.round_dp(1)),
+        (Cell::Dec(d), _) => d.to_string(),
+    }
+}
+
+fn terminal(report: &Report, t: &Table) -> String {
+    let mut table = Comfy::new();
+    table.load_style(presets::UTF8_HORIZONTAL_ONLY).set_content_arrangement(ContentArrangement::Disabled);
+    table.set_header(t.columns.iter().map(|c| c.title));
+    for row in &t.rows {
+        table.add_row(row.iter().zip(&t.columns).map(|(c, col)| cell_text(c, col.ty)));
+    }
+    let mut totals: Vec<String> = Vec::new();
+    for (i, col) in t.columns.iter().enumerate() {
+        let s = match col.ty {
+            ColType::Bytes => human_bytes(t.rows.iter().map(|r| if let Cell::U64(v) = r[i] { v } else { 0 }).sum()),
+            ColType::Usd => human_usd(t.rows.iter().map(|r| if let Cell::Dec(d) = r[i] { d } else { Decimal::ZERO }).sum()),
+            _ => String::new(),
+        };
+        totals.push(s);
+    }
+    if let Some(first) = totals.first_mut() {
+        *first = format!("Total ({} rows)", t.rows.len());
+    }
+    table.add_row(totals);
+    for (i, col) in t.columns.iter().enumerate() {
+        if col.ty != ColType::Text {
+            if let Some(c) = table.column_mut(i) {
+                c.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+    }
+    let mut out = format!("Cross-AZ data transfer by {}\n{table}\n\n", t.by.as_str());
+    out.push_str(&summary_text(report));
+    out
+}
+
+/// The summary block printed under tables and on stderr for machine formats.
+pub fn summary_text(r: &Report) -> String {
+    let s = &r.summary;
+    let mut out = String::new();
+    let w = &r.window;
+    let span = match (&w.first_record, &w.last_record) {
+        (Some(a), Some(b)) => format!("{a} → {b}"),
+        _ => "no records".into(),
+    };
+    out.push_str(&format!("Window        {span}{}\n", w.hours.map(|h| format!(" ({h} h)")).unwrap_or_default()));
+    out.push_str(&format!(
+        "Records       {} read, {} counted",
+        human_count(s.records.read),
+        human_count(s.records.counted)
+    ));
+    for u in &s.records.uncounted {
+        out.push_str(&format!(", {} {}", human_count(u.records), u.reason));
+    }
+    out.push('\n');
+    let b = &s.bytes;
+    out.push_str(&format!(
+        "Bytes         cross-AZ billed {} · cross-AZ free {} · same-AZ {} · internet/other {} · unknown AZ {}\n",
+        human_bytes(b.cross_az_billed),
+        human_bytes(b.cross_az_free),
+        human_bytes(b.same_az),
+        human_bytes(b.internet_other),
+        human_bytes(b.unknown_az)
+    ));
+    out.push_str(&format!(
+        "Cost          {} cross-AZ ({} out + {} in per GB of 2^30 bytes)\n",
+        human_usd(s.cross_az_cost_usd),
+        human_usd_rate(r.pricing.out_per_gb_usd),
+        human_usd_rate(r.pricing.in_per_gb_usd)
+    ));
+    let u = &s.unattributed;
+    out.push_str(&format!(
+        "Unattributed  {} ({} cross-AZ, {}, {}% of cost)\n",
+        human_bytes(u.bytes),
+        human_bytes(u.cross_az_billed_bytes),
+        human_usd(u.cost_usd),
+        u.share_of_cost_pct
+    ));
+    for x in s.records.uncounted.iter().filter(|u| u.bad_input) {
+        for e in &x.examples {
+            out.push_str(&format!("  skipped ({}) {e}\n", x.reason));
+        }
+    }
+    for n in &s.notes {
+        out.push_str(&format!("Note          {n}\n"));
+    }
+    out
+}
+
+fn human_usd_rate(d: Decimal) -> String {
+    format!("${}", d.normalize())
+}
+
+fn csv(t: &Table) -> Result<Vec<u8>, Error> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let fail = |e: ::csv::Error| Error::failure("failed to write CSV").caused_by(e);
+    w.write_record(t.columns.iter().map(|c| c.name)).map_err(fail)?;
+    for row in &t.rows {
+        w.write_record(row.iter().map(|c| match c {
+            Cell::Text(s) => s.clone(),
+            Cell::U64(v) => v.to_string(),
+            Cell::Dec(d) => d.to_string(),
+        }))
+        .map_err(fail)?;
+    }
+    w.into_inner().map_err(|e| Error::failure("failed to write CSV").caused_by(e.error()))
+}
+
+fn json(report: &Report, t: &Table) -> Result<Vec<u8>, Error> {
+    let mut value = serde_json::to_value(report).map_err(|e| Error::failure("failed to write JSON").caused_by(e))?;
+    let rows: Vec<serde_json::Value> = t
+        .rows
+        .iter()
+        .map(|row| {
+            let mut m = serde_json::Map::new();
+            for (c, col) in row.iter().zip(&t.columns) {
+                let v = match c {
+                    Cell::Text(s) => serde_json::Value::String(s.clone()),
+                    Cell::U64(v) => serde_json::Value::from(*v),
+                    Cell::Dec(d) => serde_json::Value::String(d.to_string()),
+                };
+                m.insert(col.name.to_string(), v);
+            }
+            serde_json::Value::Object(m)
+        })
+        .collect();
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("view".into(), serde_json::json!({ "by": t.by.as_str(), "rows": rows }));
+    }
+    let mut out = serde_json::to_vec_pretty(&value).map_err(|e| Error::failure("failed to write JSON").caused_by(e))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+fn parquet(t: &Table) -> Result<Vec<u8>, Error> {
+    use arrow_array::{ArrayRef, Decimal128Array, RecordBatch, StringArray, UInt64Array};
+    use arrow_schema::{DataType, Field, Schema};
+    let fail = |e: &dyn std::fmt::Display| Error::failure("failed to write Parquet").caused_by(e);
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (i, col) in t.columns.iter().enumerate() {
+        let (dt, arr): (DataType, ArrayRef) = match col.ty {
+            ColType::Text => {
+                let v: Vec<String> = t.rows.iter().map(|r| if let Cell::Text(s) = &r[i] { s.clone() } else { String::new() }).collect();
+                (DataType::Utf8, Arc::new(StringArray::from(v)))
+            }
+            ColType::Bytes | ColType::Count => {
+                let v: Vec<u64> = t.rows.iter().map(|r| if let Cell::U64(x) = r[i] { x } else { 0 }).collect();
+                (DataType::UInt64, Arc::new(UInt64Array::from(v)))
+            }
+            ColType::Usd | ColType::Pct => {
+                let scale: u32 = if col.ty == ColType::Usd { 6 } else { 2 };
+                let v: Vec<i128> = t
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        let d = if let Cell::Dec(d) = r[i] { d } else { Decimal::ZERO };
+                        let mut d = if col.ty == ColType::Usd { round_usd(d) } else { d.round_dp(2) };
+                        d.rescale(scale);
+                        d.mantissa()
+                    })
+                    .collect();
+                let arr = Decimal128Array::from(v).with_precision_and_scale(38, scale as i8).map_err(|e| fail(&e))?;
+                (DataType::Decimal128(38, scale as i8), Arc::new(arr))
+            }
+        };
+        fields.push(Field::new(col.name, dt, false));
+        arrays.push(arr);
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| fail(&e))?;
+    let mut out = Vec::new();
+    let props = parquet::file::properties::WriterProperties::builder().set_compression(parquet::basic::Compression::SNAPPY).build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), Some(props)).map_err(|e| fail(&e))?;
+    w.write(&batch).map_err(|e| fail(&e))?;
+    w.close().map_err(|e| fail(&e))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.50 KiB");
+        assert_eq!(human_bytes(1 << 30), "1.00 GiB");
+        assert_eq!(human_usd(Decimal::from_str("1234.565").unwrap()), "$1,234.56");
+        assert_eq!(human_usd(Decimal::from_str("0.004").unwrap()), "$0.00");
+        assert_eq!(human_count(1234567), "1,234,567");
+    }
+}

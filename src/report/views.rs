@@ -1,0 +1,273 @@
+//! The `--by` views: tables derived from the Report's conversations, rendered by every format.
+
+use super::Report;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum By {
+    Service,
+    Workload,
+    Namespace,
+    AzPair,
+    Conversation,
+}
+
+impl By {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Service => "service",
+            By::Workload => "workload",
+            By::Namespace => "namespace",
+            By::AzPair => "az-pair",
+            By::Conversation => "conversation",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColType {
+    Text,
+    Bytes,
+    Usd,
+    Pct,
+    Count,
+}
+
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub ty: ColType,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Text(String),
+    U64(u64),
+    Dec(Decimal),
+}
+
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub by: By,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+const fn col(name: &'static str, title: &'static str, ty: ColType) -> Column {
+    Column { name, title, ty }
+}
+
+#[derive(Default, Clone)]
+struct Agg {
+    billed: u64,
+    free: u64,
+    same: u64,
+    other: u64,
+    peers: std::collections::BTreeSet<(String, String)>,
+}
+
+impl Agg {
+    fn add(&mut self, class: &str, bytes: u64, peer: (String, String)) {
+        match class {
+            "cross-az-billed" => self.billed += bytes,
+            "cross-az-free" => self.free += bytes,
+            "same-az" => self.same += bytes,
+            _ => self.other += bytes,
+        }
+        self.peers.insert(peer);
+    }
+}
+
+fn share(cost: Decimal, total: Decimal) -> Decimal {
+    if total.is_zero() { Decimal::ZERO } else { (cost * Decimal::from(100) / total).round_dp(2) }
+}
+
+/// Sort rows by cost, then cross-AZ bytes (both descending), then by the text columns.
+fn sort_rows(rows: &mut [Vec<Cell>], cost_col: usize, bytes_col: usize) {
+    rows.sort_by(|a, b| {
+        let num = |r: &Vec<Cell>, i: usize| match &r[i] {
+            Cell::Dec(d) => (*d, 0),
+            Cell::U64(u) => (Decimal::ZERO, *u),
+            Cell::Text(_) => (Decimal::ZERO, 0),
+        };
+        let text = |r: &Vec<Cell>| r.iter().filter_map(|c| if let Cell::Text(t) = c { Some(t.clone()) } else { None }).collect::<Vec<_>>();
+        num(b, cost_col).0.cmp(&num(a, cost_col).0).then(num(b, bytes_col).1.cmp(&num(a, bytes_col).1)).then_with(|| text(a).cmp(&text(b)))
+    });
+}
+
+pub fn view(r: &Report, by: By) -> Table {
+    let total = r.summary.cross_az_cost_usd;
+    let rate = r.pricing.out_per_gb_usd + r.pricing.in_per_gb_usd;
+    let price = |bytes: u64| crate::pricing::round_usd(crate::pricing::cost(bytes, rate));
+    match by {
+        By::Service | By::Workload => {
+            let server_side = by == By::Service;
+            let mut groups: BTreeMap<(String, String, String), Agg> = BTreeMap::new();
+            for c in &r.conversations {
+                let (key, peer) = if server_side {
+                    ((c.server_namespace.clone(), c.server.clone(), c.server_kind.clone()), (c.client_namespace.clone(), c.client.clone()))
+                } else {
+                    ((c.client_namespace.clone(), c.client.clone(), c.client_kind.clone()), (c.server_namespace.clone(), c.server.clone()))
+                };
+                groups.entry(key).or_default().add(&c.class, c.bytes, peer);
+            }
+            groups.entry((String::new(), "unattributed".into(), "unattributed".into())).or_default();
+            let mut rows: Vec<Vec<Cell>> = groups
+                .into_iter()
+                .map(|((ns, name, kind), a)| {
+                    let cost = price(a.billed);
+                    vec![
+                        Cell::Text(ns),
+                        Cell::Text(name),
+                        Cell::Text(kind),
+                        Cell::U64(a.billed),
+                        Cell::Dec(cost),
+                        Cell::Dec(share(cost, total)),
+                        Cell::U64(a.free),
+                        Cell::U64(a.same),
+                        Cell::U64(a.other),
+                        Cell::U64(a.peers.len() as u64),
+                    ]
+                })
+                .collect();
+            sort_rows(&mut rows, 4, 3);
+            let (name, title, peers, peers_title) =
+                if server_side { ("service", "Service", "clients", "Clients") } else { ("workload", "Workload", "servers", "Servers") };
+            Table {
+                by,
+                columns: vec![
+                    col("namespace", "Namespace", ColType::Text),
+                    col(name, title, ColType::Text),
+                    col("kind", "Kind", ColType::Text),
+                    col("cross_az_bytes", "Cross-AZ", ColType::Bytes),
+                    col("cost_usd", "Cost", ColType::Usd),
+                    col("share_pct", "Share", ColType::Pct),
+                    col("cross_az_free_bytes", "Cross-AZ free", ColType::Bytes),
+                    col("same_az_bytes", "Same-AZ", ColType::Bytes),
+                    col("internet_other_bytes", "Internet/other", ColType::Bytes),
+                    col(peers, peers_title, ColType::Count),
+                ],
+                rows,
+            }
+        }
+        By::Namespace => {
+            let mut groups: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+            for c in &r.conversations {
+                let billed = if c.class == "cross-az-billed" { c.bytes } else { 0 };
+                groups.entry(c.client_namespace.clone()).or_default().0 += billed;
+                groups.entry(c.server_namespace.clone()).or_default().1 += billed;
+            }
+            let mut rows: Vec<Vec<Cell>> = groups
+                .into_iter()
+                .map(|(ns, (b, sb))| {
+                    let c = price(b);
+                    vec![Cell::Text(ns), Cell::U64(b), Cell::Dec(c), Cell::Dec(share(c, total)), Cell::U64(sb), Cell::Dec(price(sb))]
+                })
+                .collect();
+            sort_rows(&mut rows, 2, 1);
+            Table {
+                by,
+                columns: vec![
+                    col("namespace", "Namespace", ColType::Text),
+                    col("cross_az_bytes", "Cross-AZ as client", ColType::Bytes),
+                    col("cost_usd", "Cost as client", ColType::Usd),
+                    col("share_pct", "Share", ColType::Pct),
+                    col("served_cross_az_bytes", "Cross-AZ as server", ColType::Bytes),
+                    col("served_cost_usd", "Cost as server", ColType::Usd),
+                ],
+                rows,
+            }
+        }
+        By::AzPair => {
+            let mut groups: BTreeMap<(String, String, String, String), (u64, u64)> = BTreeMap::new();
+            for c in &r.conversations {
+                if c.client_az_id.is_empty() || c.server_az_id.is_empty() || c.class == "internet-other" {
+                    continue;
+                }
+                let billed = c.class == "cross-az-billed";
+                for (src, dst, bytes) in [
+                    ((&c.client_az_id, &c.client_az), (&c.server_az_id, &c.server_az), c.bytes_to_server),
+                    ((&c.server_az_id, &c.server_az), (&c.client_az_id, &c.client_az), c.bytes_to_client),
+                ] {
+                    if bytes == 0 {
+                        continue;
+                    }
+                    let g = groups.entry((src.0.clone(), src.1.clone(), dst.0.clone(), dst.1.clone())).or_default();
+                    g.0 += bytes;
+                    if billed {
+                        g.1 += bytes;
+                    }
+                }
+            }
+            let mut rows: Vec<Vec<Cell>> = groups
+                .into_iter()
+                .map(|((si, sn, di, dn), (b, billed))| {
+                    vec![Cell::Text(si), Cell::Text(sn), Cell::Text(di), Cell::Text(dn), Cell::U64(b), Cell::U64(billed), Cell::Dec(price(billed))]
+                })
+                .collect();
+            sort_rows(&mut rows, 6, 5);
+            Table {
+                by,
+                columns: vec![
+                    col("src_az_id", "From AZ ID", ColType::Text),
+                    col("src_az", "From AZ", ColType::Text),
+                    col("dst_az_id", "To AZ ID", ColType::Text),
+                    col("dst_az", "To AZ", ColType::Text),
+                    col("bytes", "Bytes", ColType::Bytes),
+                    col("cross_az_billed_bytes", "Billed", ColType::Bytes),
+                    col("cost_usd", "Cost", ColType::Usd),
+                ],
+                rows,
+            }
+        }
+        By::Conversation => {
+            let rows = r
+                .conversations
+                .iter()
+                .map(|c| {
+                    vec![
+                        Cell::Text(c.client_namespace.clone()),
+                        Cell::Text(c.client.clone()),
+                        Cell::Text(c.server_namespace.clone()),
+                        Cell::Text(c.server.clone()),
+                        Cell::Text(c.client_az.clone()),
+                        Cell::Text(c.server_az.clone()),
+                        Cell::Text(c.class.clone()),
+                        Cell::U64(c.bytes),
+                        Cell::Dec(c.cost_usd),
+                        Cell::Text(c.client_kind.clone()),
+                        Cell::Text(c.server_kind.clone()),
+                        Cell::Text(c.client_az_id.clone()),
+                        Cell::Text(c.server_az_id.clone()),
+                        Cell::U64(c.bytes_to_server),
+                        Cell::U64(c.bytes_to_client),
+                    ]
+                })
+                .collect();
+            Table {
+                by,
+                columns: vec![
+                    col("client_namespace", "Client ns", ColType::Text),
+                    col("client", "Client", ColType::Text),
+                    col("server_namespace", "Server ns", ColType::Text),
+                    col("server", "Server", ColType::Text),
+                    col("client_az", "Client AZ", ColType::Text),
+                    col("server_az", "Server AZ", ColType::Text),
+                    col("class", "Class", ColType::Text),
+                    col("bytes", "Bytes", ColType::Bytes),
+                    col("cost_usd", "Cost", ColType::Usd),
+                    col("client_kind", "Client kind", ColType::Text),
+                    col("server_kind", "Server kind", ColType::Text),
+                    col("client_az_id", "Client AZ ID", ColType::Text),
+                    col("server_az_id", "Server AZ ID", ColType::Text),
+                    col("bytes_to_server", "To server", ColType::Bytes),
+                    col("bytes_to_client", "To client", ColType::Bytes),
+                ],
+                rows,
+            }
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! Text flow logs as AWS delivers them to S3 (plain or gzip): a header line naming the fields,
+//! then one space-separated record per line. Lines are read in large blocks and split in place.
+
+use super::format::{is_transit_gateway_field, suggestion, Field, Format};
+use crate::error::InputProblem;
+use crate::model::flow::{Action, Direction, FlowRecord, FlowSink, FormatTraits, LogStatus, SkipReason};
+use crate::model::ip::Ip;
+use flate2::read::MultiGzDecoder;
+use std::io::{self, Read};
+use std::path::Path;
+
+/// What reading one file produced besides records: problems (errors) and warnings.
+#[derive(Default, Debug)]
+pub struct FileOutcome {
+    pub problems: Vec<InputProblem>,
+    pub warnings: Vec<InputProblem>,
+}
+
+struct Counting<R> {
+    inner: R,
+    pending: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pending += n as u64;
+        Ok(n)
+    }
+}
+
+const BLOCK: usize = 1 << 20;
+
+/// Reads a text flow-log file into `sink`. `assumed` is the format of a file without a header.
+pub fn read_text_file(path: &Path, assumed: &Format, assumed_is_default: bool, sink: &mut dyn FlowSink) -> FileOutcome {
+    let mut out = FileOutcome::default();
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            out.problems.push(InputProblem::new(path, None, format!("cannot open: {e}")));
+            return out;
+        }
+    };
+    let mut head = [0u8; 2];
+    let mut counting = Counting { inner: file, pending: 0 };
+    let n = match counting.read(&mut head) {
+        Ok(n) => n,
+        Err(e) => {
+            out.problems.push(InputProblem::new(path, None, format!("cannot read: {e}")));
+            return out;
+        }
+    };
+    if n == 0 {
+        out.problems.push(InputProblem::new(path, None, "the file is empty; expected flow-log records").with_hint(
+            "an S3 flow-log object always has at least a header line; check that the download completed",
+        ));
+        return out;
+    }
+    let gz = n == 2 && head == [0x1f, 0x8b];
+    let prefix = io::Cursor::new(head[..n].to_vec());
+    let chained = prefix.chain(counting);
+    let mut reader: Box<dyn Read> = if gz { Box::new(MultiGzDecoder::new(chained)) } else { Box::new(chained) };
+    let mut parser = LineParser::new(path, assumed.clone(), assumed_is_default);
+    sink.set_format(parser.traits());
+    let mut buf = vec![0u8; BLOCK];
+    let mut filled = 0usize;
+    let mut saw_any = false;
+    loop {
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => {
+                if filled > 0 {
+                    parser.line(&buf[..filled], sink, &mut out);
+                }
+                break;
+            }
+            Ok(k) => {
+                saw_any = true;
+                let end = filled + k;
+                let Some(last_nl) = memchr::memrchr(b'\n', &buf[filled..end]).map(|p| p + filled) else {
+                    filled = end;
+                    continue;
+                };
+                for line in buf[..last_nl].split(|&b| b == b'\n') {
+                    parser.line(line, sink, &mut out);
+                }
+                buf.copy_within(last_nl + 1..end, 0);
+                filled = end - last_nl - 1;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let partial = filled > 0;
+                if partial {
+                    parser.line_no += 1;
+                    sink.skip(SkipReason::Truncated, parser.line_no, "the line is cut off where the file ends", 1);
+                }
+                let what = if gz {
+                    format!(
+                        "the gzip stream is truncated or corrupt after line {} ({e}); the {} records before it were read",
+                        parser.line_no - u64::from(partial),
+                        parser.records
+                    )
+                } else {
+                    format!("cannot read after line {}: {e}", parser.line_no)
+                };
+                out.problems.push(
+                    InputProblem::new(path, Some(parser.line_no), what)
+                        .with_hint("download the object again; crossaz counted every complete record before the damage"),
+                );
+                break;
+            }
+        }
+    }
+    if !saw_any && gz {
+        out.problems.push(InputProblem::new(path, None, "the gzip file holds no data"));
+    } else if parser.records == 0 && parser.line_no == 0 && out.problems.is_empty() {
+        out.problems.push(InputProblem::new(path, None, "the file is empty; expected flow-log records"));
+    }
+    out
+}
+
+/// Splits lines into records, following header lines as they come.
+pub struct LineParser<'p> {
+    path: &'p Path,
+    format: Format,
+    /// Why this format cannot be used, once said.
+    unusable: Option<String>,
+    default_format: bool,
+    pub line_no: u64,
+    pub records: u64,
+    tokens: Vec<(usize, usize)>,
+    warned_header: bool,
+}
+
+impl<'p> LineParser<'p> {
+    pub fn new(path: &'p Path, format: Format, default_format: bool) -> LineParser<'p> {
+        let unusable = format.missing_required().map(|m| format!("the format lacks `{m}`"));
+        LineParser { path, format, unusable, default_format, line_no: 0, records: 0, tokens: Vec::with_capacity(64), warned_header: false }
+    }
+
+    pub fn traits(&self) -> FormatTraits {
+        FormatTraits {
+            has_pkt_addresses: self.format.has(Field::PktSrcaddr) && self.format.has(Field::PktDstaddr),
+            has_flow_direction: self.format.has(Field::FlowDirection),
+        }
+    }
+
+    pub fn line(&mut self, raw: &[u8], sink: &mut dyn FlowSink, out: &mut FileOutcome) {
+        self.line_no += 1;
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        self.tokens.clear();
+        let mut i = 0;
+        let n = line.len();
+        while i < n {
+            while i < n && line[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            let s = i;
+            while i < n && !line[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i > s {
+                self.tokens.push((s, i));
+            }
+        }
+        if self.tokens.is_empty() {
+            return;
+        }
+        let first = &line[self.tokens[0].0..self.tokens[0].1];
+        if is_header_token(first) {
+            self.header(line, sink, out);
+            return;
+        }
+        if let Some(why) = &self.unusable {
+            sink.skip(SkipReason::UnusableFormat, self.line_no, why, 1);
+            if !out.problems.iter().any(|p| p.path == self.path) {
+                out.problems.push(unusable_problem(self.path, self.line_no, why, &self.format));
+            }
+            return;
+        }
+        if self.tokens.len() != self.format.len() {
+            let what = if first.first() == Some(&b'{') {
+                "the line is JSON, not a flow-log record".to_string()
+            } else {
+                format!(
+                    "expected {} fields ({}), found {}",
+                    self.format.len(),
+                    if self.default_format { "the default format" } else { "as the header says" },
+                    self.tokens.len()
+                )
+            };
+            let what = if self.default_format && self.line_no == 1 {
+                format!("{what}; the file has no header line, so the default format was assumed — pass `--flow-log-format` with the format string given to AWS")
+            } else {
+                what
+            };
+            sink.skip(SkipReason::Malformed, self.line_no, &what, 1);
+            return;
+        }
+        match self.record(line) {
+            Ok(rec) => {
+                self.records += 1;
+                sink.record(&rec, self.line_no);
+            }
+            Err(what) => sink.skip(SkipReason::Malformed, self.line_no, &what, 1),
+        }
+    }
+
+    fn header(&mut self, line: &[u8], sink: &mut dyn FlowSink, out: &mut FileOutcome) {
+        let text = String::from_utf8_lossy(line);
+        match Format::from_names(text.split_ascii_whitespace()) {
+            Ok(f) => {
+                if f == self.format {
+                    return;
+                }
+                if !self.warned_header {
+                    for u in &f.unknown {
+                        if !is_transit_gateway_field(u) {
+                            out.warnings.push(InputProblem::new(
+                                self.path,
+                                Some(self.line_no),
+                                format!("unknown field `{u}` in the header{}; its column is ignored", suggestion(u)),
+                            ));
+                        }
+                    }
+                    self.warned_header = true;
+                }
+                self.unusable = if f.unknown.iter().any(|u| is_transit_gateway_field(u)) {
+                    Some("this is a Transit Gateway flow log, not a VPC flow log".to_string())
+                } else {
+                    f.missing_required().map(|m| format!("the format lacks `{m}`"))
+                };
+                self.format = f;
+                self.default_format = false;
+                sink.set_format(self.traits());
+            }
+            Err(e) => {
+                self.unusable = Some(format!("the header is invalid: {e}"));
+            }
+        }
+    }
+
+    fn record<'l>(&self, line: &'l [u8]) -> Result<FlowRecord<'l>, String> {
+        let mut r = FlowRecord::default();
+        for (pos, field) in self.format.fields.iter().enumerate() {
+            let Some(field) = field else { continue };
+            let (s, e) = self.tokens[pos];
+            let v = &line[s..e];
+            if v == b"-" {
+                continue;
+            }
+            let bad = |expected: &str| format!("field `{}` is `{}`: expected {expected}", field.name(), String::from_utf8_lossy(v));
+            match field {
+                Field::InterfaceId => r.interface_id = Some(utf8(v).ok_or_else(|| bad("text"))?),
+                Field::ResourceId => r.resource_id = Some(utf8(v).ok_or_else(|| bad("text"))?),
+                Field::InterfaceType => r.interface_type = Some(utf8(v).ok_or_else(|| bad("text"))?),
+                Field::AzId => r.az_id = Some(utf8(v).ok_or_else(|| bad("text"))?),
+                Field::Srcaddr => r.srcaddr = Some(Ip::parse(v).ok_or_else(|| bad("an IP address"))?),
+                Field::Dstaddr => r.dstaddr = Some(Ip::parse(v).ok_or_else(|| bad("an IP address"))?),
+                Field::PktSrcaddr => r.pkt_srcaddr = Some(Ip::parse(v).ok_or_else(|| bad("an IP address"))?),
+                Field::PktDstaddr => r.pkt_dstaddr = Some(Ip::parse(v).ok_or_else(|| bad("an IP address"))?),
+                Field::Srcport => r.srcport = Some(parse_uint(v).and_then(|x| u16::try_from(x).ok()).ok_or_else(|| bad("a port (0–65535)"))?),
+                Field::Dstport => r.dstport = Some(parse_uint(v).and_then(|x| u16::try_from(x).ok()).ok_or_else(|| bad("a port (0–65535)"))?),
+                Field::Protocol => r.protocol = Some(parse_uint(v).and_then(|x| u8::try_from(x).ok()).ok_or_else(|| bad("a protocol number (0–255)"))?),
+                Field::Packets => r.packets = Some(parse_uint(v).ok_or_else(|| bad("a whole number"))?),
+                Field::Bytes => r.bytes = Some(parse_uint(v).ok_or_else(|| bad("a whole number"))?),
+                Field::Start => r.start = Some(parse_epoch(v).ok_or_else(|| bad("Unix seconds"))?),
+                Field::End => r.end = Some(parse_epoch(v).ok_or_else(|| bad("Unix seconds"))?),
+                Field::TrafficPath => r.traffic_path = Some(parse_uint(v).and_then(|x| u8::try_from(x).ok()).ok_or_else(|| bad("a number 1–8"))?),
+                Field::Action => {
+                    r.action = Some(match v {
+                        b"ACCEPT" => Action::Accept,
+                        b"REJECT" => Action::Reject,
+                        _ => return Err(bad("`ACCEPT`, `REJECT` or `-`")),
+                    })
+                }
+                Field::LogStatus => {
+                    r.log_status = Some(match v {
+                        b"OK" => LogStatus::Ok,
+                        b"NODATA" => LogStatus::NoData,
+                        b"SKIPDATA" => LogStatus::SkipData,
+                        _ => return Err(bad("`OK`, `NODATA` or `SKIPDATA`")),
+                    })
+                }
+                Field::FlowDirection => {
+                    r.flow_direction = Some(match v {
+                        b"ingress" => Direction::Ingress,
+                        b"egress" => Direction::Egress,
+                        _ => return Err(bad("`ingress`, `egress` or `-`")),
+                    })
+                }
+                f if f.is_integer() => {
+                    parse_uint(v).ok_or_else(|| bad("a whole number"))?;
+                }
+                _ => {}
+            }
+        }
+        Ok(r)
+    }
+}
+
+fn is_header_token(t: &[u8]) -> bool {
+    t.starts_with(b"${") || (t.first().is_some_and(u8::is_ascii_alphabetic) && std::str::from_utf8(t).is_ok_and(|s| Field::from_name(s).is_some()))
+}
+
+fn unusable_problem(path: &Path, line: u64, why: &str, format: &Format) -> InputProblem {
+    let hint = if why.contains("Transit Gateway") {
+        "crossaz reads VPC flow logs; leave Transit Gateway flow logs out of `--flow-logs`".to_string()
+    } else {
+        format!("records of format `{}` cannot be attributed; recreate the flow log with the recommended format (see docs/flow-log-format.md)", format.describe())
+    };
+    InputProblem::new(path, Some(line), format!("{why}; its records are skipped")).with_hint(hint)
+}
+
+fn utf8(v: &[u8]) -> Option<&str> {
+    std::str::from_utf8(v).ok()
+}
+
+pub fn parse_uint(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 20 {
+        return None;
+    }
+    let mut x: u64 = 0;
+    for &b in v {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        x = x.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(x)
+}
+
+/// Unix seconds; millisecond values (as some exporters write) are scaled down.
+fn parse_epoch(v: &[u8]) -> Option<i64> {
+    let x = i64::try_from(parse_uint(v)?).ok()?;
+    Some(if x > 100_000_000_000 { x / 1000 } else { x })
+}

@@ -1,0 +1,81 @@
+//! Readers for what users already have: flow logs, EC2 network JSON, kubectl JSON.
+//! Everything AWS- or Kubernetes-shaped is parsed here and handed on as `model` types.
+
+pub mod flowlogs;
+pub mod k8s;
+pub mod network;
+
+use crate::error::InputProblem;
+use flate2::read::MultiGzDecoder;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Opens a file, inflating it when it is gzip (by magic bytes, not by name).
+pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read + Send>, InputProblem> {
+    let mut file = std::fs::File::open(path).map_err(|e| InputProblem::new(path, None, format!("cannot open: {e}")))?;
+    let mut magic = [0u8; 2];
+    let n = read_fully(&mut file, &mut magic).map_err(|e| InputProblem::new(path, None, format!("cannot read: {e}")))?;
+    use std::io::Seek;
+    file.seek(std::io::SeekFrom::Start(0)).map_err(|e| InputProblem::new(path, None, format!("cannot read: {e}")))?;
+    let reader = BufReader::with_capacity(1 << 20, file);
+    if n == 2 && magic == [0x1f, 0x8b] {
+        Ok(Box::new(MultiGzDecoder::new(reader)))
+    } else {
+        Ok(Box::new(reader))
+    }
+}
+
+fn read_fully(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Reads a whole (maybe gzip) file into memory, for the small JSON inputs.
+pub fn read_all(path: &Path) -> Result<Vec<u8>, InputProblem> {
+    let mut r = open_maybe_gz(path)?;
+    let mut buf = Vec::new();
+    r.read_to_end(&mut buf).map_err(|e| {
+        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            "the gzip stream is truncated".to_string()
+        } else {
+            format!("cannot read: {e}")
+        };
+        InputProblem::new(path, None, what)
+    })?;
+    Ok(buf)
+}
+
+/// Expands a path into files: itself, or every regular file below it in name order.
+pub fn expand_path(path: &Path) -> Result<Vec<PathBuf>, InputProblem> {
+    let meta = std::fs::metadata(path).map_err(|e| InputProblem::new(path, None, format!("cannot open: {e}")))?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(path).follow_links(true).sort_by_file_name() {
+        let entry = entry.map_err(|e| InputProblem::new(path, None, format!("cannot list directory: {e}")))?;
+        if entry.file_type().is_file() {
+            let name = entry.file_name().to_string_lossy();
+            if !name.starts_with('.') {
+                files.push(entry.into_path());
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Describes a serde_json error with its line, for `InputProblem`s.
+pub fn json_problem(path: &Path, err: &serde_json::Error, expected: &str) -> InputProblem {
+    let what = match err.classify() {
+        serde_json::error::Category::Eof => format!("the JSON ends early (column {}); expected {expected}", err.column()),
+        serde_json::error::Category::Syntax => format!("invalid JSON at column {}: {err}; expected {expected}", err.column()),
+        _ => format!("unexpected JSON shape at column {}: {err}; expected {expected}", err.column()),
+    };
+    InputProblem::new(path, Some(err.line() as u64), what)
+}
