@@ -92,6 +92,21 @@ pub enum Uncounted {
 }
 
 impl Uncounted {
+    /// A stable machine name, as in the JSON report.
+    pub fn code(self) -> &'static str {
+        match self {
+            Uncounted::Duplicate => "duplicate",
+            Uncounted::NoData => "no-data",
+            Uncounted::SkipData => "skip-data",
+            Uncounted::OutsideWindow => "outside-window",
+            Uncounted::Rejected => "rejected",
+            Uncounted::DirectionUnknown => "direction-unknown",
+            Uncounted::GatewayInternetLeg => "gateway-internet-leg",
+            Uncounted::Skipped(r) => r.as_str(),
+            Uncounted::MissingFields => "missing-fields",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Uncounted::Duplicate => "duplicate (other side of a counted flow)",

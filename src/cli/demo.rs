@@ -52,7 +52,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         return Ok(super::attribute::finish(&outcome, printer));
     }
     let mut text = String::from("crossaz demo: a sample month of an EKS cluster in ap-northeast-2 (fixtures/demo)\n\n");
-    text.push_str(&String::from_utf8_lossy(&render(&outcome.report, By::Service, Format::Table)?));
+    text.push_str(&String::from_utf8_lossy(&render(&outcome.report, args.by, Format::Table)?));
     emit(text.as_bytes(), None)?;
     Ok(super::attribute::finish(&outcome, printer))
 }

@@ -309,7 +309,7 @@ impl Hour<'_, '_> {
         let r4 = self.mk(nat, false, host, nat_ip, host, nat_ip, (443, cport), resp, t + 1);
         self.records.push(r4);
         self.count("counted", 4);
-        self.count("gateway_internet_leg", 2);
+        self.count("gateway-internet-leg", 2);
         let names = (c.name(n, false), c.name(g, false));
         self.add_truth(n, g, names.clone(), names, (req, resp));
         let names = (c.name(n, false), c.name(h, false));
@@ -401,7 +401,7 @@ impl Hour<'_, '_> {
             let mut r = self.mk(v, false, vip, vip, vip, vip, (0, 0), 0, hour_start);
             r.status = 1;
             self.records.push(r);
-            self.count("no_data", 1);
+            self.count("no-data", 1);
             let alb = c.world.alb_game[0];
             if c.world.enis[alb].logged {
                 let ip = c.world.enis[alb].primary;
@@ -419,7 +419,7 @@ impl Hour<'_, '_> {
             let mut r = self.mk(eni, true, ip, ip, ip, ip, (0, 0), 0, hour_start);
             r.status = 2;
             self.records.push(r);
-            self.count("skip_data", 1);
+            self.count("skip-data", 1);
         }
     }
 

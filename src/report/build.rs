@@ -2,9 +2,8 @@
 //! for every record that was read.
 
 use super::*;
-use crate::attribution::engine::{Accumulator, Class, Key, Uncounted};
+use crate::attribution::engine::{Accumulator, Class, Key};
 use crate::attribution::resolver::Resolver;
-use crate::model::entity::EntityKind;
 use crate::model::time::{day_start, format_date, format_time, Ts};
 use crate::pricing::{cost, round_usd, Rates, GB};
 use std::collections::BTreeMap;
@@ -77,8 +76,10 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
             }
         })
         .collect();
+    // Cost is proportional to billed bytes: sorting by them is sorting by exact cost.
+    let billed = |c: &Conversation| if c.class == Class::CrossAzBilled.as_str() { c.bytes } else { 0 };
     conversations.sort_by(|a, b| {
-        b.cost_usd.cmp(&a.cost_usd).then(b.bytes.cmp(&a.bytes)).then_with(|| (&a.client, &a.server, &a.client_az_id, &a.server_az_id, &a.class).cmp(&(&b.client, &b.server, &b.client_az_id, &b.server_az_id, &b.class)))
+        billed(b).cmp(&billed(a)).then(b.bytes.cmp(&a.bytes)).then_with(|| (&a.client, &a.server, &a.client_az_id, &a.server_az_id, &a.class).cmp(&(&b.client, &b.server, &b.client_az_id, &b.server_az_id, &b.class)))
     });
 
     let total_cost = cost(by_class[0], both);
@@ -105,6 +106,7 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         .uncounted
         .iter()
         .map(|(why, t)| UncountedInfo {
+            code: why.code().into(),
             reason: why.as_str().into(),
             records: t.records,
             bytes: t.bytes,
@@ -181,13 +183,4 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         conversations,
         daily,
     }
-}
-
-/// Kinds shown as Kubernetes objects have a namespace; others show `-` in tables.
-pub fn is_k8s_kind(kind: &str) -> bool {
-    EntityKind::parse(kind).is_some_and(EntityKind::is_kubernetes)
-}
-
-pub fn uncounted_label(u: Uncounted) -> &'static str {
-    u.as_str()
 }

@@ -81,6 +81,9 @@ pub struct RecordsInfo {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UncountedInfo {
+    /// Stable name: `duplicate`, `no-data`, `skip-data`, `outside-window`, `rejected`, `direction-unknown`,
+    /// `gateway-internet-leg`, `malformed`, `truncated`, `unusable-format`, `missing-fields`.
+    pub code: String,
     pub reason: String,
     pub records: u64,
     pub bytes: u64,

@@ -4,7 +4,7 @@ use super::views::{view, By, Cell, ColType, Table};
 use super::Report;
 use crate::error::Error;
 use crate::pricing::round_usd;
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table as Comfy};
+use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table as Comfy, TableStyle};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
@@ -71,14 +71,15 @@ fn cell_text(c: &Cell, ty: ColType) -> String {
         (Cell::U64(v), ColType::Bytes) => human_bytes(*v),
         (Cell::U64(v), _) => human_count(*v),
         (Cell::Dec(d), ColType::Usd) => human_usd(*d),
-        (Cell::Dec(d), ColType::Pct) => format!("{}%", d.round_dp(1)),
+        (Cell::Dec(d), ColType::Pct) => format!("{:.1}%", d),
         (Cell::Dec(d), _) => d.to_string(),
     }
 }
 
 fn terminal(report: &Report, t: &Table) -> String {
     let mut table = Comfy::new();
-    table.load_style(presets::UTF8_HORIZONTAL_ONLY).set_content_arrangement(ContentArrangement::Disabled);
+    let line = LineStyle::new('─', '─', '─', '─');
+    table.load_style(TableStyle::new().top_border(line).header_separator(line).bottom_border(line)).set_content_arrangement(ContentArrangement::Disabled);
     table.set_header(t.columns.iter().map(|c| c.title));
     for row in &t.rows {
         table.add_row(row.iter().zip(&t.columns).map(|(c, col)| cell_text(c, col.ty)));

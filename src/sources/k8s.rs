@@ -202,8 +202,9 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, InputProblem> {
                 format!("`{list_kind}` has no `items`; expected {EXPECTED}")
             };
             let mut p = InputProblem::new(path, None, what).with_hint(hint);
-            if bytes.windows(17).any(|w| w == b"NetworkInterfaces") {
-                p = p.with_hint("this looks like `aws ec2 describe-network-interfaces` output: pass it with `--network`");
+            let aws_keys: [&[u8]; 3] = [b"\"NetworkInterfaces\"", b"\"Subnets\"", b"\"AvailabilityZones\""];
+            if aws_keys.iter().any(|k| bytes.windows(k.len()).any(|w| w == *k)) {
+                p = p.with_hint("this looks like `aws ec2 describe-…` output: pass it with `--network`");
             }
             return Err(p);
         }

@@ -72,10 +72,12 @@ pub fn expand_path(path: &Path) -> Result<Vec<PathBuf>, InputProblem> {
 
 /// Describes a serde_json error with its line, for `InputProblem`s.
 pub fn json_problem(path: &Path, err: &serde_json::Error, expected: &str) -> InputProblem {
+    let text = err.to_string();
+    let text = text.split(" at line ").next().unwrap_or(&text);
     let what = match err.classify() {
-        serde_json::error::Category::Eof => format!("the JSON ends early (column {}); expected {expected}", err.column()),
-        serde_json::error::Category::Syntax => format!("invalid JSON at column {}: {err}; expected {expected}", err.column()),
-        _ => format!("unexpected JSON shape at column {}: {err}; expected {expected}", err.column()),
+        serde_json::error::Category::Eof => format!("the JSON ends early; expected {expected}"),
+        serde_json::error::Category::Syntax => format!("invalid JSON at column {} ({text}); expected {expected}", err.column()),
+        _ => format!("unexpected JSON at column {} ({text}); expected {expected}", err.column()),
     };
     InputProblem::new(path, Some(err.line() as u64), what)
 }

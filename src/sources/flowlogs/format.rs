@@ -233,12 +233,11 @@ impl Format {
         self.fields.is_empty()
     }
 
-    /// The fields crossaz cannot do without, or `None` when all are there.
+    /// The fields crossaz cannot do without, or `None` when all are there. (Without
+    /// `interface-id` and `flow-direction` records cannot be told from their twins; they are
+    /// then read and tallied as direction unknown.)
     pub fn missing_required(&self) -> Option<String> {
         let mut missing = Vec::new();
-        if !self.has(Field::InterfaceId) && !self.has(Field::ResourceId) {
-            missing.push("interface-id");
-        }
         for f in [Field::Srcaddr, Field::Dstaddr, Field::Bytes, Field::Start] {
             if !self.has(f) {
                 missing.push(f.name());
@@ -254,7 +253,8 @@ impl Format {
 
 /// ", did you mean `x`?" for a misspelt field name.
 pub fn suggestion(name: &str) -> String {
-    let normalized = name.to_ascii_lowercase().replace('_', "-");
+    let bare = name.strip_prefix("${").and_then(|n| n.strip_suffix('}')).unwrap_or(name);
+    let normalized = bare.to_ascii_lowercase().replace('_', "-");
     let best = FIELDS.iter().map(|(n, _, _)| (*n, edit_distance(n, &normalized))).min_by_key(|(_, d)| *d);
     match best {
         Some((n, d)) if d <= 3 => format!(", did you mean `{n}`?"),

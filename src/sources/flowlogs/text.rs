@@ -147,9 +147,16 @@ impl<'p> LineParser<'p> {
         }
     }
 
-    pub fn line(&mut self, raw: &[u8], sink: &mut dyn FlowSink, out: &mut FileOutcome) {
-        self.line_no += 1;
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+    /// Parses one data line with the current format (for tests and tools).
+    pub fn parse_record<'l>(&mut self, line: &'l [u8]) -> Result<FlowRecord<'l>, String> {
+        self.tokenize(line);
+        if self.tokens.len() != self.format.len() {
+            return Err(format!("expected {} fields, found {}", self.format.len(), self.tokens.len()));
+        }
+        self.record(line)
+    }
+
+    fn tokenize(&mut self, line: &[u8]) {
         self.tokens.clear();
         let mut i = 0;
         let n = line.len();
@@ -165,6 +172,12 @@ impl<'p> LineParser<'p> {
                 self.tokens.push((s, i));
             }
         }
+    }
+
+    pub fn line(&mut self, raw: &[u8], sink: &mut dyn FlowSink, out: &mut FileOutcome) {
+        self.line_no += 1;
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        self.tokenize(line);
         if self.tokens.is_empty() {
             return;
         }
@@ -212,6 +225,7 @@ impl<'p> LineParser<'p> {
         let text = String::from_utf8_lossy(line);
         match Format::from_names(text.split_ascii_whitespace()) {
             Ok(f) => {
+                self.default_format = false;
                 if f == self.format {
                     return;
                 }

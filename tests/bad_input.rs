@@ -1,0 +1,166 @@
+//! Bad input: a clear error naming the file (and line), the rest still processed, nothing lost.
+
+use crate::util::*;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+fn gunzip(path: &Path) -> String {
+    let mut s = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut s).unwrap();
+    s
+}
+
+fn gzip(path: &Path, text: &str) {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    std::fs::write(path, gz.finish().unwrap()).unwrap();
+}
+
+fn flow_files(dir: &Path) -> Vec<PathBuf> {
+    crossaz::sources::expand_path(&dir.join("flow-logs")).unwrap()
+}
+
+fn attribute_args(_dir: &Path) -> Vec<String> {
+    ["attribute", "--flow-logs", "flow-logs", "--network", "network", "--k8s", "k8s", "--format", "json"].iter().map(|s| s.to_string()).collect()
+}
+
+fn run_in(dir: &Path, args: &[String]) -> Run {
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    crossaz(&a, dir)
+}
+
+fn report_of(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("stdout is a JSON report ({e}): {}", run.stderr))
+}
+
+fn code_records(report: &serde_json::Value, code: &str) -> u64 {
+    report["summary"]["records"]["uncounted"].as_array().unwrap().iter().find(|u| u["code"] == code).map(|u| u["records"].as_u64().unwrap()).unwrap_or(0)
+}
+
+#[test]
+fn a_malformed_line_is_named_and_the_rest_counted() {
+    let dir = generated(short(2));
+    let file = flow_files(dir.path())[0].clone();
+    let mut lines: Vec<String> = gunzip(&file).lines().map(str::to_string).collect();
+    lines.insert(4, "5 123456789012 eni-0bad 10.0.64.11 not-an-ip 1 2 6 1 100 1790812800 1790812810 ACCEPT OK".into());
+    gzip(&file, &(lines.join("\n") + "\n"));
+    let run = run_in(dir.path(), &attribute_args(dir.path()));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let rel = file.strip_prefix(dir.path()).unwrap().display().to_string();
+    assert!(run.stderr.contains("error: some input could not be read (1 records skipped"), "{}", run.stderr);
+    let report = report_of(&run);
+    let malformed = report["summary"]["records"]["uncounted"].as_array().unwrap().iter().find(|u| u["code"] == "malformed").unwrap();
+    assert_eq!(malformed["records"], 1);
+    assert_eq!(malformed["examples"][0], format!("{rel}:5 — expected 25 fields (as the header says), found 14"));
+    // Every other record is counted exactly as without the bad line.
+    let t = truth(dir.path());
+    assert_eq!(report["summary"]["records"]["counted"], t["records"]["counted"]);
+    assert_eq!(report["summary"]["records"]["read"].as_u64().unwrap(), t["records"]["total"].as_u64().unwrap() + 1);
+}
+
+#[test]
+fn a_bad_value_names_the_field() {
+    let dir = generated(short(1));
+    let file = flow_files(dir.path())[0].clone();
+    let text = gunzip(&file).replacen(" ACCEPT OK ", " ACCEPTED OK ", 1);
+    gzip(&file, &text);
+    let report = report_of(&run_in(dir.path(), &attribute_args(dir.path())));
+    let m = report["summary"]["records"]["uncounted"].as_array().unwrap().iter().find(|u| u["code"] == "malformed").unwrap();
+    assert!(m["examples"][0].as_str().unwrap().ends_with(":2 — field `action` is `ACCEPTED`: expected `ACCEPT`, `REJECT` or `-`"), "{}", m["examples"][0]);
+}
+
+#[test]
+fn truncated_gzip_keeps_every_complete_record() {
+    let dir = generated(short(2));
+    let file = flow_files(dir.path())[1].clone();
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    let run = run_in(dir.path(), &attribute_args(dir.path()));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("the gzip stream is truncated or corrupt after line"), "{}", run.stderr);
+    assert!(run.stderr.contains(&file.file_name().unwrap().to_string_lossy().to_string()));
+    let report = report_of(&run);
+    let read = report["summary"]["records"]["read"].as_u64().unwrap();
+    let counted = report["summary"]["records"]["counted"].as_u64().unwrap();
+    let uncounted: u64 = report["summary"]["records"]["uncounted"].as_array().unwrap().iter().map(|u| u["records"].as_u64().unwrap()).sum();
+    assert_eq!(read, counted + uncounted, "every record read is accounted for");
+    let day1 = gunzip(&flow_files(dir.path())[0]).lines().count() as u64 - 1;
+    assert!(read > day1, "the first day and part of the second were read");
+    assert!(code_records(&report, "truncated") <= 1);
+}
+
+#[test]
+fn unknown_header_fields_warn_and_are_ignored() {
+    let dir = generated(short(1));
+    let file = flow_files(dir.path())[0].clone();
+    let text = gunzip(&file).replacen("traffic-path", "trafic-path", 1);
+    gzip(&file, &text);
+    let run = run_in(dir.path(), &attribute_args(dir.path()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains(":1`: unknown field `trafic-path` in the header, did you mean `traffic-path`?; its column is ignored"), "{}", run.stderr);
+    assert_eq!(report_of(&run)["summary"]["records"]["counted"], truth(dir.path())["records"]["counted"]);
+}
+
+#[test]
+fn an_empty_file_is_an_error_and_the_others_still_count() {
+    let dir = generated(short(2));
+    std::fs::write(dir.path().join("flow-logs/empty.log"), "").unwrap();
+    let run = run_in(dir.path(), &attribute_args(dir.path()));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("error: cannot read `flow-logs/empty.log`\n  Caused by: the file is empty; expected flow-log records"), "{}", run.stderr);
+    assert_eq!(report_of(&run)["summary"]["records"]["counted"], truth(dir.path())["records"]["counted"]);
+}
+
+#[test]
+fn broken_network_json_names_its_line() {
+    let dir = generated(short(1));
+    std::fs::write(dir.path().join("network/broken.json"), "{\n  \"NetworkInterfaces\": [\n    {\"NetworkInterfaceId\": \"eni-1\",,}\n  ]\n}\n").unwrap();
+    let run = run_in(dir.path(), &attribute_args(dir.path()));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("error: cannot read `network/broken.json:3`\n  Caused by: invalid JSON at column 36 (key must be a string)"), "{}", run.stderr);
+    assert_eq!(report_of(&run)["summary"]["records"]["counted"], truth(dir.path())["records"]["counted"]);
+}
+
+#[test]
+fn inputs_in_the_wrong_place_get_a_hint() {
+    let dir = generated(short(1));
+    let args: Vec<String> = ["attribute", "--flow-logs", "flow-logs", "--network", "network", "--k8s", "network/subnets.json"].iter().map(|s| s.to_string()).collect();
+    let run = run_in(dir.path(), &args);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("this is not a Kubernetes object or list"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: this looks like `aws ec2 describe-…` output: pass it with `--network`"), "{}", run.stderr);
+    let args: Vec<String> = ["attribute", "--flow-logs", "flow-logs", "--network", "k8s/2026-10-01T00:00:00Z.json.gz"].iter().map(|s| s.to_string()).collect();
+    let run = run_in(dir.path(), &args);
+    assert!(run.stderr.contains("hint: this looks like kubectl output: pass it with `--k8s`"), "{}", run.stderr);
+}
+
+#[test]
+fn truncated_parquet_is_an_error_and_the_others_still_count() {
+    let dir = generated(crossaz::generate::Options { format: crossaz::generate::FlowFormat::Parquet, ..short(2) });
+    let file = flow_files(dir.path())[0].clone();
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() - 100]).unwrap();
+    let run = run_in(dir.path(), &attribute_args(dir.path()));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("not a readable Parquet file"), "{}", run.stderr);
+    let read = report_of(&run)["summary"]["records"]["read"].as_u64().unwrap();
+    assert!(read > 0 && read < truth(dir.path())["records"]["total"].as_u64().unwrap());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempdir();
+    for (args, msg) in [
+        (vec!["attribute", "--flow-logs", "nowhere"], "error: no flow-log files to read"),
+        (vec!["attribute", "--flow-logs", "x", "--from", "2026-10-02", "--to", "2026-10-01"], "`--to` must be later than `--from`"),
+        (vec!["attribute", "--flow-logs", "x", "--from", "yesterday"], "`yesterday` is not a time"),
+        (vec!["attribute", "--flow-logs", "x", "--format", "parquet"], "`--format parquet` needs `--output FILE`"),
+        (vec!["attribute", "--flow-logs", "x", "--flow-log-format", "${version} ${bites}"], "unknown field `${bites}`, did you mean `bytes`?"),
+        (vec!["attribute"], "the following required arguments were not provided"),
+        (vec!["frobnicate"], "unrecognized subcommand"),
+    ] {
+        let run = crossaz(&args, dir.path());
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(msg), "{args:?}: {}", run.stderr);
+    }
+}

@@ -1,0 +1,274 @@
+//! Each attribution rule on a hand-written miniature: two nodes in two AZs, a few pods, a few records.
+
+use crate::util::*;
+use crossaz::pipeline::Inputs;
+use crossaz::report::Report;
+use serde_json::{json, Value};
+use std::path::Path;
+
+const FORMAT: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-srcaddr pkt-dstaddr az-id flow-direction";
+const T: i64 = 1_790_812_800 + 3600; // 2026-10-01T01:00:00Z
+
+/// Zones named as in an account whose `a` is `apne2-az2`: names and IDs do not line up.
+fn network(dir: &Path, extra: Vec<Value>) {
+    let azs = json!({"AvailabilityZones": [
+        {"ZoneName": "ap-northeast-2a", "ZoneId": "apne2-az2", "RegionName": "ap-northeast-2"},
+        {"ZoneName": "ap-northeast-2b", "ZoneId": "apne2-az3", "RegionName": "ap-northeast-2"}]});
+    let subnets = json!({"Subnets": [
+        {"SubnetId": "subnet-a", "AvailabilityZone": "ap-northeast-2a", "CidrBlock": "10.0.0.0/24", "VpcId": "vpc-1"},
+        {"SubnetId": "subnet-b", "AvailabilityZone": "ap-northeast-2b", "CidrBlock": "10.0.1.0/24", "VpcId": "vpc-1"}]});
+    let mut enis = vec![
+        json!({"NetworkInterfaceId": "eni-a", "AvailabilityZone": "ap-northeast-2a", "SubnetId": "subnet-a", "InterfaceType": "interface",
+               "Description": "", "Attachment": {"InstanceId": "i-a"}, "PrivateIpAddress": "10.0.0.10",
+               "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.10", "Primary": true}, {"PrivateIpAddress": "10.0.0.11", "Primary": false}, {"PrivateIpAddress": "10.0.0.12", "Primary": false}],
+               "Ipv6Addresses": [{"Ipv6Address": "2001:db8:0:a::11"}]}),
+        json!({"NetworkInterfaceId": "eni-b", "AvailabilityZone": "ap-northeast-2b", "SubnetId": "subnet-b", "InterfaceType": "interface",
+               "Description": "", "Attachment": {"InstanceId": "i-b"}, "PrivateIpAddress": "10.0.1.10",
+               "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.10", "Primary": true}],
+               "Ipv4Prefixes": [{"Ipv4Prefix": "10.0.1.16/28"}], "Ipv6Addresses": [{"Ipv6Address": "2001:db8:0:b::21"}]}),
+    ];
+    enis.extend(extra);
+    let net = dir.join("network");
+    std::fs::create_dir_all(&net).unwrap();
+    std::fs::write(net.join("azs.json"), azs.to_string()).unwrap();
+    std::fs::write(net.join("subnets.json"), subnets.to_string()).unwrap();
+    std::fs::write(net.join("enis.json"), json!({ "NetworkInterfaces": enis }).to_string()).unwrap();
+}
+
+fn node(name: &str, zone: &str, instance: &str, ip: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": {"topology.kubernetes.io/zone": zone}},
+           "spec": {"providerID": format!("aws:///{zone}/{instance}")},
+           "status": {"addresses": [{"type": "InternalIP", "address": ip}], "allocatable": {"cpu": "2"}, "conditions": [{"type": "Ready", "status": "True"}]}})
+}
+
+fn pod(name: &str, owner: Option<(&str, &str)>, node: &str, ips: &[&str], hash: Option<&str>) -> Value {
+    let mut meta = json!({"name": name, "namespace": "shop", "uid": format!("uid-{name}"), "creationTimestamp": "2026-09-30T00:00:00Z", "labels": {}});
+    if let Some((kind, n)) = owner {
+        meta["ownerReferences"] = json!([{"kind": kind, "name": n, "controller": true}]);
+    }
+    if let Some(h) = hash {
+        meta["labels"]["pod-template-hash"] = json!(h);
+    }
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": {"nodeName": node},
+           "status": {"phase": "Running", "podIP": ips[0], "podIPs": ips.iter().map(|i| json!({"ip": i})).collect::<Vec<_>>()}})
+}
+
+fn slice(service: &str, ip: &str, pod: &str, port: u16, proto: &str) -> Value {
+    json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+           "metadata": {"name": format!("{service}-abc"), "namespace": "shop", "labels": {"kubernetes.io/service-name": service}},
+           "endpoints": [{"addresses": [ip], "conditions": {"ready": true}, "targetRef": {"kind": "Pod", "name": pod, "namespace": "shop", "uid": format!("uid-{pod}")}}],
+           "ports": [{"port": port, "protocol": proto}]})
+}
+
+/// The base cluster: `web` (Deployment) on node a, `db` (StatefulSet) on node b backing two Services.
+fn k8s(dir: &Path, extra: Vec<Value>) {
+    let mut items = vec![
+        node("node-a", "ap-northeast-2a", "i-a", "10.0.0.10"),
+        node("node-b", "ap-northeast-2b", "i-b", "10.0.1.10"),
+        pod("web-7d4b9c-x1", Some(("ReplicaSet", "web-7d4b9c")), "node-a", &["10.0.0.11", "2001:db8:0:a::11"], Some("7d4b9c")),
+        pod("db-0", Some(("StatefulSet", "db")), "node-b", &["10.0.1.20", "2001:db8:0:b::21"], None),
+        slice("db", "10.0.1.20", "db-0", 5432, "TCP"),
+        slice("db-metrics", "10.0.1.20", "db-0", 9187, "TCP"),
+    ];
+    items.extend(extra);
+    let k = dir.join("k8s");
+    std::fs::create_dir_all(&k).unwrap();
+    std::fs::write(k.join("2026-10-01T00:00:00Z.json"), json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string()).unwrap();
+}
+
+fn flows(dir: &Path, header: &str, lines: &[String]) {
+    let f = dir.join("flows");
+    std::fs::create_dir_all(&f).unwrap();
+    std::fs::write(f.join("flows.log"), format!("{header}\n{}\n", lines.join("\n"))).unwrap();
+}
+
+/// A record of the recommended shape: `eni dir src dst pkt-src pkt-dst sport dport bytes az`.
+#[allow(clippy::too_many_arguments)]
+fn rec(eni: &str, dir: &str, src: &str, dst: &str, psrc: &str, pdst: &str, sport: u16, dport: u16, bytes: u64, az: &str) -> String {
+    format!("5 111122223333 {eni} {src} {dst} {sport} {dport} 6 10 {bytes} {T} {} ACCEPT OK {psrc} {pdst} {az} {dir}", T + 59)
+}
+
+fn run(dir: &Path) -> Report {
+    let inputs = Inputs { flow_logs: vec![dir.join("flows")], network: vec![dir.join("network")], k8s: vec![dir.join("k8s")], ..Inputs::default() };
+    let o = attribute(&inputs);
+    assert!(o.problems.is_empty(), "{:?}", o.problems);
+    o.report
+}
+
+fn rows(r: &Report) -> Vec<(String, String, String, String, String, u64, u64)> {
+    r.conversations
+        .iter()
+        .map(|c| (c.client.clone(), c.server.clone(), c.client_az_id.clone(), c.server_az_id.clone(), c.class.clone(), c.bytes_to_server, c.bytes_to_client))
+        .collect()
+}
+
+fn records(r: &Report) -> Vec<(String, u64)> {
+    r.summary.records.uncounted.iter().map(|u| (u.code.clone(), u.records)).chain([("counted".to_string(), r.summary.records.counted)]).collect()
+}
+
+/// web (a) → db:5432 (b), 1000 bytes up and 5000 down, recorded on both interfaces.
+fn web_to_db(both_sides: bool) -> Vec<String> {
+    let mut v = vec![
+        rec("eni-a", "egress", "10.0.0.10", "10.0.1.20", "10.0.0.11", "10.0.1.20", 40000, 5432, 1000, "apne2-az2"),
+        rec("eni-b", "egress", "10.0.1.10", "10.0.0.11", "10.0.1.20", "10.0.0.11", 5432, 40000, 5000, "apne2-az3"),
+    ];
+    if both_sides {
+        v.push(rec("eni-b", "ingress", "10.0.0.11", "10.0.1.10", "10.0.0.11", "10.0.1.20", 40000, 5432, 1000, "apne2-az3"));
+        v.push(rec("eni-a", "ingress", "10.0.1.20", "10.0.0.10", "10.0.1.20", "10.0.0.11", 5432, 40000, 5000, "apne2-az2"));
+    }
+    v
+}
+
+fn setup(extra_enis: Vec<Value>, extra_k8s: Vec<Value>, header: &str, lines: &[String]) -> tempfile::TempDir {
+    let dir = tempdir();
+    network(dir.path(), extra_enis);
+    k8s(dir.path(), extra_k8s);
+    flows(dir.path(), header, lines);
+    dir
+}
+
+#[test]
+fn each_flow_is_counted_once_and_priced_both_sides() {
+    let dir = setup(vec![], vec![], FORMAT, &web_to_db(true));
+    let r = run(dir.path());
+    assert_eq!(rows(&r), [("web".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 1000, 5000)]);
+    assert_eq!(records(&r), [("duplicate".into(), 2), ("counted".into(), 2)]);
+    // 6000 bytes × ($0.01 out + $0.01 in) / 2^30
+    assert_eq!(r.summary.cross_az_cost_usd, crossaz::pricing::round_usd(rust_decimal::Decimal::from(6000 * 2) / rust_decimal::Decimal::from(100u64 << 30)));
+    assert_eq!(r.conversations[0].client_kind, "deployment", "ReplicaSet web-7d4b9c → Deployment web");
+    assert_eq!(r.conversations[0].server_kind, "service");
+}
+
+#[test]
+fn direction_comes_from_the_interfaces_addresses_without_flow_direction() {
+    let v3 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-srcaddr pkt-dstaddr az-id";
+    let lines: Vec<String> = web_to_db(true).iter().map(|l| l.rsplit_once(' ').unwrap().0.to_string()).collect();
+    let dir = setup(vec![], vec![], v3, &lines);
+    let r = run(dir.path());
+    assert_eq!(rows(&r)[0].5, 1000);
+    assert_eq!(rows(&r)[0].6, 5000);
+    assert_eq!(records(&r), [("duplicate".into(), 2), ("counted".into(), 2)]);
+}
+
+#[test]
+fn the_receivers_record_counts_when_the_sender_is_not_logged() {
+    // Only eni-b is logged: its egress (db → web) and its ingress (web → db) both count.
+    let all = web_to_db(true);
+    let lines = vec![all[1].clone(), all[2].clone()];
+    let dir = setup(vec![], vec![], FORMAT, &lines);
+    let r = run(dir.path());
+    assert_eq!(rows(&r), [("web".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 1000, 5000)]);
+    assert_eq!(records(&r), [("counted".into(), 2)]);
+}
+
+#[test]
+fn the_port_decides_which_service_a_pod_serves() {
+    let lines = vec![
+        rec("eni-a", "egress", "10.0.0.10", "10.0.1.20", "10.0.0.11", "10.0.1.20", 40000, 5432, 100, "apne2-az2"),
+        rec("eni-a", "egress", "10.0.0.10", "10.0.1.20", "10.0.0.11", "10.0.1.20", 40001, 9187, 200, "apne2-az2"),
+        rec("eni-b", "egress", "10.0.1.10", "10.0.0.11", "10.0.1.20", "10.0.0.11", 9187, 40001, 300, "apne2-az3"),
+    ];
+    let dir = setup(vec![], vec![], FORMAT, &lines);
+    let servers: Vec<(String, u64, u64)> = run(dir.path()).conversations.iter().map(|c| (c.server.clone(), c.bytes_to_server, c.bytes_to_client)).collect();
+    assert_eq!(servers, [("db-metrics".into(), 200, 300), ("db".into(), 100, 0)]);
+}
+
+#[test]
+fn zones_are_joined_by_az_id_not_name() {
+    // Node labels and interfaces give names only; the AZ file maps 2a → apne2-az2, 2b → apne2-az3.
+    let dir = setup(vec![], vec![], FORMAT, &web_to_db(false));
+    let r = run(dir.path());
+    let c = &r.conversations[0];
+    assert_eq!((c.client_az.as_str(), c.client_az_id.as_str(), c.server_az.as_str(), c.server_az_id.as_str()), ("ap-northeast-2a", "apne2-az2", "ap-northeast-2b", "apne2-az3"));
+}
+
+#[test]
+fn alb_to_targets_is_free_and_nlb_is_billed() {
+    let lbs = vec![
+        json!({"NetworkInterfaceId": "eni-alb", "AvailabilityZone": "ap-northeast-2a", "SubnetId": "subnet-a", "InterfaceType": "interface", "RequesterId": "amazon-elb",
+               "Description": "ELB app/shop-alb/0123456789abcdef", "PrivateIpAddress": "10.0.0.50"}),
+        json!({"NetworkInterfaceId": "eni-nlb", "AvailabilityZone": "ap-northeast-2a", "SubnetId": "subnet-a", "InterfaceType": "network_load_balancer",
+               "Description": "ELB net/shop-nlb/0123456789abcdef", "PrivateIpAddress": "10.0.0.60"}),
+    ];
+    let lines = vec![
+        rec("eni-alb", "egress", "10.0.0.50", "10.0.1.20", "10.0.0.50", "10.0.1.20", 41000, 5432, 700, "apne2-az2"),
+        rec("eni-nlb", "egress", "10.0.0.60", "10.0.1.20", "10.0.0.60", "10.0.1.20", 41000, 5432, 900, "apne2-az2"),
+    ];
+    let dir = setup(lbs, vec![], FORMAT, &lines);
+    let r = rows(&run(dir.path()));
+    assert_eq!(
+        r,
+        [
+            ("elb:shop-nlb".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 900, 0),
+            ("elb:shop-alb".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-free".into(), 700, 0),
+        ]
+    );
+}
+
+#[test]
+fn same_az_is_free_and_peers_are_named_from_their_interface() {
+    let rds = vec![json!({"NetworkInterfaceId": "eni-rds1", "AvailabilityZone": "ap-northeast-2a", "SubnetId": "subnet-a", "InterfaceType": "interface",
+                          "RequesterId": "amazon-rds", "Description": "RDSNetworkInterface", "PrivateIpAddress": "10.0.0.80"})];
+    let lines = vec![rec("eni-a", "egress", "10.0.0.10", "10.0.0.80", "10.0.0.11", "10.0.0.80", 40000, 3306, 1234, "apne2-az2")];
+    let dir = setup(rds, vec![], FORMAT, &lines);
+    let r = run(dir.path());
+    assert_eq!(rows(&r), [("web".into(), "rds:eni-rds1".into(), "apne2-az2".into(), "apne2-az2".into(), "same-az".into(), 1234, 0)]);
+    assert!(r.summary.cross_az_cost_usd.is_zero());
+}
+
+#[test]
+fn host_network_endpoints_and_delegated_prefixes() {
+    // node-exporter runs on node b's own IP; a pod on node b takes an IP from a /28 prefix.
+    let extra = vec![
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "node-exporter-abcde", "namespace": "shop", "uid": "uid-ne", "creationTimestamp": "2026-09-30T00:00:00Z",
+               "ownerReferences": [{"kind": "DaemonSet", "name": "node-exporter", "controller": true}]},
+               "spec": {"nodeName": "node-b", "hostNetwork": true}, "status": {"phase": "Running", "podIP": "10.0.1.10"}}),
+        slice("node-exporter", "10.0.1.10", "node-exporter-abcde", 9100, "TCP"),
+        pod("batch", None, "node-b", &["10.0.1.17"], None),
+    ];
+    let lines = vec![
+        rec("eni-a", "egress", "10.0.0.10", "10.0.1.10", "10.0.0.11", "10.0.1.10", 40000, 9100, 10, "apne2-az2"),
+        rec("eni-b", "egress", "10.0.1.10", "10.0.0.11", "10.0.1.17", "10.0.0.11", 50000, 8443, 20, "apne2-az3"),
+    ];
+    let dir = setup(vec![], extra, FORMAT, &lines);
+    let servers: Vec<(String, String, u64, u64)> = run(dir.path()).conversations.iter().map(|c| (c.client.clone(), c.server.clone(), c.bytes_to_server, c.bytes_to_client)).collect();
+    assert_eq!(servers, [("batch".into(), "web".into(), 20, 0), ("web".into(), "node-exporter".into(), 10, 0)]);
+}
+
+#[test]
+fn ipv6_flows_resolve_like_ipv4() {
+    let lines = vec![rec("eni-a", "egress", "2001:db8:0:a::11", "2001:db8:0:b::21", "2001:db8:0:a::11", "2001:db8:0:b::21", 40000, 5432, 4321, "apne2-az2")];
+    let dir = setup(vec![], vec![], FORMAT, &lines);
+    assert_eq!(rows(&run(dir.path())), [("web".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 4321, 0)]);
+}
+
+#[test]
+fn rejected_and_nodata_records_are_tallied_not_billed() {
+    let mut lines = web_to_db(false);
+    lines.push(rec("eni-a", "egress", "10.0.0.10", "10.0.1.20", "10.0.0.11", "10.0.1.20", 40000, 22, 60, "apne2-az2").replace("ACCEPT", "REJECT"));
+    lines.push(format!("5 111122223333 eni-b - - - - - - - {T} {} - NODATA - - apne2-az3 -", T + 60));
+    let dir = setup(vec![], vec![], FORMAT, &lines);
+    let r = run(dir.path());
+    assert_eq!(records(&r), [("no-data".into(), 1), ("rejected".into(), 1), ("counted".into(), 2)]);
+    assert_eq!(r.summary.bytes.cross_az_billed, 6000);
+}
+
+#[test]
+fn unknown_addresses_are_unattributed_or_external() {
+    let lines = vec![
+        // 10.0.1.99 is in subnet-b but on no interface; 203.0.113.9 is outside the VPC.
+        rec("eni-a", "egress", "10.0.0.10", "10.0.1.99", "10.0.0.11", "10.0.1.99", 40000, 443, 111, "apne2-az2"),
+        rec("eni-a", "egress", "10.0.0.10", "203.0.113.9", "10.0.0.11", "203.0.113.9", 40000, 443, 222, "apne2-az2"),
+    ];
+    let dir = setup(vec![], vec![], FORMAT, &lines);
+    let r = run(dir.path());
+    assert_eq!(
+        rows(&r),
+        [
+            ("web".into(), "unattributed".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 111, 0),
+            ("web".into(), "external".into(), "apne2-az2".into(), "".into(), "internet-other".into(), 222, 0),
+        ]
+    );
+    assert_eq!(r.summary.unattributed.cross_az_billed_bytes, 111);
+    assert_eq!(r.summary.unattributed.share_of_cost_pct, rust_decimal::Decimal::from(100));
+}
