@@ -5,6 +5,7 @@
 //! `cli` wires the stages together for each subcommand.
 
 pub mod attribution;
+pub mod bench;
 pub mod cli;
 pub mod error;
 pub mod generate;

@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod bench;
 mod cli;
 mod corpora;
 mod demo;

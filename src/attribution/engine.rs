@@ -1,7 +1,7 @@
 //! The per-record rules: which records count (each flow once), who the client and server are,
 //! and which class the bytes fall in. One `Accumulator` per thread; they merge at the end.
 
-use super::resolver::{End, Resolver, Site, Unattributed};
+use super::resolver::{End, Resolver, Site};
 use crate::model::entity::EntityId;
 use crate::model::flow::{Action, Direction, FlowRecord, FlowSink, FormatTraits, LogStatus, SkipReason};
 use crate::model::inventory::{EniIdx, ZoneIdx, NO_ZONE};
@@ -168,7 +168,6 @@ pub struct Accumulator<'r, 'a> {
     logged_addrs: FxHashSet<(Ip, i32)>,
     pub(crate) uncounted: BTreeMap<Uncounted, Tally>,
     pub(crate) examples: BTreeMap<Uncounted, Vec<Example>>,
-    pub(crate) unattributed: BTreeMap<(Unattributed, Class), u64>,
     pub(crate) first_start: Option<Ts>,
     pub(crate) last_start: Option<Ts>,
     pub(crate) node_level_files: FxHashSet<u32>,
@@ -192,7 +191,6 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             logged_addrs: FxHashSet::default(),
             uncounted: BTreeMap::new(),
             examples: BTreeMap::new(),
-            unattributed: BTreeMap::new(),
             first_start: None,
             last_start: None,
             node_level_files: FxHashSet::default(),
@@ -219,11 +217,10 @@ impl<'r, 'a> Accumulator<'r, 'a> {
     }
 
     fn zone_by_id(&mut self, az: &str) -> Option<ZoneIdx> {
-        if let Some((last, z)) = &self.last_az {
-            if last == az {
+        if let Some((last, z)) = &self.last_az
+            && last == az {
                 return Some(*z);
             }
-        }
         let z = self.resolver.inv.zone_by_id(az)?;
         self.last_az = Some((az.to_string(), z));
         Some(z)
@@ -287,6 +284,19 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         let Some(direction) = direction else {
             return self.uncount(Uncounted::DirectionUnknown, bytes, packets);
         };
+        let intermediary = match eni {
+            Some(e) => inv.eni(e).owner.is_intermediary(),
+            None => r.interface_type.is_some_and(|t| matches!(t, "nat_gateway" | "natGateway" | "transit_gateway" | "regional_nat_gateway"))
+                || (r.interface_id.is_none() && r.resource_id.is_some_and(|id| id.starts_with("nat-"))),
+        };
+        let day = day_of(start);
+        // Fast path: the sender's interface is already known to be logged that day, so its egress
+        // record counts this flow and this ingress record is its twin.
+        if direction == Direction::Ingress && !intermediary
+            && let Some(sender) = inv.eni_of_ip(src)
+                && self.logged_enis.contains(&(sender, day)) {
+                    return self.uncount(Uncounted::Duplicate, bytes, packets);
+                }
         let pkt_src = r.pkt_srcaddr.unwrap_or(src);
         let pkt_dst = r.pkt_dstaddr.unwrap_or(dst);
         let (local_ip, remote_ip, hop_remote) = match direction {
@@ -299,11 +309,6 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             self.file_marked_node_level = true;
         }
         let res = self.resolver;
-        let intermediary = match eni {
-            Some(e) => inv.eni(e).owner.is_intermediary(),
-            None => r.interface_type.is_some_and(|t| matches!(t, "nat_gateway" | "natGateway" | "transit_gateway" | "regional_nat_gateway"))
-                || (r.interface_id.is_none() && r.resource_id.is_some_and(|id| id.starts_with("nat-"))),
-        };
         let mut local = match (intermediary, eni) {
             (true, Some(e)) => res.interface_end(e),
             _ => res.resolve(local_ip, start, node_level),
@@ -314,7 +319,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         let remote = res.resolve(remote_ip, start, node_level);
         if direction == Direction::Egress && local.eni.is_none() {
             // The sender's own address: lets an ingress twin find it when the inventory lacks this interface.
-            self.logged_addrs.insert((local_ip, day_of(start)));
+            self.logged_addrs.insert((local_ip, day));
         }
         if remote.site == Site::External && intermediary {
             return self.uncount(Uncounted::GatewayInternetLeg, bytes, packets);
@@ -351,11 +356,6 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         } else {
             Class::CrossAzBilled
         };
-        for end in [&local, &remote] {
-            if let Site::Unattributed(why) = end.site {
-                *self.unattributed.entry((why, class)).or_default() += bytes;
-            }
-        }
         let key = Key {
             client: client.entity,
             server: server.entity,
@@ -363,7 +363,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             server_zone: server.zone,
             class,
             to_server,
-            day: day_of(start),
+            day,
         };
         // Each flow once: the sender's egress record, or the receiver's ingress record when the
         // sender's interface is not logged. Nobody addresses a NAT/transit gateway itself, so what
@@ -372,7 +372,6 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         if counts_now {
             self.counted.entry(key).or_default().add(bytes, packets);
         } else {
-            let day = day_of(start);
             let sender_ref = match inv.eni_of_ip(hop_remote) {
                 Some(e) => SenderRef::Eni(e, day),
                 None => SenderRef::Ip(hop_remote, day),
@@ -402,9 +401,6 @@ impl<'r, 'a> Accumulator<'r, 'a> {
                     mine.push(e);
                 }
             }
-        }
-        for (k, v) in o.unattributed {
-            *self.unattributed.entry(k).or_default() += v;
         }
         self.first_start = match (self.first_start, o.first_start) {
             (Some(a), Some(b)) => Some(a.min(b)),

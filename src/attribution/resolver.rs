@@ -29,6 +29,20 @@ pub enum Unattributed {
 }
 
 impl Unattributed {
+    pub const ALL: [Unattributed; 2] = [Unattributed::PodUnknown, Unattributed::NoInterface];
+
+    /// Stable name, kept as the entity's name (reports show every reason as `unattributed`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Unattributed::PodUnknown => "pod-unknown",
+            Unattributed::NoInterface => "no-interface",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Unattributed> {
+        Unattributed::ALL.into_iter().find(|u| u.code() == code)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Unattributed::PodUnknown => "pod IP with no known pod at that time",
@@ -60,7 +74,8 @@ pub struct Resolver<'a> {
     node_entity: FxHashMap<String, EntityId>,
     node_zone: FxHashMap<String, ZoneIdx>,
     pub external: EntityId,
-    pub unattributed: EntityId,
+    /// One entity per reason, all shown as `unattributed`.
+    unattributed: [EntityId; 2],
     /// Application Load Balancers: their traffic to targets is free across zones.
     albs: FxHashSet<EntityId>,
 }
@@ -69,7 +84,7 @@ impl<'a> Resolver<'a> {
     pub fn new(inv: &'a Inventory, timeline: &'a Timeline) -> Resolver<'a> {
         let mut entities = Entities::default();
         let external = entities.intern(Entity::new(EntityKind::External, "", ""));
-        let unattributed = entities.intern(Entity::new(EntityKind::Unattributed, "", ""));
+        let unattributed = Unattributed::ALL.map(|u| entities.intern(Entity::new(EntityKind::Unattributed, "", u.code())));
         let mut node_entity = FxHashMap::default();
         let mut node_zone = FxHashMap::default();
         for (name, node) in &timeline.nodes {
@@ -130,17 +145,27 @@ impl<'a> Resolver<'a> {
 
     /// Who held `ip` at `t`. With `node_level`, pods are named by their node (flow logs without pkt-* fields).
     pub fn resolve(&self, ip: Ip, t: Ts, node_level: bool) -> End {
+        match self.timeline.pod_at(ip, t) {
+            Some(pod) => self.pod_end(ip, pod, node_level),
+            None => self.resolve_static(ip, node_level),
+        }
+    }
+
+    /// The end for a pod holding `ip`.
+    pub fn pod_end(&self, ip: Ip, pod: PodIdx, node_level: bool) -> End {
         let eni = self.inv.eni_of_ip(ip);
         let eni_zone = eni.map(|e| self.inv.eni(e).zone).filter(|z| *z != NO_ZONE);
-        if let Some(pod) = self.timeline.pod_at(ip, t) {
-            let zone = eni_zone.or_else(|| self.inv.subnet_of_ip(ip).map(|s| s.zone)).unwrap_or(self.pod_zone[pod as usize]);
-            if node_level {
-                if let Some(n) = self.pod_node[pod as usize] {
-                    return End { entity: n, zone, site: Site::Node, eni };
-                }
+        let zone = eni_zone.or_else(|| self.inv.subnet_of_ip(ip).map(|s| s.zone)).unwrap_or(self.pod_zone[pod as usize]);
+        if node_level
+            && let Some(n) = self.pod_node[pod as usize] {
+                return End { entity: n, zone, site: Site::Node, eni };
             }
-            return End { entity: self.pod_workload[pod as usize], zone, site: Site::Pod(pod), eni };
-        }
+        End { entity: self.pod_workload[pod as usize], zone, site: Site::Pod(pod), eni }
+    }
+
+    /// Who holds `ip` when no pod does: an interface's owner, a node, `unattributed` or `external`.
+    pub fn resolve_static(&self, ip: Ip, node_level: bool) -> End {
+        let eni = self.inv.eni_of_ip(ip);
         if let Some(e) = eni {
             let i = e as usize;
             let interface = self.inv.eni(e);
@@ -150,7 +175,7 @@ impl<'a> Resolver<'a> {
                 if is_node_ip || node_level {
                     return End { entity: self.eni_entity[i], zone, site: Site::Node, eni };
                 }
-                return End { entity: self.unattributed, zone, site: Site::Unattributed(Unattributed::PodUnknown), eni };
+                return End { entity: self.unattributed[0], zone, site: Site::Unattributed(Unattributed::PodUnknown), eni };
             }
             return End { entity: self.eni_entity[i], zone, site: Site::Peer, eni };
         }
@@ -160,7 +185,7 @@ impl<'a> Resolver<'a> {
             return End { entity: self.node_entity[node], zone, site: Site::Node, eni };
         }
         if let Some(s) = self.inv.subnet_of_ip(ip) {
-            return End { entity: self.unattributed, zone: s.zone, site: Site::Unattributed(Unattributed::NoInterface), eni };
+            return End { entity: self.unattributed[1], zone: s.zone, site: Site::Unattributed(Unattributed::NoInterface), eni };
         }
         End { entity: self.external, zone: NO_ZONE, site: Site::External, eni }
     }
@@ -183,6 +208,11 @@ impl<'a> Resolver<'a> {
 
     pub fn is_alb(&self, e: EntityId) -> bool {
         self.albs.contains(&e)
+    }
+
+    /// The entity standing for each Service of the timeline.
+    pub fn service_entity(&self, s: crate::model::timeline::ServiceIdx) -> EntityId {
+        self.service_entity[s as usize]
     }
 
     pub fn zone_label(&self, z: ZoneIdx) -> (String, String) {

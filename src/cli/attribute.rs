@@ -47,11 +47,10 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     if args.format == Format::Parquet && args.output.is_none() {
         return Err(Error::usage("`--format parquet` needs `--output FILE`"));
     }
-    if let (Some(f), Some(t)) = (args.from, args.to) {
-        if t <= f {
+    if let (Some(f), Some(t)) = (args.from, args.to)
+        && t <= f {
             return Err(Error::usage("`--to` must be later than `--from`"));
         }
-    }
     let rates = match &args.rates {
         Some(p) => Rates::load(p)?,
         None => Rates::default(),

@@ -48,8 +48,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         return Err(Error::usage("`--days` must be at least 1"));
     }
     if let Some(n) = args.records {
-        let per_day = generate::records_per_day_at_scale_one(&opts).max(1);
-        opts.scale = n.div_ceil(per_day * u64::from(opts.days)).max(1);
+        let per_month = generate::records_per_month_at_scale_one(&opts).max(1);
+        opts.scale = (n + per_month / 2) / per_month;
+        opts.scale = opts.scale.max(1);
     }
     let s = generate::generate(&opts, &args.out).map_err(|e| Error::io("write the sample data to", &args.out, e))?;
     if !printer.quiet {

@@ -1,6 +1,7 @@
 //! The command line: one module per subcommand, each with its `Args` and `run`.
 
 pub mod attribute;
+pub mod bench;
 pub mod demo;
 pub mod generate;
 
@@ -31,6 +32,8 @@ pub enum Command {
     Attribute(attribute::Args),
     /// Run the whole pipeline on the bundled sample month (no AWS account, no cluster).
     Demo(demo::Args),
+    /// Time crossaz against DuckDB on the same generated flow logs (see docs/benchmark.md).
+    Bench(bench::Args),
     /// Write a deterministic sample month (flow logs, network JSON, kubectl snapshots) and its ground truth.
     Generate(generate::Args),
 }
@@ -41,6 +44,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Attribute(args) => attribute::run(args, &printer),
         Command::Demo(args) => demo::run(args, &printer),
         Command::Generate(args) => generate::run(args, &printer),
+        Command::Bench(args) => bench::run(args, &printer),
     }
 }
 

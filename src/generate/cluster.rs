@@ -147,7 +147,7 @@ pub fn plan(world: &World, rng: &mut Rng, start: Ts, days: u32) -> Plan {
         world,
         free: world.nodes.iter().map(|n| n.pool.iter().rev().copied().collect()).collect(),
         pods: Vec::new(),
-        rng: Rng::new(rng.next()),
+        rng: Rng::new(rng.next_u64()),
         hashes: (0..9).map(|_| rng.alnum(10)).collect(),
     };
     let before = start - 5 * DAY;

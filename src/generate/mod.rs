@@ -79,11 +79,11 @@ fn world_and_plan(opts: &Options) -> (world::World, cluster::Plan) {
     (world, plan)
 }
 
-/// Records per day at scale 1, measured on the first day (to size benchmark data).
-pub fn records_per_day_at_scale_one(opts: &Options) -> u64 {
+/// Records of the whole window at scale 1 (to size benchmark data): generated, not written.
+pub fn records_per_month_at_scale_one(opts: &Options) -> u64 {
     let (world, plan) = world_and_plan(opts);
     let ctx = Ctx { world: &world, plan: &plan, seed: opts.seed, scale: 1 };
-    (0..24).map(|h| traffic::hour(&ctx, opts.start + h * cluster::HOUR).0.len() as u64).sum()
+    (0..Ts::from(opts.days) * 24).into_par_iter().map(|h| traffic::hour(&ctx, opts.start + h * cluster::HOUR).0.len() as u64).sum()
 }
 
 pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Summary> {

@@ -181,6 +181,7 @@ impl Hour<'_, '_> {
         *self.truth.records.entry(what).or_default() += n;
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn record(&mut self, eni: usize, egress: bool, from: Ep, to: Ep, ports: (u16, u16), proto: u8, bytes: u64, t: Ts) {
         let c = self.c;
         let e = &c.world.enis[eni];
@@ -263,13 +264,13 @@ impl Hour<'_, '_> {
     /// A request and its response between a client and a server end. `service` names what the
     /// server side backs (None: the end itself). Without pkt-* fields every pod and node is named
     /// by its node.
+    #[allow(clippy::too_many_arguments)]
     fn conv(&mut self, client: Ep, server: Ep, service: Option<usize>, port: u16, proto: u8, req: u64, resp: u64, t: Ts) {
         let c = self.c;
-        if let (Some(a), Some(b)) = (c.node(client), c.node(server)) {
-            if a == b {
+        if let (Some(a), Some(b)) = (c.node(client), c.node(server))
+            && a == b {
                 return; // Traffic inside one node never reaches the VPC.
             }
-        }
         let (req, resp) = (req * BYTE_SCALE, resp * BYTE_SCALE);
         let cport = self.ephemeral();
         let up = self.leg(client, server, (cport, port), proto, req, t);

@@ -157,11 +157,10 @@ impl Inventory {
     pub fn finish(&mut self) {
         // An interface whose zone was given by name only gets it from its subnet.
         for eni in &mut self.enis {
-            if eni.zone == NO_ZONE {
-                if let Some(s) = eni.subnet.as_ref().and_then(|s| self.subnet_by_id.get(s)) {
+            if eni.zone == NO_ZONE
+                && let Some(s) = eni.subnet.as_ref().and_then(|s| self.subnet_by_id.get(s)) {
                     eni.zone = self.subnets[*s].zone;
                 }
-            }
         }
         self.eni_by_ip.clear();
         self.eni_prefixes.clear();

@@ -118,11 +118,10 @@ impl Timeline {
             let ips = all_ips.remove(&uid).unwrap_or_default();
             let start = pod.created.or(seen.first_time).unwrap_or(Ts::MIN);
             let mut end = snapshots.get(seen.last_idx + 1).and_then(|s| s.time).unwrap_or(Ts::MAX);
-            if pod.is_terminal() {
-                if let Some(f) = pod.finished {
+            if pod.is_terminal()
+                && let Some(f) = pod.finished {
                     end = end.min(f);
                 }
-            }
             if let Some(d) = pod.deleted {
                 end = end.min(d);
             }
@@ -233,6 +232,20 @@ impl Timeline {
         self.services.push(key.clone());
         self.service_index.insert(key, i);
         i
+    }
+
+    /// Every (address, start, end, pod) holding, for exporting the timeline.
+    pub fn holdings(&self) -> impl Iterator<Item = (Ip, Ts, Ts, PodIdx)> + '_ {
+        self.holders.iter().flat_map(|(ip, list)| list.iter().map(move |h| (*ip, h.start, h.end, h.pod)))
+    }
+
+    /// Endpoints that are not pod IPs, with the Services they back.
+    pub fn address_bindings(&self) -> impl Iterator<Item = (Ip, &[Binding])> + '_ {
+        self.address_bindings.iter().map(|(ip, b)| (*ip, b.as_slice()))
+    }
+
+    pub fn node_ports(&self) -> impl Iterator<Item = ((u16, Proto), ServiceIdx)> + '_ {
+        self.node_ports.iter().map(|(k, v)| (*k, *v))
     }
 
     /// The pod that held `ip` at time `t`.

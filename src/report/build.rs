@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::attribution::engine::{Accumulator, Class, Key};
-use crate::attribution::resolver::Resolver;
+use crate::attribution::resolver::{Resolver, Unattributed};
+use crate::model::entity::EntityKind;
 use crate::model::time::{day_start, format_date, format_time, Ts};
 use crate::pricing::{cost, round_usd, Rates, GB};
 use std::collections::BTreeMap;
@@ -28,7 +29,8 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     let price = |bytes: u64, class: Class| if class == Class::CrossAzBilled { cost(bytes, both) } else { Decimal::ZERO };
 
     // Conversations: fold days and directions.
-    type ConvKey = (u32, u32, u16, u16, Class);
+    // Keyed by what reports show, so entities that display alike (unattributed reasons) share a row.
+    type ConvKey = (String, String, String, String, String, String, u16, u16, Class);
     let mut convs: BTreeMap<ConvKey, (u64, u64, u64)> = BTreeMap::new();
     let mut days: BTreeMap<i32, [u64; 5]> = BTreeMap::new();
     let mut by_class = [0u64; 5];
@@ -36,7 +38,9 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     let mut keys: Vec<(&Key, _)> = b.acc.counted.iter().collect();
     keys.sort_by_key(|(k, _)| **k);
     for (k, t) in keys {
-        let e = convs.entry((k.client, k.server, k.client_zone, k.server_zone, k.class)).or_default();
+        let (c, sv) = (res.entities.get(k.client), res.entities.get(k.server));
+        let key = (c.kind.as_str().to_string(), c.namespace.clone(), c.label(), sv.kind.as_str().to_string(), sv.namespace.clone(), sv.label(), k.client_zone, k.server_zone, k.class);
+        let e = convs.entry(key).or_default();
         if k.to_server {
             e.0 += t.bytes;
         } else {
@@ -51,18 +55,16 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     let zone = |z: u16| res.zone_label(z);
     let mut conversations: Vec<Conversation> = convs
         .into_iter()
-        .map(|((c, s, cz, sz, class), (to_s, to_c, records))| {
-            let client = res.entities.get(c);
-            let server = res.entities.get(s);
+        .map(|((client_kind, client_namespace, client, server_kind, server_namespace, server, cz, sz, class), (to_s, to_c, records))| {
             let (client_az_id, client_az) = zone(cz);
             let (server_az_id, server_az) = zone(sz);
             Conversation {
-                client_kind: client.kind.as_str().into(),
-                client_namespace: client.namespace.clone(),
-                client: client.label(),
-                server_kind: server.kind.as_str().into(),
-                server_namespace: server.namespace.clone(),
-                server: server.label(),
+                client_kind,
+                client_namespace,
+                client,
+                server_kind,
+                server_namespace,
+                server,
                 client_az_id,
                 client_az,
                 server_az_id,
@@ -115,24 +117,32 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         })
         .collect();
 
-    let unattributed_id = res.unattributed;
+    // Unattributed ends are entities named by their reason; all show as `unattributed`.
+    let reason_of = |id: u32| {
+        let e = res.entities.get(id);
+        (e.kind == EntityKind::Unattributed).then(|| Unattributed::from_code(&e.name)).flatten()
+    };
     let mut un_bytes = 0;
     let mut un_billed = 0;
+    let mut by_reason: BTreeMap<(Unattributed, Class), u64> = BTreeMap::new();
     for (k, t) in &b.acc.counted {
-        if k.client == unattributed_id || k.server == unattributed_id {
-            un_bytes += t.bytes;
-            if k.class == Class::CrossAzBilled {
-                un_billed += t.bytes;
-            }
+        let reasons: Vec<Unattributed> = [reason_of(k.client), reason_of(k.server)].into_iter().flatten().collect();
+        if reasons.is_empty() {
+            continue;
+        }
+        un_bytes += t.bytes;
+        if k.class == Class::CrossAzBilled {
+            un_billed += t.bytes;
+        }
+        for why in reasons {
+            *by_reason.entry((why, k.class)).or_default() += t.bytes;
         }
     }
     let un_cost = cost(un_billed, both);
     let share = if total_cost.is_zero() { Decimal::ZERO } else { (un_cost * Decimal::from(100) / total_cost).round_dp(2) };
-    let reasons = b
-        .acc
-        .unattributed
-        .iter()
-        .map(|((why, class), bytes)| ReasonBytes { reason: why.as_str().into(), class: class.as_str().into(), bytes: *bytes })
+    let reasons = by_reason
+        .into_iter()
+        .map(|((why, class), bytes)| ReasonBytes { reason: why.as_str().into(), class: class.as_str().into(), bytes })
         .collect();
 
     let hours = match (b.from, b.to, b.acc.first_start, b.acc.last_start) {

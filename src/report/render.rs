@@ -56,7 +56,7 @@ pub fn human_count(n: u64) -> String {
 fn group_digits(int: &str) -> String {
     let mut out = String::new();
     for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
+        if i > 0 && (int.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -98,11 +98,10 @@ fn terminal(report: &Report, t: &Table) -> String {
     }
     table.add_row(totals);
     for (i, col) in t.columns.iter().enumerate() {
-        if col.ty != ColType::Text {
-            if let Some(c) = table.column_mut(i) {
+        if col.ty != ColType::Text
+            && let Some(c) = table.column_mut(i) {
                 c.set_cell_alignment(CellAlignment::Right);
             }
-        }
     }
     let mut out = format!("Cross-AZ data transfer by {}\n{table}\n\n", t.by.as_str());
     out.push_str(&summary_text(report));

@@ -271,11 +271,10 @@ fn ts(s: &Option<String>) -> Option<Ts> {
 fn ips<'a>(list: impl IntoIterator<Item = &'a String>) -> Vec<Ip> {
     let mut out = Vec::new();
     for s in list {
-        if let Some(ip) = Ip::parse_str(s) {
-            if !out.contains(&ip) {
+        if let Some(ip) = Ip::parse_str(s)
+            && !out.contains(&ip) {
                 out.push(ip);
             }
-        }
     }
     out
 }

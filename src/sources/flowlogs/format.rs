@@ -134,6 +134,16 @@ impl Field {
         FIELDS.iter().find(|(n, _, _)| *n == normalized).map(|(_, f, _)| *f)
     }
 
+    /// Like [`Field::from_name`] without allocating: `_` matches `-`, case is ignored.
+    pub fn from_bytes(name: &[u8]) -> Option<Field> {
+        FIELDS
+            .iter()
+            .find(|(n, _, _)| {
+                n.len() == name.len() && n.bytes().zip(name).all(|(a, b)| a == b.to_ascii_lowercase() || (a == b'-' && *b == b'_'))
+            })
+            .map(|(_, f, _)| *f)
+    }
+
     pub fn name(self) -> &'static str {
         FIELDS.iter().find(|(_, f, _)| *f == self).map(|(n, _, _)| *n).unwrap_or("?")
     }

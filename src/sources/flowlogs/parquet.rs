@@ -1,5 +1,6 @@
 //! Parquet flow logs as AWS delivers them: one column per field, named with underscores
-//! (`pkt_srcaddr`), typed per the VPC user guide. Read row group by row group.
+//! (`pkt_srcaddr`), typed per the VPC user guide. Text columns are read as dictionaries, so each
+//! distinct address or interface id is parsed once per batch, not once per row.
 
 use super::format::{Field, Format};
 use super::text::FileOutcome;
@@ -7,13 +8,15 @@ use crate::error::InputProblem;
 use crate::model::flow::{Action, Direction, FlowRecord, FlowSink, FormatTraits, LogStatus, SkipReason};
 use crate::model::ip::Ip;
 use arrow_array::cast::AsArray;
-use arrow_array::types::Int64Type;
-use arrow_array::{Array, ArrayRef, Int64Array, RecordBatch, StringArray};
-use arrow_schema::DataType;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
+use arrow_array::types::{Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_buffer::NullBuffer;
+use arrow_schema::{DataType, Field as ArrowField, Schema};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The fields the engine reads; other columns are not decoded.
 const WANTED: &[Field] = &[
@@ -61,18 +64,55 @@ pub fn read_parquet_row_groups(path: &Path, groups: &[usize], sink: &mut dyn Flo
     out
 }
 
+fn is_text(dt: &DataType) -> bool {
+    matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// Flow-log objects are at most 75 MB: read whole, they cost one read instead of a seek per column chunk.
+const READ_WHOLE_UP_TO: u64 = 256 << 20;
+
 fn read_groups(path: &Path, groups: &[usize], sink: &mut dyn FlowSink, out: &mut FileOutcome) -> Result<(), InputProblem> {
-    let file = File::open(path).map_err(|e| InputProblem::new(path, None, format!("cannot open: {e}")))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| parquet_problem(path, &e))?;
-    let schema = builder.schema().clone();
-    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let cannot = |e: std::io::Error| InputProblem::new(path, None, format!("cannot read: {e}"));
+    let size = std::fs::metadata(path).map_err(cannot)?.len();
+    if size <= READ_WHOLE_UP_TO {
+        let data = bytes::Bytes::from(std::fs::read(path).map_err(cannot)?);
+        read_groups_from(data, path, groups, sink, out)
+    } else {
+        let file = File::open(path).map_err(|e| InputProblem::new(path, None, format!("cannot open: {e}")))?;
+        read_groups_from(file, path, groups, sink, out)
+    }
+}
+
+fn read_groups_from<R: parquet::file::reader::ChunkReader + 'static>(
+    data: R,
+    path: &Path,
+    groups: &[usize],
+    sink: &mut dyn FlowSink,
+    out: &mut FileOutcome,
+) -> Result<(), InputProblem> {
+    let plain = ArrowReaderMetadata::load(&data, Default::default()).map_err(|e| parquet_problem(path, &e))?;
+    // Ask for text columns as dictionaries: Parquet stores them so, and the reader keeps them.
+    let fields: Vec<ArrowField> = plain
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            if is_text(f.data_type()) {
+                ArrowField::new(f.name(), DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)), true)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    let options = ArrowReaderOptions::new().with_schema(Arc::new(Schema::new(fields)));
+    let meta = ArrowReaderMetadata::try_new(plain.metadata().clone(), options).map_err(|e| parquet_problem(path, &e))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(data, meta);
+    let names: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
     let format = Format::from_names(names.iter().map(String::as_str)).map_err(|e| InputProblem::new(path, None, format!("invalid columns: {e}")))?;
-    let first_row = {
-        let md = builder.metadata();
-        (0..groups.first().copied().unwrap_or(0)).map(|g| md.row_group(g).num_rows().max(0) as u64).sum::<u64>()
-    };
+    let md = builder.metadata().clone();
+    let first_row: u64 = (0..groups.first().copied().unwrap_or(0)).map(|g| md.row_group(g).num_rows().max(0) as u64).sum();
     if let Some(m) = format.missing_required() {
-        let rows: u64 = groups.iter().map(|&g| builder.metadata().row_group(g).num_rows().max(0) as u64).sum();
+        let rows: u64 = groups.iter().map(|&g| md.row_group(g).num_rows().max(0) as u64).sum();
         let why = format!("the Parquet columns lack `{m}`");
         sink.skip(SkipReason::UnusableFormat, first_row + 1, &why, rows);
         return Err(InputProblem::new(path, None, format!("{why}; its {rows} records are skipped"))
@@ -87,21 +127,22 @@ fn read_groups(path: &Path, groups: &[usize], sink: &mut dyn FlowSink, out: &mut
         has_pkt_addresses: format.has(Field::PktSrcaddr) && format.has(Field::PktDstaddr),
         has_flow_direction: format.has(Field::FlowDirection),
     });
-    let wanted: Vec<(Field, usize)> = WANTED.iter().filter_map(|f| format.position(*f).map(|p| (*f, p))).collect();
-    let mask = ProjectionMask::roots(builder.parquet_schema(), wanted.iter().map(|(_, p)| *p));
+    let wanted: Vec<usize> = WANTED.iter().filter_map(|f| format.position(*f)).collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
     let reader = builder
         .with_row_groups(groups.to_vec())
         .with_projection(mask)
-        .with_batch_size(64 * 1024)
+        .with_batch_size(8 * 1024)
         .build()
         .map_err(|e| parquet_problem(path, &e))?;
     let mut row = first_row;
+    let mut caches = Caches::default();
     for batch in reader {
         let batch = batch.map_err(|e| {
             InputProblem::new(path, Some(row + 1), format!("cannot decode the Parquet data after row {row}: {e}"))
                 .with_hint("download the object again; crossaz counted every row before the damage")
         })?;
-        let cols = Columns::new(&batch, path)?;
+        let cols = Columns::new(&batch, &mut caches);
         for i in 0..batch.num_rows() {
             row += 1;
             match cols.record(i) {
@@ -113,109 +154,254 @@ fn read_groups(path: &Path, groups: &[usize], sink: &mut dyn FlowSink, out: &mut
     Ok(())
 }
 
-enum Col {
-    Str(StringArray),
-    Int(Int64Array),
+/// Parsed dictionary values, kept while the reader hands out the same dictionary (one per row group).
+struct DictCache<T> {
+    source: Option<ArrayRef>,
+    parsed: Vec<T>,
+}
+
+impl<T> Default for DictCache<T> {
+    fn default() -> DictCache<T> {
+        DictCache { source: None, parsed: Vec::new() }
+    }
+}
+
+impl<T> DictCache<T> {
+    fn parsed_for(&mut self, values: &ArrayRef, parse: fn(&str) -> T) -> &[T] {
+        let same = self.source.as_ref().is_some_and(|s| Arc::ptr_eq(s, values));
+        if !same {
+            let strings = values.as_string::<i32>();
+            self.parsed = (0..strings.len()).map(|k| parse(if strings.is_null(k) { "-" } else { strings.value(k) })).collect();
+            self.source = Some(values.clone());
+        }
+        &self.parsed
+    }
+}
+
+/// A text column of one batch: dictionary keys and the dictionary's strings, or plain strings.
+enum Text<'b> {
+    Dict { keys: &'b [i32], nulls: Option<&'b NullBuffer>, values: &'b StringArray },
+    Plain(&'b StringArray),
     Missing,
 }
 
-struct Columns {
-    cols: Vec<(Field, Col)>,
+fn dictionary(arr: Option<&ArrayRef>) -> Option<(&[i32], Option<&NullBuffer>, &ArrayRef)> {
+    let d = arr?.as_dictionary_opt::<Int32Type>()?;
+    d.values().as_string_opt::<i32>()?;
+    Some((d.keys().values().as_ref(), d.keys().nulls(), d.values()))
 }
 
-impl Columns {
-    fn new(batch: &RecordBatch, path: &Path) -> Result<Columns, InputProblem> {
-        let mut cols = Vec::new();
-        for (i, f) in batch.schema().fields().iter().enumerate() {
-            let Some(field) = Field::from_name(f.name()) else { continue };
-            let arr: &ArrayRef = batch.column(i);
-            let col = if field.is_integer() {
-                let c = arrow_cast::cast(arr, &DataType::Int64)
-                    .map_err(|e| InputProblem::new(path, None, format!("column `{}` is not an integer: {e}", f.name())))?;
-                Col::Int(c.as_primitive::<Int64Type>().clone())
-            } else {
-                let c = arrow_cast::cast(arr, &DataType::Utf8)
-                    .map_err(|e| InputProblem::new(path, None, format!("column `{}` is not text: {e}", f.name())))?;
-                Col::Str(c.as_string::<i32>().clone())
-            };
-            cols.push((field, col));
+impl<'b> Text<'b> {
+    fn new(arr: Option<&'b ArrayRef>) -> Text<'b> {
+        if let Some((keys, nulls, values)) = dictionary(arr) {
+            return Text::Dict { keys, nulls, values: values.as_string::<i32>() };
         }
-        for f in WANTED {
-            if !cols.iter().any(|(c, _)| c == f) {
-                cols.push((*f, Col::Missing));
-            }
+        match arr.and_then(|a| a.as_string_opt::<i32>()) {
+            Some(a) => Text::Plain(a),
+            None => Text::Missing,
         }
-        Ok(Columns { cols })
     }
 
-    fn record(&self, i: usize) -> Result<FlowRecord<'_>, String> {
-        let mut r = FlowRecord::default();
-        for (field, col) in &self.cols {
-            match col {
-                Col::Missing => {}
-                Col::Str(a) => {
-                    if a.is_null(i) {
-                        continue;
-                    }
-                    let v = a.value(i);
-                    if v == "-" || v.is_empty() {
-                        continue;
-                    }
-                    let bad = |expected: &str| format!("column `{}` is `{v}`: expected {expected}", field.parquet_name());
-                    match field {
-                        Field::InterfaceId => r.interface_id = Some(v),
-                        Field::ResourceId => r.resource_id = Some(v),
-                        Field::InterfaceType => r.interface_type = Some(v),
-                        Field::AzId => r.az_id = Some(v),
-                        Field::Srcaddr => r.srcaddr = Some(Ip::parse_str(v).ok_or_else(|| bad("an IP address"))?),
-                        Field::Dstaddr => r.dstaddr = Some(Ip::parse_str(v).ok_or_else(|| bad("an IP address"))?),
-                        Field::PktSrcaddr => r.pkt_srcaddr = Some(Ip::parse_str(v).ok_or_else(|| bad("an IP address"))?),
-                        Field::PktDstaddr => r.pkt_dstaddr = Some(Ip::parse_str(v).ok_or_else(|| bad("an IP address"))?),
-                        Field::Action => {
-                            r.action = Some(match v {
-                                "ACCEPT" => Action::Accept,
-                                "REJECT" => Action::Reject,
-                                _ => return Err(bad("`ACCEPT` or `REJECT`")),
-                            })
-                        }
-                        Field::LogStatus => {
-                            r.log_status = Some(match v {
-                                "OK" => LogStatus::Ok,
-                                "NODATA" => LogStatus::NoData,
-                                "SKIPDATA" => LogStatus::SkipData,
-                                _ => return Err(bad("`OK`, `NODATA` or `SKIPDATA`")),
-                            })
-                        }
-                        Field::FlowDirection => {
-                            r.flow_direction = Some(match v {
-                                "ingress" => Direction::Ingress,
-                                "egress" => Direction::Egress,
-                                _ => return Err(bad("`ingress` or `egress`")),
-                            })
-                        }
-                        _ => {}
-                    }
+    fn get(&self, i: usize) -> Option<&'b str> {
+        let s = match self {
+            Text::Dict { keys, nulls, values } => {
+                if nulls.is_some_and(|n| n.is_null(i)) {
+                    return None;
                 }
-                Col::Int(a) => {
-                    if a.is_null(i) {
-                        continue;
-                    }
-                    let v = a.value(i);
-                    let bad = |expected: &str| format!("column `{}` is `{v}`: expected {expected}", field.parquet_name());
-                    match field {
-                        Field::Srcport => r.srcport = Some(u16::try_from(v).map_err(|_| bad("a port"))?),
-                        Field::Dstport => r.dstport = Some(u16::try_from(v).map_err(|_| bad("a port"))?),
-                        Field::Protocol => r.protocol = Some(u8::try_from(v).map_err(|_| bad("a protocol number"))?),
-                        Field::Packets => r.packets = Some(u64::try_from(v).map_err(|_| bad("a count"))?),
-                        Field::Bytes => r.bytes = Some(u64::try_from(v).map_err(|_| bad("a count"))?),
-                        Field::Start => r.start = Some(if v > 100_000_000_000 { v / 1000 } else { v }),
-                        Field::End => r.end = Some(if v > 100_000_000_000 { v / 1000 } else { v }),
-                        Field::TrafficPath => r.traffic_path = u8::try_from(v).ok(),
-                        _ => {}
-                    }
+                values.value(keys[i] as usize)
+            }
+            Text::Plain(a) => {
+                if a.is_null(i) {
+                    return None;
                 }
+                a.value(i)
+            }
+            Text::Missing => return None,
+        };
+        (s != "-" && !s.is_empty()).then_some(s)
+    }
+}
+
+/// A column whose distinct texts are parsed once per dictionary (addresses, enums).
+enum Coded<'b, T> {
+    Dict { keys: &'b [i32], nulls: Option<&'b NullBuffer>, parsed: &'b [T] },
+    Plain(&'b StringArray, fn(&str) -> T),
+    Missing,
+}
+
+impl<'b, T: Clone> Coded<'b, T> {
+    fn new(arr: Option<&'b ArrayRef>, cache: &'b mut DictCache<T>, parse: fn(&str) -> T) -> Coded<'b, T> {
+        if let Some((keys, nulls, values)) = dictionary(arr) {
+            return Coded::Dict { keys, nulls, parsed: cache.parsed_for(values, parse) };
+        }
+        match arr.and_then(|a| a.as_string_opt::<i32>()) {
+            Some(a) => Coded::Plain(a, parse),
+            None => Coded::Missing,
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<T> {
+        match self {
+            Coded::Dict { keys, nulls, parsed } => (!nulls.is_some_and(|n| n.is_null(i))).then(|| parsed[keys[i] as usize].clone()),
+            Coded::Plain(a, parse) => (!a.is_null(i)).then(|| parse(a.value(i))),
+            Coded::Missing => None,
+        }
+    }
+}
+
+enum Int<'b> {
+    I32(&'b [i32], Option<&'b NullBuffer>),
+    I64(&'b [i64], Option<&'b NullBuffer>),
+    Missing,
+}
+
+impl<'b> Int<'b> {
+    fn new(arr: Option<&'b ArrayRef>) -> Int<'b> {
+        let Some(a) = arr else { return Int::Missing };
+        if let Some(x) = a.as_primitive_opt::<Int32Type>() {
+            return Int::I32(x.values().as_ref(), x.nulls());
+        }
+        if let Some(x) = a.as_primitive_opt::<Int64Type>() {
+            return Int::I64(x.values().as_ref(), x.nulls());
+        }
+        Int::Missing
+    }
+
+    fn get(&self, i: usize) -> Option<i64> {
+        match self {
+            Int::I32(v, n) => (!n.is_some_and(|n| n.is_null(i))).then(|| i64::from(v[i])),
+            Int::I64(v, n) => (!n.is_some_and(|n| n.is_null(i))).then(|| v[i]),
+            Int::Missing => None,
+        }
+    }
+}
+
+/// Parsed values kept across the batches of one reader.
+#[derive(Default)]
+struct Caches {
+    addrs: [DictCache<Parsed<Ip>>; 4],
+    action: DictCache<Parsed<Action>>,
+    log_status: DictCache<Parsed<LogStatus>>,
+    flow_direction: DictCache<Parsed<Direction>>,
+}
+
+/// `Ok(None)` for `-`, the value, or the offending text.
+type Parsed<T> = Result<Option<T>, String>;
+
+fn ip_value(s: &str) -> Parsed<Ip> {
+    if s == "-" || s.is_empty() {
+        return Ok(None);
+    }
+    Ip::parse_str(s).map(Some).ok_or_else(|| s.to_string())
+}
+
+fn action_value(s: &str) -> Parsed<Action> {
+    match s {
+        "ACCEPT" => Ok(Some(Action::Accept)),
+        "REJECT" => Ok(Some(Action::Reject)),
+        "-" | "" => Ok(None),
+        _ => Err(s.to_string()),
+    }
+}
+
+fn status_value(s: &str) -> Parsed<LogStatus> {
+    match s {
+        "OK" => Ok(Some(LogStatus::Ok)),
+        "NODATA" => Ok(Some(LogStatus::NoData)),
+        "SKIPDATA" => Ok(Some(LogStatus::SkipData)),
+        "-" | "" => Ok(None),
+        _ => Err(s.to_string()),
+    }
+}
+
+fn direction_value(s: &str) -> Parsed<Direction> {
+    match s {
+        "ingress" => Ok(Some(Direction::Ingress)),
+        "egress" => Ok(Some(Direction::Egress)),
+        "-" | "" => Ok(None),
+        _ => Err(s.to_string()),
+    }
+}
+
+struct Columns<'b> {
+    interface_id: Text<'b>,
+    resource_id: Text<'b>,
+    interface_type: Text<'b>,
+    az_id: Text<'b>,
+    addrs: [Coded<'b, Parsed<Ip>>; 4],
+    action: Coded<'b, Parsed<Action>>,
+    log_status: Coded<'b, Parsed<LogStatus>>,
+    flow_direction: Coded<'b, Parsed<Direction>>,
+    ints: [Int<'b>; 8],
+}
+
+const INT_FIELDS: [Field; 8] = [Field::Srcport, Field::Dstport, Field::Protocol, Field::Packets, Field::Bytes, Field::Start, Field::End, Field::TrafficPath];
+const ADDR_FIELDS: [Field; 4] = [Field::Srcaddr, Field::Dstaddr, Field::PktSrcaddr, Field::PktDstaddr];
+
+impl<'b> Columns<'b> {
+    fn new(batch: &'b RecordBatch, caches: &'b mut Caches) -> Columns<'b> {
+        let schema = batch.schema();
+        let col = |f: Field| schema.fields().iter().position(|c| Field::from_name(c.name()) == Some(f)).map(|i| batch.column(i));
+        let [a0, a1, a2, a3] = &mut caches.addrs;
+        Columns {
+            interface_id: Text::new(col(Field::InterfaceId)),
+            resource_id: Text::new(col(Field::ResourceId)),
+            interface_type: Text::new(col(Field::InterfaceType)),
+            az_id: Text::new(col(Field::AzId)),
+            addrs: [
+                Coded::new(col(ADDR_FIELDS[0]), a0, ip_value),
+                Coded::new(col(ADDR_FIELDS[1]), a1, ip_value),
+                Coded::new(col(ADDR_FIELDS[2]), a2, ip_value),
+                Coded::new(col(ADDR_FIELDS[3]), a3, ip_value),
+            ],
+            action: Coded::new(col(Field::Action), &mut caches.action, action_value),
+            log_status: Coded::new(col(Field::LogStatus), &mut caches.log_status, status_value),
+            flow_direction: Coded::new(col(Field::FlowDirection), &mut caches.flow_direction, direction_value),
+            ints: INT_FIELDS.map(|f| Int::new(col(f))),
+        }
+    }
+
+    fn record(&self, i: usize) -> Result<FlowRecord<'b>, String> {
+        fn take<T>(v: Option<Parsed<T>>, field: Field, expected: &str) -> Result<Option<T>, String> {
+            match v {
+                None | Some(Ok(None)) => Ok(None),
+                Some(Ok(x)) => Ok(x),
+                Some(Err(text)) => Err(format!("column `{}` is `{text}`: expected {expected}", field.parquet_name())),
             }
         }
-        Ok(r)
+        let int = |k: usize| self.ints[k].get(i);
+        let bad_int = |k: usize, v: i64, expected: &str| format!("column `{}` is `{v}`: expected {expected}", INT_FIELDS[k].parquet_name());
+        let small = |k: usize, max: i64, expected: &str| -> Result<Option<i64>, String> {
+            match int(k) {
+                Some(v) if !(0..=max).contains(&v) => Err(bad_int(k, v, expected)),
+                v => Ok(v),
+            }
+        };
+        let epoch = |v: i64| if v > 100_000_000_000 { v / 1000 } else { v };
+        let mut addrs = [None; 4];
+        for (k, a) in self.addrs.iter().enumerate() {
+            addrs[k] = take(a.get(i), ADDR_FIELDS[k], "an IP address")?;
+        }
+        Ok(FlowRecord {
+            interface_id: self.interface_id.get(i),
+            resource_id: self.resource_id.get(i),
+            interface_type: self.interface_type.get(i),
+            az_id: self.az_id.get(i),
+            srcaddr: addrs[0],
+            dstaddr: addrs[1],
+            pkt_srcaddr: addrs[2],
+            pkt_dstaddr: addrs[3],
+            srcport: small(0, 65535, "a port")?.map(|v| v as u16),
+            dstport: small(1, 65535, "a port")?.map(|v| v as u16),
+            protocol: small(2, 255, "a protocol number")?.map(|v| v as u8),
+            packets: small(3, i64::MAX, "a count")?.map(|v| v as u64),
+            bytes: small(4, i64::MAX, "a count")?.map(|v| v as u64),
+            start: int(5).map(epoch),
+            end: int(6).map(epoch),
+            traffic_path: small(7, 255, "a number 1–8")?.map(|v| v as u8),
+            action: take(self.action.get(i), Field::Action, "`ACCEPT` or `REJECT`")?,
+            log_status: take(self.log_status.get(i), Field::LogStatus, "`OK`, `NODATA` or `SKIPDATA`")?,
+            flow_direction: take(self.flow_direction.get(i), Field::FlowDirection, "`ingress` or `egress`")?,
+        })
     }
 }

@@ -1,0 +1,160 @@
+//! `crossaz bench`: generates N flow-log records as gzip text and as Parquet, then runs
+//! `crossaz attribute` and DuckDB (with the equivalent SQL in `queries/`) on the same files,
+//! each in its own process, and prints wall time, records per second and peak memory.
+
+pub mod lookup;
+
+use crate::error::Error;
+use crate::generate::{self, FlowFormat, Options};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+pub const FLOWS_TEXT_SQL: &str = include_str!("../../queries/flows_text.sql");
+pub const FLOWS_PARQUET_SQL: &str = include_str!("../../queries/flows_parquet.sql");
+pub const ATTRIBUTE_SQL: &str = include_str!("../../queries/attribute_by_service.sql");
+
+/// Runs the SQL in DuckDB and writes `server,cross_az_bytes` as CSV.
+const DUCKDB_RUNNER: &str = r#"
+import sys, duckdb
+flows_sql, query_sql, out = sys.argv[1], sys.argv[2], sys.argv[3]
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+con.execute(open(flows_sql).read())
+rows = con.execute(open(query_sql).read()).fetchall()
+with open(out, "w") as f:
+    f.write("server,cross_az_bytes\n")
+    for server, b in rows:
+        f.write(f"{server},{b}\n")
+"#;
+
+/// One measured run of a child process.
+#[derive(Clone, Copy, Debug)]
+pub struct Measure {
+    pub seconds: f64,
+    pub peak_rss_bytes: u64,
+}
+
+/// The peak resident set size of a running process (`VmHWM`), which starts afresh at `exec`.
+fn peak_rss(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Spawns `cmd`, polls its peak memory every few milliseconds, and times it to its exit.
+/// (`wait4`'s `ru_maxrss` would include the memory of this process at fork time.)
+pub fn measure(cmd: &mut Command) -> Result<Measure, Error> {
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| Error::failure(format!("cannot start {cmd:?}")).caused_by(e))?;
+    let mut peak = 0;
+    let status = loop {
+        if let Some(rss) = peak_rss(child.id()) {
+            peak = peak.max(rss);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            Err(e) => return Err(Error::failure(format!("waiting for {cmd:?} failed")).caused_by(e)),
+        }
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    if !status.success() {
+        return Err(Error::failure(format!("{cmd:?} failed ({status})")));
+    }
+    Ok(Measure { seconds, peak_rss_bytes: peak })
+}
+
+/// The best (fastest) of `runs` runs, with that run's peak memory.
+pub fn best_of(runs: usize, mut make: impl FnMut() -> Command) -> Result<Measure, Error> {
+    let mut best: Option<Measure> = None;
+    for _ in 0..runs.max(1) {
+        let m = measure(&mut make())?;
+        if best.is_none_or(|b| m.seconds < b.seconds) {
+            best = Some(m);
+        }
+    }
+    Ok(best.expect("at least one run"))
+}
+
+/// Generates the data set once; a `complete` marker makes an interrupted generation start over.
+pub fn dataset(dir: &Path, records: u64, format: FlowFormat) -> Result<(PathBuf, u64), Error> {
+    let name = match format {
+        FlowFormat::Parquet => "parquet",
+        _ => "text",
+    };
+    let out = dir.join(format!("{name}-{records}"));
+    let marker = out.join("complete");
+    if !marker.exists() {
+        let _ = std::fs::remove_dir_all(&out);
+        let mut opts = Options { format, files_per_day: 24, ..Options::default() };
+        let per_month = generate::records_per_month_at_scale_one(&opts).max(1);
+        opts.scale = ((records + per_month / 2) / per_month).max(1);
+        let s = generate::generate(&opts, &out).map_err(|e| Error::io("write benchmark data to", &out, e))?;
+        std::fs::write(&marker, s.records.to_string()).map_err(|e| Error::io("write", &marker, e))?;
+    }
+    let n = std::fs::read_to_string(&marker).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+    Ok((out, n))
+}
+
+/// `~/.cache/crossaz/duckdb-venv`, where `tests/run-all` and `crossaz bench` install DuckDB.
+pub fn default_venv() -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".cache/crossaz/duckdb-venv")
+}
+
+/// A Python with DuckDB: `--python`, `CROSSAZ_DUCKDB_PYTHON`, or a virtualenv made once.
+pub fn duckdb_python(given: Option<&Path>) -> Result<PathBuf, Error> {
+    if let Some(p) = given.map(Path::to_path_buf).or_else(|| std::env::var_os("CROSSAZ_DUCKDB_PYTHON").map(PathBuf::from)) {
+        return Ok(p);
+    }
+    let venv = default_venv();
+    let python = venv.join("bin/python");
+    let has_duckdb = |p: &Path| Command::new(p).args(["-c", "import duckdb"]).output().is_ok_and(|o| o.status.success());
+    if !has_duckdb(&python) {
+        let ok = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
+            && Command::new(&python).args(["-m", "pip", "install", "--quiet", "duckdb"]).status().is_ok_and(|s| s.success());
+        if !ok || !has_duckdb(&python) {
+            return Err(Error::failure("cannot set up DuckDB for the comparison")
+                .hint("install it with `python3 -m pip install duckdb` and pass `--python`, or run with `--skip-duckdb`"));
+        }
+    }
+    Ok(python)
+}
+
+/// Writes the SQL files for one format, with paths filled in.
+pub fn sql_files(work: &Path, flows: &Path, lookup: &Path, format: FlowFormat) -> Result<(PathBuf, PathBuf), Error> {
+    let flows_sql = if format == FlowFormat::Parquet { FLOWS_PARQUET_SQL } else { FLOWS_TEXT_SQL };
+    let a = work.join(format!("flows-{}.sql", if format == FlowFormat::Parquet { "parquet" } else { "text" }));
+    let b = work.join("attribute_by_service.sql");
+    std::fs::write(&a, flows_sql.replace("{flow_logs}", &flows.display().to_string())).map_err(|e| Error::io("write", &a, e))?;
+    std::fs::write(&b, ATTRIBUTE_SQL.replace("{lookup}", &lookup.display().to_string())).map_err(|e| Error::io("write", &b, e))?;
+    Ok((a, b))
+}
+
+pub fn duckdb_command(python: &Path, flows_sql: &Path, query_sql: &Path, out: &Path) -> Command {
+    let mut c = Command::new(python);
+    c.args(["-c", DUCKDB_RUNNER]).arg(flows_sql).arg(query_sql).arg(out);
+    c
+}
+
+/// `server,cross_az_bytes` rows with bytes, from crossaz's `--by service` CSV or DuckDB's output.
+pub fn read_result(path: &Path, crossaz_csv: bool) -> Result<Vec<(String, u64)>, Error> {
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| Error::failure(format!("cannot read `{}`", path.display())).caused_by(e))?;
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| Error::failure(format!("cannot read `{}`", path.display())).caused_by(e))?;
+        let (server, bytes) = if crossaz_csv { (format!("{}/{}", &rec[0], &rec[1]), &rec[3]) } else { (rec[0].to_string(), &rec[1]) };
+        let bytes: u64 = bytes.parse().unwrap_or(0);
+        if bytes > 0 {
+            rows.push((server, bytes));
+        }
+    }
+    rows.sort();
+    Ok(rows)
+}
+
+pub fn count_files(dir: &Path) -> usize {
+    walkdir::WalkDir::new(dir).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()).count()
+}
