@@ -228,3 +228,23 @@ fn kubectl_objects_and_lists() {
         load_snapshot(&corpus(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
     }
 }
+
+#[test]
+fn repeated_and_changing_header_lines() {
+    // As S3 objects can hold: the header again mid-file (same or reordered fields), blank lines,
+    // a Windows line end and a run of spaces.
+    let dir = tempdir();
+    let path = dir.path().join("mixed.log");
+    let text = "version interface-id srcaddr dstaddr bytes start\n\
+                2 eni-1 10.0.0.1 10.0.0.2 100 1790812800\n\
+                \n\
+                version interface-id srcaddr dstaddr bytes start\n\
+                2 eni-1 10.0.0.1  10.0.0.2 200 1790812801\r\n\
+                start bytes dstaddr srcaddr interface-id version\n\
+                1790812802 300 10.0.0.2 10.0.0.1 eni-1 2\n";
+    std::fs::write(&path, text).unwrap();
+    let (c, out) = read(&path);
+    assert!(out.problems.is_empty() && c.skips.is_empty(), "{:?} {:?}", out.problems, c.skips);
+    let got: Vec<(u64, i64)> = c.records.iter().map(|r| (r["bytes"].as_u64().unwrap(), r["start"].as_i64().unwrap())).collect();
+    assert_eq!(got, [(100, 1790812800), (200, 1790812801), (300, 1790812802)]);
+}

@@ -194,25 +194,11 @@ impl Hour<'_, '_> {
         } else {
             Some(1)
         };
-        self.records.push(GenRecord {
-            eni: eni as u32,
-            src,
-            dst,
-            pkt_src: c.ip(from),
-            pkt_dst: c.ip(to),
-            sport: ports.0,
-            dport: ports.1,
-            proto,
-            packets: bytes / 1400 + 1,
-            bytes,
-            start: t,
-            end: t + self.rng.range(1, 59) as Ts,
-            reject: false,
-            status: 0,
-            egress,
-            tcp_flags: flags,
-            traffic_path: path,
-        });
+        let mut r = self.mk(eni, egress, src, dst, c.ip(from), c.ip(to), ports, bytes, t);
+        r.proto = proto;
+        r.tcp_flags = flags;
+        r.traffic_path = path;
+        self.records.push(r);
     }
 
     /// One direction of a conversation: the sender's egress record and the receiver's ingress

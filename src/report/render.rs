@@ -150,6 +150,9 @@ pub fn summary_text(r: &Report) -> String {
         human_usd(u.cost_usd),
         u.share_of_cost_pct
     ));
+    for reason in &u.reasons {
+        out.push_str(&format!("  {} {} — {}\n", human_bytes(reason.bytes), reason.class, reason.reason));
+    }
     for x in s.records.uncounted.iter().filter(|u| u.bad_input) {
         for e in &x.examples {
             out.push_str(&format!("  skipped ({}) {e}\n", x.reason));
