@@ -13,5 +13,7 @@ pub mod model;
 pub mod pipeline;
 pub mod pricing;
 pub mod printer;
+pub mod reconcile;
 pub mod report;
 pub mod sources;
+pub mod workspace;

@@ -25,6 +25,22 @@ pub struct Inputs {
     /// The `${field} …` string of files without a header line.
     pub flow_log_format: Option<String>,
     pub rates: Rates,
+    /// Cost Explorer JSON files or directories, for reconciliation.
+    pub billing: Vec<PathBuf>,
+    /// Price at the bill's effective per-GB rate instead of `rates`.
+    pub price_from_bill: bool,
+}
+
+impl Inputs {
+    /// Adds a workspace's folders (as `crossaz pull` writes them) to the inputs.
+    pub fn add_workspace(&mut self, dir: &std::path::Path) {
+        let ws = crate::workspace::Workspace::new(dir);
+        for (list, sub) in [(&mut self.flow_logs, ws.flow_logs()), (&mut self.network, ws.network()), (&mut self.k8s, ws.k8s()), (&mut self.billing, ws.billing())] {
+            if sub.is_dir() {
+                list.push(sub);
+            }
+        }
+    }
 }
 
 pub struct Outcome {
@@ -100,6 +116,24 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     };
     let loaded = load_context(inputs);
     let mut problems = loaded.problems;
+    let (bill_lines, bill_sources, bill_problems, bill_notes) = load_billing(&inputs.billing);
+    problems.extend(bill_problems);
+    let mut rates = inputs.rates.clone();
+    if inputs.price_from_bill {
+        let days = match (inputs.from, inputs.to) {
+            (Some(f), Some(t)) => Some((crate::model::time::day_of(f), crate::model::time::day_of(t - 1) + 1)),
+            _ => None,
+        };
+        let rate = crate::reconcile::effective_rate(&bill_lines, days).ok_or_else(|| {
+            Error::usage("`--price-from-bill` needs billed inter-AZ transfer (InterZone-In and InterZone-Out) in the billing data")
+                .hint("run `crossaz pull billing --from … --to …`, or pass `--billing` with Cost Explorer JSON grouped by USAGE_TYPE and OPERATION")
+        })?;
+        rates = Rates {
+            default: rate,
+            regions: Default::default(),
+            source: format!("the bill's effective rate: ${} out + ${} in per GB", rate.out_per_gb.round_dp(6).normalize(), rate.in_per_gb.round_dp(6).normalize()),
+        };
+    }
     let mut info = loaded.info;
     let discovered = flowlogs::discover(&inputs.flow_logs, inputs.from, inputs.to);
     problems.extend(discovered.problems);
@@ -121,18 +155,68 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     problems.extend(pass.problems);
     info.logged_interfaces = pass.acc.logged_interfaces();
     let files: Vec<PathBuf> = discovered.files.iter().map(|f| f.path.clone()).collect();
-    let notes = notes(&loaded.inventory, &loaded.timeline, &pass.acc.node_level_files, &files);
-    let report = build::build(build::BuildInput {
+    let mut notes = notes(&loaded.inventory, &loaded.timeline, &pass.acc.node_level_files, &files);
+    notes.extend(bill_notes);
+    let mut report = build::build(build::BuildInput {
         acc: &pass.acc,
         resolver: &resolver,
         files: &files,
-        rates: &inputs.rates,
+        rates: &rates,
         from: inputs.from,
         to: inputs.to,
         inputs: info,
         notes,
     });
+    if !bill_sources.is_empty() {
+        let logged = pass.acc.logged_inventory_interfaces();
+        let unlogged_interfaces = loaded
+            .inventory
+            .enis
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !logged.contains(&(*i as u32)))
+            .map(|(i, e)| (e.id.clone(), resolver.eni_label(i as u32)))
+            .collect();
+        let ctx = crate::reconcile::Context { unlogged_interfaces };
+        report.reconciliation = Some(crate::reconcile::reconcile(&report, &bill_lines, bill_sources, &ctx));
+    }
     Ok(Outcome { report, problems, warnings: pass.warnings })
+}
+
+/// Reads Cost Explorer JSON files: bill lines, the files that held some, problems and notes.
+fn load_billing(paths: &[PathBuf]) -> (Vec<crate::model::billing::BillLine>, Vec<String>, Vec<InputProblem>, Vec<String>) {
+    let (mut lines, mut sources, mut problems, mut notes) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for p in paths {
+        let files = match expand_path(p) {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        for f in files.into_iter().filter(|f| f.extension().is_some_and(|e| e == "json")) {
+            match crate::sources::billing::load_file(&f) {
+                Ok(b) if b.not_by_usage_type => {
+                    notes.push(format!("`{}` is not grouped by USAGE_TYPE: it cannot be reconciled", f.display()));
+                }
+                Ok(b) => {
+                    lines.extend(b.lines);
+                    sources.push(f.display().to_string());
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+    }
+    (dedup_days(lines), sources, problems, notes)
+}
+
+/// Several files (or cached responses) may hold the same day: the last file read wins per day and group.
+fn dedup_days(lines: Vec<crate::model::billing::BillLine>) -> Vec<crate::model::billing::BillLine> {
+    let mut by_key = std::collections::BTreeMap::new();
+    for l in lines {
+        by_key.insert((l.start_day, l.end_day, l.usage_type.clone(), l.operation.clone()), l);
+    }
+    by_key.into_values().collect()
 }
 
 fn notes(inv: &Inventory, tl: &Timeline, node_level: &rustc_hash::FxHashSet<u32>, files: &[PathBuf]) -> Vec<String> {

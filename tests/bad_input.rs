@@ -156,7 +156,8 @@ fn usage_errors_exit_2() {
         (vec!["attribute", "--flow-logs", "x", "--from", "yesterday"], "`yesterday` is not a time"),
         (vec!["attribute", "--flow-logs", "x", "--format", "parquet"], "`--format parquet` needs `--output FILE`"),
         (vec!["attribute", "--flow-logs", "x", "--flow-log-format", "${version} ${bites}"], "unknown field `${bites}`, did you mean `bytes`?"),
-        (vec!["attribute"], "the following required arguments were not provided"),
+        (vec!["attribute"], "no flow logs to read: pass `--flow-logs`, or `--workspace`"),
+        (vec!["attribute", "--workspace", "nowhere"], "no workspace at `nowhere`"),
         (vec!["frobnicate"], "unrecognized subcommand"),
     ] {
         let run = crossaz(&args, dir.path());

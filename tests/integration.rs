@@ -4,9 +4,15 @@ mod util;
 
 mod bad_input;
 mod bench;
+mod moto;
+mod proxy;
+mod pull;
+mod reconcile;
 mod cli;
 mod corpora;
 mod demo;
+mod iam;
+mod kube_api;
 mod outputs;
 mod rules;
 mod truth;

@@ -431,6 +431,11 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         self.examples.values_mut().for_each(|v| v.sort_by_key(|e| (e.file, e.line)));
     }
 
+    /// Interfaces of the inventory seen in the logs (on any day).
+    pub fn logged_inventory_interfaces(&self) -> FxHashSet<EniIdx> {
+        self.logged_enis.iter().map(|(e, _)| *e).collect()
+    }
+
     pub fn logged_interfaces(&self) -> usize {
         let known: FxHashSet<EniIdx> = self.logged_enis.iter().map(|(e, _)| *e).collect();
         known.len() + self.logged_unknown_enis.len()

@@ -210,6 +210,11 @@ impl<'a> Resolver<'a> {
         self.albs.contains(&e)
     }
 
+    /// The name of an interface's owner, as reports show it (`node:…`, `rds:…`).
+    pub fn eni_label(&self, eni: EniIdx) -> String {
+        self.entities.get(self.eni_entity[eni as usize]).label()
+    }
+
     /// The entity standing for each Service of the timeline.
     pub fn service_entity(&self, s: crate::model::timeline::ServiceIdx) -> EntityId {
         self.service_entity[s as usize]

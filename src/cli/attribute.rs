@@ -13,8 +13,17 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Flow-log files or directories (text, gzip or Parquet; S3 layouts are walked recursively).
-    #[arg(long, value_name = "PATH", num_args = 1.., required = true)]
+    #[arg(long, value_name = "PATH", num_args = 1..)]
     pub flow_logs: Vec<PathBuf>,
+    /// A workspace written by `crossaz pull` (default `./crossaz-data` when no `--flow-logs` is given).
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Cost Explorer JSON (`aws ce get-cost-and-usage` output) to reconcile with.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub billing: Vec<PathBuf>,
+    /// Price at the bill's effective per-GB rate (discounts included) instead of list prices.
+    #[arg(long)]
+    pub price_from_bill: bool,
     /// JSON of `aws ec2 describe-network-interfaces`, `describe-subnets`, `describe-availability-zones`.
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub network: Vec<PathBuf>,
@@ -55,7 +64,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         Some(p) => Rates::load(p)?,
         None => Rates::default(),
     };
-    let inputs = Inputs {
+    let mut inputs = Inputs {
         flow_logs: args.flow_logs,
         network: args.network,
         k8s: args.k8s,
@@ -63,7 +72,10 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         to: args.to,
         flow_log_format: args.flow_log_format,
         rates,
+        billing: args.billing,
+        price_from_bill: args.price_from_bill,
     };
+    add_workspace(&mut inputs, args.workspace.as_deref())?;
     let outcome = pipeline::run(&inputs, printer)?;
     let bytes = render(&outcome.report, args.by, args.format)?;
     emit(&bytes, args.output.as_deref())?;
@@ -89,4 +101,25 @@ pub fn finish(outcome: &Outcome, printer: &Printer) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Adds `--workspace` (or `./crossaz-data` when nothing else names flow logs) to the inputs.
+pub fn add_workspace(inputs: &mut Inputs, workspace: Option<&std::path::Path>) -> Result<(), Error> {
+    match workspace {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(Error::usage(format!("no workspace at `{}`", dir.display())).hint("create one with `crossaz pull …`, or pass `--flow-logs`"));
+            }
+            inputs.add_workspace(dir);
+        }
+        None if inputs.flow_logs.is_empty() => {
+            let dir = std::path::Path::new(crate::workspace::DEFAULT);
+            if !dir.is_dir() {
+                return Err(Error::usage("no flow logs to read: pass `--flow-logs`, or `--workspace` with a directory written by `crossaz pull`"));
+            }
+            inputs.add_workspace(dir);
+        }
+        None => {}
+    }
+    Ok(())
 }

@@ -32,6 +32,7 @@ pub fn demo_inputs(dir: &std::path::Path) -> Inputs {
         flow_logs: vec![dir.join("flow-logs")],
         network: vec![dir.join("network")],
         k8s: vec![dir.join("k8s")],
+        billing: [dir.join("billing")].into_iter().filter(|p| p.is_dir()).collect(),
         rates: Rates::default(),
         ..Inputs::default()
     }

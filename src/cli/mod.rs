@@ -4,6 +4,8 @@ pub mod attribute;
 pub mod bench;
 pub mod demo;
 pub mod generate;
+pub mod pull;
+pub mod reconcile;
 
 use crate::error::Error;
 use crate::printer::Printer;
@@ -30,6 +32,10 @@ pub struct Cli {
 pub enum Command {
     /// Attribute cross-AZ bytes in flow logs to workloads and Services, and price them.
     Attribute(attribute::Args),
+    /// Fetch flow logs, the network inventory, the bill or Kubernetes snapshots into a workspace.
+    Pull(pull::Args),
+    /// How much of the billed inter-AZ transfer (Cost Explorer) the flow logs explain.
+    Reconcile(reconcile::Args),
     /// Run the whole pipeline on the bundled sample month (no AWS account, no cluster).
     Demo(demo::Args),
     /// Time crossaz against DuckDB on the same generated flow logs (see docs/benchmark.md).
@@ -42,6 +48,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     let printer = Printer { quiet: cli.quiet };
     match cli.command {
         Command::Attribute(args) => attribute::run(args, &printer),
+        Command::Pull(args) => pull::run(args, &printer),
+        Command::Reconcile(args) => reconcile::run(args, &printer),
         Command::Demo(args) => demo::run(args, &printer),
         Command::Generate(args) => generate::run(args, &printer),
         Command::Bench(args) => bench::run(args, &printer),

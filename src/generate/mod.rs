@@ -67,7 +67,7 @@ fn world_and_plan(opts: &Options) -> (world::World, cluster::Plan) {
     for u in &opts.unlogged {
         for e in &mut world.enis {
             let hit = match u {
-                Unlogged::Rds => e.kind == world::EniKind::Rds,
+                Unlogged::Rds => matches!(e.kind, world::EniKind::Rds(..)),
                 Unlogged::Elb => matches!(e.kind, world::EniKind::Alb(_) | world::EniKind::Nlb(_)),
             };
             if hit {
@@ -135,11 +135,53 @@ pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Summary> {
         summary.flow_log_bytes += bytes;
         truth.merge(t);
     }
+    write_billing(out, &truth)?;
     let doc = truth_json(opts, &plan, &truth, summary.records);
     let mut text = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
     text.push(b'\n');
     std::fs::write(out.join("truth.json"), text)?;
     Ok(summary)
+}
+
+/// Billed inter-AZ transfer the flow logs do not see: another VPC of the same account.
+pub const UNEXPLAINED_SHARE: &str = "0.045";
+
+/// The month as Cost Explorer bills it (`billing/cost-explorer.json`): each day's explained bytes,
+/// plus a share from elsewhere, out and in at $0.01/GB, a little public-IP and NAT traffic.
+fn write_billing(out: &Path, truth: &Truth) -> std::io::Result<()> {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    let extra = Decimal::ONE + Decimal::from_str(UNEXPLAINED_SHARE).expect("a decimal");
+    let cent = Decimal::from_str("0.01").expect("a decimal");
+    let amount = |d: Decimal, unit: &str| json!({"Amount": d.round_dp(10).normalize().to_string(), "Unit": unit});
+    let results: Vec<Value> = truth
+        .daily_billed
+        .iter()
+        .map(|(day, bytes)| {
+            let gb = Decimal::from(*bytes) / Decimal::from(crate::pricing::GB) * extra;
+            let group = |op: &str, gb: Decimal| {
+                json!({"Keys": ["APN2-DataTransfer-Regional-Bytes", op], "Metrics": {"UnblendedCost": amount(gb * cent, "USD"), "UsageQuantity": amount(gb, "GB")}})
+            };
+            let public = Decimal::from(day.rem_euclid(7) + 1) / Decimal::from(4);
+            json!({
+                "TimePeriod": {"Start": crate::model::time::format_date(crate::model::time::day_start(*day)), "End": crate::model::time::format_date(crate::model::time::day_start(*day + 1))},
+                "Total": {},
+                "Groups": [group("InterZone-In", gb), group("InterZone-Out", gb), group("PublicIP-Out", public),
+                           json!({"Keys": ["APN2-NatGateway-Bytes", "NatGateway"], "Metrics": {"UnblendedCost": amount(Decimal::from(3) * Decimal::from_str("0.059").expect("a decimal"), "USD"), "UsageQuantity": amount(Decimal::from(3), "GB")}})],
+                "Estimated": false
+            })
+        })
+        .collect();
+    let doc = json!({
+        "GroupDefinitions": [{"Type": "DIMENSION", "Key": "USAGE_TYPE"}, {"Type": "DIMENSION", "Key": "OPERATION"}],
+        "ResultsByTime": results,
+        "DimensionValueAttributes": []
+    });
+    let dir = out.join("billing");
+    std::fs::create_dir_all(&dir)?;
+    let mut text = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
+    text.push(b'\n');
+    std::fs::write(dir.join("cost-explorer.json"), text)
 }
 
 fn conversations_json(map: &std::collections::BTreeMap<traffic::TruthKey, (u64, u64)>) -> Vec<Value> {
@@ -177,6 +219,10 @@ fn truth_json(opts: &Options, plan: &cluster::Plan, truth: &Truth, records: u64)
         "records": Value::Object(recs),
         "bytes": by_class,
         "cross_az_cost_usd": round_usd(cost(billed, AWS_INTER_AZ.both_sides())).to_string(),
+        "billing": {
+            "unexplained_share": UNEXPLAINED_SHARE,
+            "daily_billed_bytes": truth.daily_billed.iter().map(|(d, b)| (crate::model::time::format_date(crate::model::time::day_start(*d)), *b)).collect::<std::collections::BTreeMap<_, _>>()
+        },
         "reused_ips": plan.reused_ips.iter().map(|(ip, t)| json!({"ip": ip.to_string(), "at": format_time(*t)})).collect::<Vec<_>>(),
         "conversations": conversations_json(&truth.conversations),
         "node_level_conversations": conversations_json(&truth.node_level),

@@ -51,6 +51,8 @@ pub struct Truth {
     pub node_level: BTreeMap<TruthKey, (u64, u64)>,
     /// Records by what the engine must do with them.
     pub records: BTreeMap<&'static str, u64>,
+    /// Billed cross-AZ bytes per UTC day (days since 1970) of each counted leg's start.
+    pub daily_billed: BTreeMap<i32, u64>,
 }
 
 impl Truth {
@@ -67,6 +69,9 @@ impl Truth {
         }
         for (k, v) in o.records {
             *self.records.entry(k).or_default() += v;
+        }
+        for (k, v) in o.daily_billed {
+            *self.daily_billed.entry(k).or_default() += v;
         }
     }
 }
@@ -233,12 +238,17 @@ impl Hour<'_, '_> {
         }
     }
 
-    fn add_truth(&mut self, client: Ep, server: Ep, names: (Name, Name), node_names: (Name, Name), bytes: (u64, u64)) {
+    /// Adds a conversation's counted bytes; the request leg started at `t`, the response at `t + 1`.
+    fn add_truth(&mut self, client: Ep, server: Ep, names: (Name, Name), node_names: (Name, Name), bytes: (u64, u64), t: Ts) {
         if bytes == (0, 0) {
             return; // Neither side logged: flow logs cannot know.
         }
         let c = self.c;
         let class = self.class(client, server);
+        if class == "cross-az-billed" {
+            *self.truth.daily_billed.entry(crate::model::time::day_of(t)).or_default() += bytes.0;
+            *self.truth.daily_billed.entry(crate::model::time::day_of(t + 1)).or_default() += bytes.1;
+        }
         for (map, (cn, sn)) in [(&mut self.truth.conversations, names), (&mut self.truth.node_level, node_names)] {
             let k = TruthKey { client: cn, server: sn, client_az_id: c.zone_id(client), server_az_id: c.zone_id(server), class };
             let e = map.entry(k).or_default();
@@ -267,7 +277,7 @@ impl Hour<'_, '_> {
         };
         let names = (c.name(client, false), server_name);
         let node_names = (c.name(client, true), c.name(server, true));
-        self.add_truth(client, server, names, node_names, (if up { req } else { 0 }, if down { resp } else { 0 }));
+        self.add_truth(client, server, names, node_names, (if up { req } else { 0 }, if down { resp } else { 0 }), t);
     }
 
     /// A node's (SNATed) traffic to an internet host through its AZ's NAT gateway, as the AWS
@@ -298,7 +308,7 @@ impl Hour<'_, '_> {
         self.count("counted", 4);
         self.count("gateway-internet-leg", 2);
         let names = (c.name(n, false), c.name(g, false));
-        self.add_truth(n, g, names.clone(), names, (req, resp));
+        self.add_truth(n, g, names.clone(), names, (req, resp), t);
         let names = (c.name(n, false), c.name(h, false));
         let class = "internet-other";
         for map in [&mut self.truth.conversations, &mut self.truth.node_level] {
@@ -383,12 +393,15 @@ impl Hour<'_, '_> {
         }
         // Housekeeping records: NODATA on the quiet endpoint, a rejected scan, a SKIPDATA once.
         if day_offset == 4 * HOUR {
-            let v = c.world.vpce;
-            let vip = c.world.enis[v].primary;
-            let mut r = self.mk(v, false, vip, vip, vip, vip, (0, 0), 0, hour_start);
-            r.status = 1;
-            self.records.push(r);
-            self.count("no-data", 1);
+            // Idle logged interfaces report NODATA: the quiet endpoint, and the nodes' second interfaces.
+            let idle = std::iter::once(c.world.vpce).chain(c.world.enis.iter().enumerate().filter(|(_, e)| !e.description.is_empty() && matches!(e.kind, EniKind::Node(_))).map(|(i, _)| i));
+            for v in idle.collect::<Vec<_>>() {
+                let vip = c.world.enis[v].primary;
+                let mut r = self.mk(v, false, vip, vip, vip, vip, (0, 0), 0, hour_start);
+                r.status = 1;
+                self.records.push(r);
+                self.count("no-data", 1);
+            }
             let alb = c.world.alb_game[0];
             if c.world.enis[alb].logged {
                 let ip = c.world.enis[alb].primary;

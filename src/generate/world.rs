@@ -11,6 +11,9 @@ pub const REGION: &str = "ap-northeast-2";
 pub const VPC: &str = "vpc-0a1b2c3d4e5f67890";
 pub const FLOW_LOG_ID: &str = "fl-0c0ffee1234567890";
 pub const CLUSTER: &str = "demo";
+/// The MySQL Multi-AZ DB cluster: its writer in the first AZ, a reader in each other.
+pub const DB_CLUSTER: &str = "shop-db";
+pub const DB_CLASS: &str = "db.m6gd.large";
 /// This account's AZ names map to AZ IDs out of order, as in many real accounts.
 pub const ZONES: [(&str, &str); 3] = [("ap-northeast-2a", "apne2-az2"), ("ap-northeast-2b", "apne2-az3"), ("ap-northeast-2c", "apne2-az1")];
 pub const UNUSED_ZONE: (&str, &str) = ("ap-northeast-2d", "apne2-az4");
@@ -30,7 +33,8 @@ pub enum EniKind {
     Nat(String),
     Alb(String),
     Nlb(String),
-    Rds,
+    /// A Multi-AZ DB cluster instance: (instance id, writer?).
+    Rds(String, bool),
     Eks,
     Vpce(String),
 }
@@ -59,7 +63,7 @@ impl EniDef {
             EniKind::Node(n) => format!("node:{}", world.nodes[*n].name),
             EniKind::Nat(id) => format!("nat:{id}"),
             EniKind::Alb(name) | EniKind::Nlb(name) => format!("elb:{name}"),
-            EniKind::Rds => format!("rds:{}", self.id),
+            EniKind::Rds(id, _) => format!("rds:{id}"),
             EniKind::Eks => format!("eks:{CLUSTER}"),
             EniKind::Vpce(id) => format!("vpce:{id}"),
         }
@@ -70,7 +74,7 @@ impl EniDef {
             EniKind::Node(_) => "node",
             EniKind::Nat(_) => "nat",
             EniKind::Alb(_) | EniKind::Nlb(_) => "elb",
-            EniKind::Rds => "rds",
+            EniKind::Rds(..) => "rds",
             EniKind::Eks => "eks",
             EniKind::Vpce(_) => "vpce",
         }
@@ -235,7 +239,7 @@ impl World {
                 zone: z,
                 primary: ip(10, 0, private_octet(z), 220),
                 secondaries: vec![],
-                kind: EniKind::Rds,
+                kind: EniKind::Rds(format!("{DB_CLUSTER}-instance-{}", z + 1), z == 0),
                 description: "RDSNetworkInterface".into(),
                 interface_type: "interface",
                 requester_id: Some("amazon-rds"),

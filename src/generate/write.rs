@@ -3,7 +3,7 @@
 
 use super::cluster::Plan;
 use super::traffic::GenRecord;
-use super::world::{World, ACCOUNT, CLUSTER, FLOW_LOG_ID, REGION, UNUSED_ZONE, VPC, ZONES};
+use super::world::{EniKind, World, ACCOUNT, CLUSTER, DB_CLASS, DB_CLUSTER, FLOW_LOG_ID, REGION, UNUSED_ZONE, VPC, ZONES};
 use crate::model::ip::Ip;
 use crate::model::time::{format_time, Ts};
 use crate::sources::flowlogs::format::{DEFAULT_FORMAT, RECOMMENDED_FORMAT};
@@ -87,7 +87,34 @@ pub fn network(world: &World, dir: &Path) -> std::io::Result<()> {
             v
         })
         .collect();
-    write_file(&dir.join("network-interfaces.json"), &pretty(&json!({ "NetworkInterfaces": enis })))
+    write_file(&dir.join("network-interfaces.json"), &pretty(&json!({ "NetworkInterfaces": enis })))?;
+    // The RDS Multi-AZ DB cluster, as `aws rds describe-db-instances` / `describe-db-clusters` print it.
+    let private_subnets: Vec<Value> = world.subnets.iter().filter(|s| !s.public).map(|s| json!({"SubnetIdentifier": s.id, "SubnetAvailabilityZone": {"Name": ZONES[s.zone].0}, "SubnetStatus": "Active"})).collect();
+    let mut instances = Vec::new();
+    let mut members = Vec::new();
+    for e in &world.enis {
+        if let EniKind::Rds(id, writer) = &e.kind {
+            instances.push(json!({
+                "DBInstanceIdentifier": id, "DBInstanceClass": DB_CLASS, "Engine": "mysql", "EngineVersion": "8.0.39",
+                "DBInstanceStatus": "available",
+                "Endpoint": {"Address": format!("{id}.c9akciq32.{REGION}.rds.amazonaws.com"), "Port": 3306},
+                "AllocatedStorage": 400, "StorageType": "io1", "Iops": 3000,
+                "AvailabilityZone": ZONES[e.zone].0, "MultiAZ": true, "DBClusterIdentifier": DB_CLUSTER,
+                "DBSubnetGroup": {"DBSubnetGroupName": "shop-db-subnets", "VpcId": VPC, "Subnets": private_subnets}
+            }));
+            members.push(json!({"DBInstanceIdentifier": id, "IsClusterWriter": writer, "PromotionTier": 1}));
+        }
+    }
+    write_file(&dir.join("rds-db-instances.json"), &pretty(&json!({ "DBInstances": instances })))?;
+    let cluster = json!({
+        "DBClusterIdentifier": DB_CLUSTER, "Engine": "mysql", "EngineVersion": "8.0.39", "DBClusterInstanceClass": DB_CLASS,
+        "AllocatedStorage": 400, "StorageType": "io1", "Iops": 3000, "MultiAZ": true,
+        "AvailabilityZones": ZONES.iter().map(|z| z.0).collect::<Vec<_>>(),
+        "Endpoint": format!("{DB_CLUSTER}.cluster-c9akciq32.{REGION}.rds.amazonaws.com"),
+        "ReaderEndpoint": format!("{DB_CLUSTER}.cluster-ro-c9akciq32.{REGION}.rds.amazonaws.com"),
+        "DBClusterMembers": members
+    });
+    write_file(&dir.join("rds-db-clusters.json"), &pretty(&json!({ "DBClusters": [cluster] })))
 }
 
 fn dns(ip: Ip) -> String {

@@ -30,7 +30,8 @@ pub enum EniOwner {
     Instance { instance_id: String },
     NatGateway { id: String },
     LoadBalancer { kind: LbKind, name: String },
-    Rds { name: String },
+    /// An RDS instance's interface: named once matched with `describe-db-instances` output.
+    Rds { name: String, role: Option<DbRole> },
     VpcEndpoint { id: String },
     EksControlPlane { cluster: String },
     Lambda { function: String },
@@ -39,6 +40,34 @@ pub enum EniOwner {
     /// A pod's own ENI (security groups for pods).
     Branch,
     Other,
+}
+
+/// What an RDS interface serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbRole {
+    /// The instance of a single-AZ or Multi-AZ DB instance deployment, or a cluster's writer.
+    Writer,
+    /// A Multi-AZ DB cluster's reader.
+    Reader,
+    /// A Multi-AZ DB instance's standby (not readable).
+    Standby,
+}
+
+/// An RDS DB instance from `aws rds describe-db-instances`.
+#[derive(Clone, Debug, Default)]
+pub struct Database {
+    pub id: String,
+    pub class: Option<String>,
+    pub engine: Option<String>,
+    pub allocated_storage_gb: Option<i64>,
+    pub storage_type: Option<String>,
+    pub zone_name: Option<String>,
+    pub standby_zone_name: Option<String>,
+    pub multi_az: bool,
+    pub cluster: Option<String>,
+    pub subnets: Vec<String>,
+    /// Writer (true) or reader (false) of its cluster, from `describe-db-clusters`.
+    pub writer: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +107,9 @@ pub struct Inventory {
     pub zones: Vec<Zone>,
     pub subnets: Vec<Subnet>,
     pub enis: Vec<Eni>,
+    pub databases: Vec<Database>,
+    /// RDS interfaces that could not be matched to one DB instance.
+    pub unmatched_db_interfaces: usize,
     zone_by_id: FxHashMap<String, ZoneIdx>,
     zone_by_name: FxHashMap<String, ZoneIdx>,
     eni_by_id: FxHashMap<String, EniIdx>,
@@ -153,6 +185,55 @@ impl Inventory {
         }
     }
 
+    pub fn add_database(&mut self, db: Database) {
+        let writer = self.databases.iter().find(|d| d.id == db.id).and_then(|d| d.writer);
+        self.databases.retain(|d| d.id != db.id);
+        self.databases.push(Database { writer: db.writer.or(writer), ..db });
+    }
+
+    /// Records a cluster member's role (the instance may be added before or after).
+    pub fn set_cluster_role(&mut self, cluster: &str, instance: &str, writer: bool) {
+        match self.databases.iter_mut().find(|d| d.id == instance) {
+            Some(d) => d.writer = Some(writer),
+            None => self.databases.push(Database { id: instance.to_string(), cluster: Some(cluster.to_string()), writer: Some(writer), ..Database::default() }),
+        }
+    }
+
+    /// Names RDS interfaces after their DB instance: the one interface of the instance's subnet
+    /// group in its AZ (a Multi-AZ instance's standby: in its second AZ).
+    fn match_databases(&mut self) {
+        let mut dbs = self.databases.clone();
+        dbs.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut taken = vec![false; self.enis.len()];
+        for db in &dbs {
+            let mut slots = vec![(db.zone_name.clone(), if db.writer == Some(false) { DbRole::Reader } else { DbRole::Writer })];
+            if db.multi_az && db.cluster.is_none() {
+                slots.push((db.standby_zone_name.clone(), DbRole::Standby));
+            }
+            for (zone, role) in slots {
+                let Some(zone) = zone.and_then(|z| self.zone_by_name(&z)) else { continue };
+                let candidates: Vec<usize> = (0..self.enis.len())
+                    .filter(|&i| {
+                        let e = &self.enis[i];
+                        !taken[i]
+                            && matches!(&e.owner, EniOwner::Rds { name, .. } if name.is_empty())
+                            && e.zone == zone
+                            && (db.subnets.is_empty() || e.subnet.as_ref().is_some_and(|s| db.subnets.contains(s)))
+                    })
+                    .collect();
+                if let [i] = candidates[..] {
+                    taken[i] = true;
+                    self.enis[i].owner = EniOwner::Rds { name: db.id.clone(), role: Some(role) };
+                }
+            }
+        }
+        self.unmatched_db_interfaces = if self.databases.is_empty() {
+            0
+        } else {
+            self.enis.iter().filter(|e| matches!(&e.owner, EniOwner::Rds { name, .. } if name.is_empty())).count()
+        };
+    }
+
     /// Builds the address indexes; call once after every file is added.
     pub fn finish(&mut self) {
         // An interface whose zone was given by name only gets it from its subnet.
@@ -162,6 +243,7 @@ impl Inventory {
                     eni.zone = self.subnets[*s].zone;
                 }
         }
+        self.match_databases();
         self.eni_by_ip.clear();
         self.eni_prefixes.clear();
         for (i, eni) in self.enis.iter().enumerate() {
@@ -237,7 +319,7 @@ pub fn owner_entity(eni: &Eni) -> Entity {
         EniOwner::Instance { instance_id } => Entity::new(EntityKind::Ec2, "", instance_id),
         EniOwner::NatGateway { id } => Entity::new(EntityKind::Nat, "", id),
         EniOwner::LoadBalancer { name, .. } => Entity::new(EntityKind::Elb, "", name),
-        EniOwner::Rds { name } if !name.is_empty() => Entity::new(EntityKind::Rds, "", name),
+        EniOwner::Rds { name, .. } if !name.is_empty() => Entity::new(EntityKind::Rds, "", name),
         EniOwner::Rds { .. } => Entity::new(EntityKind::Rds, "", &eni.id),
         EniOwner::VpcEndpoint { id } => Entity::new(EntityKind::Vpce, "", id),
         EniOwner::EksControlPlane { cluster } => Entity::new(EntityKind::Eks, "", cluster),

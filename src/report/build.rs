@@ -192,5 +192,6 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         zones,
         conversations,
         daily,
+        reconciliation: None,
     }
 }

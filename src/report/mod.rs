@@ -23,6 +23,9 @@ pub struct Report {
     pub zones: Vec<ZoneInfo>,
     pub conversations: Vec<Conversation>,
     pub daily: Vec<Day>,
+    /// Present when billing data (Cost Explorer) was given: how much of the bill the flow logs explain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<crate::reconcile::Reconciliation>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -158,10 +158,114 @@ pub fn summary_text(r: &Report) -> String {
             out.push_str(&format!("  skipped ({}) {e}\n", x.reason));
         }
     }
+    if let Some(rec) = &r.reconciliation {
+        out.push_str(&reconciliation_summary(rec));
+    }
     for n in &s.notes {
         out.push_str(&format!("Note          {n}\n"));
     }
     out
+}
+
+fn gb(d: Decimal) -> String {
+    format!("{} GB", group_decimal(d.round_dp(1)))
+}
+
+fn group_decimal(d: Decimal) -> String {
+    let s = format!("{:.1}", d.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "0"));
+    format!("{}{}.{frac}", if d.is_sign_negative() && !d.is_zero() { "-" } else { "" }, group_digits(int))
+}
+
+/// The bill lines of the summary.
+pub fn reconciliation_summary(rec: &crate::reconcile::Reconciliation) -> String {
+    let t = &rec.total;
+    let mut out = format!(
+        "Bill          inter-AZ billed {} out ({}) + {} in ({}); the flow logs explain {} ({}) — coverage {}\n",
+        gb(t.billed_out_gb),
+        human_usd(t.billed_out_usd),
+        gb(t.billed_in_gb),
+        human_usd(t.billed_in_usd),
+        gb(t.explained_gb),
+        human_usd(t.explained_usd),
+        t.coverage_pct.map(|c| format!("{c}%")).unwrap_or_else(|| "n/a".into())
+    );
+    out.push_str(&format!("              unexplained {} ({})\n", gb(rec.unexplained_gb), human_usd(rec.unexplained_usd)));
+    for r in &rec.likely_reasons {
+        out.push_str(&format!("              likely: {r}\n"));
+    }
+    for n in &rec.notes {
+        out.push_str(&format!("              note: {n}\n"));
+    }
+    out
+}
+
+/// The reconciliation as its own table (`crossaz reconcile`).
+pub fn reconciliation(report: &Report, format: Format) -> Result<Vec<u8>, Error> {
+    let Some(rec) = &report.reconciliation else {
+        return Err(Error::usage("no billing data to reconcile with")
+            .hint("run `crossaz pull billing --from … --to …`, or pass `--billing` with the JSON of `aws ce get-cost-and-usage`"));
+    };
+    let rows: Vec<&crate::reconcile::ReconciledDay> = rec.days.iter().chain(std::iter::once(&rec.total)).collect();
+    match format {
+        Format::Json => {
+            let mut out = serde_json::to_vec_pretty(rec).map_err(|e| Error::failure("failed to write JSON").caused_by(e))?;
+            out.push(b'\n');
+            Ok(out)
+        }
+        Format::Csv => {
+            let mut w = ::csv::Writer::from_writer(Vec::new());
+            let fail = |e: ::csv::Error| Error::failure("failed to write CSV").caused_by(e);
+            w.write_record(["date", "billed_out_gb", "billed_out_usd", "billed_in_gb", "billed_in_usd", "explained_bytes", "explained_gb", "explained_usd", "coverage_pct"])
+                .map_err(fail)?;
+            for d in rows {
+                w.write_record([
+                    d.date.clone(),
+                    d.billed_out_gb.to_string(),
+                    d.billed_out_usd.to_string(),
+                    d.billed_in_gb.to_string(),
+                    d.billed_in_usd.to_string(),
+                    d.explained_bytes.to_string(),
+                    d.explained_gb.to_string(),
+                    d.explained_usd.to_string(),
+                    d.coverage_pct.map(|c| c.to_string()).unwrap_or_default(),
+                ])
+                .map_err(fail)?;
+            }
+            w.into_inner().map_err(|e| Error::failure("failed to write CSV").caused_by(e.error()))
+        }
+        Format::Parquet => Err(Error::usage("`crossaz reconcile` writes table, CSV or JSON")),
+        Format::Table => {
+            let mut table = Comfy::new();
+            let line = LineStyle::new('─', '─', '─', '─');
+            table.load_style(TableStyle::new().top_border(line).header_separator(line).bottom_border(line)).set_content_arrangement(ContentArrangement::Disabled);
+            table.set_header(["Date", "Billed out", "Out $", "Billed in", "In $", "Explained", "Explained $", "Coverage"]);
+            for d in rows {
+                table.add_row([
+                    d.date.clone(),
+                    gb(d.billed_out_gb),
+                    human_usd(d.billed_out_usd),
+                    gb(d.billed_in_gb),
+                    human_usd(d.billed_in_usd),
+                    gb(d.explained_gb),
+                    human_usd(d.explained_usd),
+                    d.coverage_pct.map(|c| format!("{c:.1}%")).unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            for i in 1..8 {
+                if let Some(c) = table.column_mut(i) {
+                    c.set_cell_alignment(CellAlignment::Right);
+                }
+            }
+            let mut out = format!("Inter-AZ transfer: the bill (InterZone-Out, InterZone-In) against the flow logs\n{table}\n\n");
+            if let (Some(o), Some(i)) = (rec.effective_out_per_gb_usd, rec.effective_in_per_gb_usd) {
+                out.push_str(&format!("Effective rate of the bill: ${} out + ${} in per GB\n", o.normalize(), i.normalize()));
+            }
+            out.push_str(&reconciliation_summary(rec));
+            out.push_str(&format!("Billing data: {}\n", rec.sources.join(", ")));
+            Ok(out.into_bytes())
+        }
+    }
 }
 
 fn human_usd_rate(d: Decimal) -> String {

@@ -1,8 +1,11 @@
 //! Readers for what users already have: flow logs, EC2 network JSON, kubectl JSON.
 //! Everything AWS- or Kubernetes-shaped is parsed here and handed on as `model` types.
 
+pub mod aws;
+pub mod billing;
 pub mod flowlogs;
 pub mod k8s;
+pub mod kube_pull;
 pub mod network;
 
 use crate::error::InputProblem;

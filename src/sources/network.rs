@@ -3,7 +3,7 @@
 
 use super::{json_problem, read_all};
 use crate::error::InputProblem;
-use crate::model::inventory::{Eni, EniOwner, Inventory, LbKind, Subnet, NO_ZONE};
+use crate::model::inventory::{Database, Eni, EniOwner, Inventory, LbKind, Subnet, NO_ZONE};
 use crate::model::ip::{Cidr, Ip};
 use serde::Deserialize;
 use std::path::Path;
@@ -14,6 +14,61 @@ struct Document {
     network_interfaces: Option<Vec<NetworkInterface>>,
     subnets: Option<Vec<AwsSubnet>>,
     availability_zones: Option<Vec<AvailabilityZone>>,
+    #[serde(rename = "DBInstances")]
+    db_instances: Option<Vec<DbInstance>>,
+    #[serde(rename = "DBClusters")]
+    db_clusters: Option<Vec<DbCluster>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DbInstance {
+    #[serde(rename = "DBInstanceIdentifier")]
+    db_instance_identifier: String,
+    #[serde(rename = "DBInstanceClass")]
+    db_instance_class: Option<String>,
+    engine: Option<String>,
+    allocated_storage: Option<i64>,
+    storage_type: Option<String>,
+    availability_zone: Option<String>,
+    secondary_availability_zone: Option<String>,
+    #[serde(rename = "MultiAZ")]
+    multi_az: Option<bool>,
+    #[serde(rename = "DBClusterIdentifier")]
+    db_cluster_identifier: Option<String>,
+    #[serde(rename = "DBSubnetGroup")]
+    db_subnet_group: Option<DbSubnetGroup>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DbSubnetGroup {
+    #[serde(default)]
+    subnets: Vec<DbSubnet>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DbSubnet {
+    subnet_identifier: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DbCluster {
+    #[serde(rename = "DBClusterIdentifier")]
+    db_cluster_identifier: String,
+    #[serde(rename = "DBClusterMembers", default)]
+    db_cluster_members: Vec<DbClusterMember>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DbClusterMember {
+    #[serde(rename = "DBInstanceIdentifier")]
+    db_instance_identifier: String,
+    #[serde(default)]
+    is_cluster_writer: bool,
 }
 
 #[derive(Deserialize)]
@@ -97,7 +152,7 @@ struct Ipv6Prefix {
     ipv6_prefix: String,
 }
 
-const EXPECTED: &str = "the JSON printed by `aws ec2 describe-network-interfaces`, `describe-subnets` or `describe-availability-zones`";
+const EXPECTED: &str = "the JSON printed by `aws ec2 describe-network-interfaces`, `describe-subnets` or `describe-availability-zones` (or `aws rds describe-db-instances`, `describe-db-clusters`)";
 
 /// What a network file held, for the summary.
 #[derive(Default, Debug, Clone, Copy)]
@@ -105,6 +160,7 @@ pub struct NetworkCounts {
     pub interfaces: usize,
     pub subnets: usize,
     pub zones: usize,
+    pub databases: usize,
 }
 
 /// Adds one file to the inventory. Call [`Inventory::finish`] after the last one.
@@ -118,7 +174,7 @@ pub fn load_file(inv: &mut Inventory, path: &Path) -> Result<NetworkCounts, Inpu
     let doc: Document = serde_json::from_value(value).map_err(|e| {
         InputProblem::new(path, None, format!("unexpected JSON shape: {e}; expected {EXPECTED}"))
     })?;
-    if doc.network_interfaces.is_none() && doc.subnets.is_none() && doc.availability_zones.is_none() {
+    if doc.network_interfaces.is_none() && doc.subnets.is_none() && doc.availability_zones.is_none() && doc.db_instances.is_none() && doc.db_clusters.is_none() {
         let found = if keys.is_empty() { "no object".to_string() } else { format!("keys `{}`", keys.join("`, `")) };
         let mut p = InputProblem::new(
             path,
@@ -145,6 +201,27 @@ pub fn load_file(inv: &mut Inventory, path: &Path) -> Result<NetworkCounts, Inpu
         cidrs.extend(s.ipv6_cidr_block_association_set.iter().filter_map(|a| a.ipv6_cidr_block.as_deref().and_then(Cidr::parse)));
         inv.add_subnet(Subnet { id: s.subnet_id, vpc_id: s.vpc_id, cidrs, zone });
         counts.subnets += 1;
+    }
+    for d in doc.db_instances.unwrap_or_default() {
+        inv.add_database(Database {
+            id: d.db_instance_identifier,
+            class: d.db_instance_class,
+            engine: d.engine,
+            allocated_storage_gb: d.allocated_storage,
+            storage_type: d.storage_type,
+            zone_name: d.availability_zone,
+            standby_zone_name: d.secondary_availability_zone,
+            multi_az: d.multi_az.unwrap_or(false),
+            cluster: d.db_cluster_identifier,
+            subnets: d.db_subnet_group.map(|g| g.subnets.into_iter().filter_map(|s| s.subnet_identifier).collect()).unwrap_or_default(),
+            writer: None,
+        });
+        counts.databases += 1;
+    }
+    for c in doc.db_clusters.unwrap_or_default() {
+        for m in c.db_cluster_members {
+            inv.set_cluster_role(&c.db_cluster_identifier, &m.db_instance_identifier, m.is_cluster_writer);
+        }
     }
     for n in doc.network_interfaces.unwrap_or_default() {
         let eni = build_eni(inv, path, n)?;
@@ -231,7 +308,7 @@ pub fn classify_owner(interface_type: &str, requester_id: &str, description: &st
         return EniOwner::LoadBalancer { kind: LbKind::Gateway, name: description.to_string() };
     }
     if description == "RDSNetworkInterface" || requester_id == "amazon-rds" {
-        return EniOwner::Rds { name: String::new() };
+        return EniOwner::Rds { name: String::new(), role: None };
     }
     if kind == "vpcendpoint" || kind == "gatewayloadbalancerendpoint" || description.starts_with("VPC Endpoint Interface") {
         let id = description.split_whitespace().find(|w| w.starts_with("vpce-")).unwrap_or("unknown");
@@ -278,7 +355,7 @@ mod tests {
             classify_owner("network_load_balancer", "", "ELB net/nlb-1/abc", None),
             EniOwner::LoadBalancer { kind: LbKind::Network, name: "nlb-1".into() }
         );
-        assert_eq!(classify_owner("interface", "amazon-rds", "RDSNetworkInterface", None), EniOwner::Rds { name: String::new() });
+        assert_eq!(classify_owner("interface", "amazon-rds", "RDSNetworkInterface", None), EniOwner::Rds { name: String::new(), role: None });
         assert_eq!(
             classify_owner("vpc_endpoint", "", "VPC Endpoint Interface vpce-0f00", None),
             EniOwner::VpcEndpoint { id: "vpce-0f00".into() }

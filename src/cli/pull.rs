@@ -1,0 +1,215 @@
+//! `crossaz pull …`: fetch flow logs, the network inventory, the bill and Kubernetes snapshots into
+//! a workspace, so every other command runs offline on it.
+
+use super::{emit, parse_time_arg};
+use crate::error::Error;
+use crate::printer::Printer;
+use crate::sources::aws::{self, AwsArgs};
+use crate::sources::kube_pull;
+use crate::workspace::Workspace;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    pub what: What,
+    /// Where pulled data goes (see docs/pull.md for the layout).
+    #[arg(long, global = true, value_name = "DIR", default_value = crate::workspace::DEFAULT)]
+    pub workspace: PathBuf,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum What {
+    /// VPC flow logs from S3 (both key layouts) or CloudWatch Logs.
+    FlowLogs(FlowLogsArgs),
+    /// Network interfaces, subnets, AZs, RDS instances and clusters.
+    Network(NetworkArgs),
+    /// Inter-AZ transfer from Cost Explorer, by day (each request costs $0.01; days are cached).
+    Billing(BillingArgs),
+    /// Nodes, pods, Services and EndpointSlices from the Kubernetes API, as timed snapshots.
+    K8s(K8sArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FlowLogsArgs {
+    /// The S3 bucket the flow log delivers to.
+    #[arg(long, conflicts_with = "log_group", required_unless_present = "log_group")]
+    pub bucket: Option<String>,
+    /// The prefix given to the flow log's destination (before `AWSLogs/`).
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+    /// A CloudWatch Logs group the flow log delivers to, instead of S3.
+    #[arg(long, value_name = "GROUP")]
+    pub log_group: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub from: i64,
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub to: i64,
+    /// Simultaneous downloads.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// For `--log-group`: the flow log's format string (default: asked of EC2, else the default format).
+    #[arg(long, value_name = "FORMAT")]
+    pub flow_log_format: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct NetworkArgs {
+    /// Only this VPC's interfaces, subnets and databases.
+    #[arg(long, value_name = "VPC")]
+    pub vpc_id: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BillingArgs {
+    #[arg(long, value_name = "DATE", value_parser = parse_time_arg)]
+    pub from: i64,
+    #[arg(long, value_name = "DATE", value_parser = parse_time_arg)]
+    pub to: i64,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct K8sArgs {
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Keep taking snapshots at this interval (`30s`, `5m`, `1h`) until stopped.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
+    pub every: Option<u64>,
+    /// With `--every`: stop after this many snapshots.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+}
+
+/// `30s`, `5m`, `1h` → seconds.
+pub fn parse_interval(s: &str) -> Result<u64, String> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not an interval: expected e.g. `30s`, `5m`, `1h`"))?;
+    let secs = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("`{s}` is not an interval: expected e.g. `30s`, `5m`, `1h`")),
+    };
+    if secs == 0 {
+        return Err("the interval must be at least 1s".into());
+    }
+    Ok(secs)
+}
+
+fn window(from: i64, to: i64) -> Result<(), Error> {
+    if to <= from {
+        return Err(Error::usage("`--to` must be later than `--from`"));
+    }
+    Ok(())
+}
+
+pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
+    let ws = Workspace::new(&args.workspace);
+    std::fs::create_dir_all(&ws.root).map_err(|e| Error::io("create the workspace", &ws.root, e))?;
+    let rt = aws::runtime()?;
+    let text = rt.block_on(async {
+        match args.what {
+            What::FlowLogs(a) => flow_logs(&args.aws, a, &ws, printer).await,
+            What::Network(a) => {
+                let conf = aws::sdk_config(&args.aws).await;
+                let n = aws::ec2::pull(&aws_sdk_ec2::Client::new(&conf), &aws_sdk_rds::Client::new(&conf), a.vpc_id.as_deref(), &ws).await?;
+                Ok(format!(
+                    "pulled {} network interfaces, {} subnets, {} AZs, {} RDS instances and {} RDS clusters into `{}` ({} requests)\n",
+                    n.interfaces,
+                    n.subnets,
+                    n.zones,
+                    n.db_instances,
+                    n.db_clusters,
+                    ws.network().display(),
+                    n.requests
+                ))
+            }
+            What::Billing(a) => {
+                window(a.from, a.to)?;
+                let conf = aws::sdk_config(&args.aws).await;
+                let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
+                    Error::usage("the bill's usage types depend on the region: pass `--region` (the region of the cluster)")
+                })?;
+                let b = aws::ce::pull(&aws_sdk_costexplorer::Client::new(&conf), &region, a.from, a.to, &ws).await?;
+                Ok(format!(
+                    "billing: {} days in the window, {} already closed and cached; made {} paid Cost Explorer requests (${:.2}) into `{}`\n",
+                    b.days,
+                    b.days_cached,
+                    b.paid_requests,
+                    b.paid_requests as f64 * 0.01,
+                    ws.billing().display()
+                ))
+            }
+            What::K8s(a) => k8s(a, &ws, printer).await,
+        }
+    })?;
+    emit(text.as_bytes(), None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer: &Printer) -> Result<String, Error> {
+    window(a.from, a.to)?;
+    let conf = aws::sdk_config(aws_args).await;
+    if let Some(group) = &a.log_group {
+        let ec2 = aws_sdk_ec2::Client::new(&conf);
+        let (header, fmt_requests) = aws::cwl::format_of(&ec2, group, a.flow_log_format.as_deref()).await?;
+        let now = chrono::Utc::now().timestamp();
+        let c = aws::cwl::pull(&aws_sdk_cloudwatchlogs::Client::new(&conf), group, &header, a.from, a.to, now, ws).await?;
+        return Ok(format!(
+            "pulled {} events of {} streams over {} days ({} days already complete) from log group `{group}` into `{}` ({} requests)\n",
+            c.events,
+            c.streams,
+            c.days,
+            c.days_cached,
+            ws.flow_logs().display(),
+            c.requests + fmt_requests
+        ));
+    }
+    let bucket = a.bucket.as_deref().unwrap_or_default();
+    let mut s3conf = aws_sdk_s3::config::Builder::from(&conf);
+    if aws::custom_endpoint(aws_args) {
+        s3conf = s3conf.force_path_style(true);
+    }
+    let s3 = aws_sdk_s3::Client::from_conf(s3conf.build());
+    let bar = printer.progress(0, "downloading flow logs");
+    let r = aws::s3::pull(&s3, bucket, &a.prefix, a.from, a.to, ws, a.concurrency, &bar).await;
+    bar.finish_and_clear();
+    let r = r?;
+    Ok(format!(
+        "flow logs: {} objects in the window, {} downloaded ({} bytes), {} already up to date, into `{}` ({} list requests)\n",
+        r.listed,
+        r.downloaded,
+        r.bytes,
+        r.up_to_date,
+        ws.flow_logs().display(),
+        r.list_requests
+    ))
+}
+
+async fn k8s(a: K8sArgs, ws: &Workspace, printer: &Printer) -> Result<String, Error> {
+    let client = kube_pull::client(a.kubeconfig.as_deref(), a.context.as_deref()).await?;
+    let mut taken = 0u64;
+    loop {
+        let at = chrono::Utc::now().timestamp();
+        let (snap, requests) = kube_pull::snapshot(&client).await?;
+        let n = snap["items"].as_array().map_or(0, Vec::len);
+        let path = kube_pull::write_snapshot(ws, at, &snap)?;
+        taken += 1;
+        let last = format!("wrote `{}`: {n} objects ({requests} requests)\n", path.display());
+        let Some(every) = a.every else { return Ok(last) };
+        if a.count.is_some_and(|c| taken >= c) {
+            return Ok(last);
+        }
+        if !printer.quiet {
+            eprint!("{last}");
+        }
+        let next = at + every as i64;
+        let wait = (next - chrono::Utc::now().timestamp()).max(0) as u64;
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    }
+}

@@ -1,0 +1,231 @@
+//! `crossaz pull flow-logs --bucket`: flow-log objects from S3 into the workspace, listing only the
+//! date folders of the window, downloading concurrently, skipping what is already there (same ETag
+//! and size), and never writing outside the workspace whatever the keys look like.
+
+use super::sdk_error;
+use crate::error::Error;
+use crate::model::time::{day_of, day_start, Ts};
+use crate::workspace::Workspace;
+use indicatif::ProgressBar;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+
+/// A key as a relative path that cannot leave its directory: empty components are dropped; leading
+/// dots (so `.` and `..`) and any byte outside `[A-Za-z0-9._=-]` are percent-encoded, so different
+/// keys stay different files and none is hidden.
+pub fn safe_relative_path(key: &str) -> PathBuf {
+    let mut p = PathBuf::new();
+    for part in key.split('/') {
+        if part.is_empty() {
+            continue;
+        }
+        let mut enc = String::new();
+        for (i, b) in part.bytes().enumerate() {
+            // A leading dot is encoded too: such names would be hidden (crossaz's partial downloads are).
+            if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'=') || (b == b'.' && i > 0) {
+                enc.push(b as char);
+            } else {
+                enc.push_str(&format!("%{b:02X}"));
+            }
+        }
+        if enc.len() > 200 {
+            let hash = enc.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+            enc = format!("{}~{hash:016x}", &enc[..150]);
+        }
+        p.push(enc);
+    }
+    if p.as_os_str().is_empty() {
+        p.push("%2F");
+    }
+    p
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct S3Pull {
+    pub listed: usize,
+    pub downloaded: usize,
+    pub up_to_date: usize,
+    pub bytes: u64,
+    pub list_requests: usize,
+}
+
+struct Object {
+    key: String,
+    etag: String,
+    size: u64,
+}
+
+/// Lists common prefixes one level below `prefix`.
+async fn folders(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, requests: &mut usize) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    let mut pages = s3.list_objects_v2().bucket(bucket).prefix(prefix).delimiter("/").into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error(&format!("list `s3://{bucket}/{prefix}` (s3:ListBucket)"), e))?;
+        *requests += 1;
+        out.extend(page.common_prefixes().iter().filter_map(|c| c.prefix().map(str::to_string)));
+    }
+    Ok(out)
+}
+
+async fn objects(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, requests: &mut usize) -> Result<Vec<Object>, Error> {
+    let mut out = Vec::new();
+    let mut pages = s3.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error(&format!("list `s3://{bucket}/{prefix}` (s3:ListBucket)"), e))?;
+        *requests += 1;
+        for o in page.contents() {
+            if let Some(key) = o.key() {
+                if !key.ends_with('/') {
+                    out.push(Object { key: key.to_string(), etag: o.e_tag().unwrap_or_default().to_string(), size: o.size().unwrap_or(0).max(0) as u64 });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The date folders of days `first..=last` under a region folder of either layout.
+fn day_prefixes(region_prefix: &str, hive: bool, first: i32, last: i32) -> Vec<String> {
+    (first..=last)
+        .filter_map(|d| chrono::DateTime::<chrono::Utc>::from_timestamp(day_start(d), 0))
+        .map(|t| if hive { format!("{region_prefix}{}", t.format("year=%Y/month=%m/day=%d/")) } else { format!("{region_prefix}{}", t.format("%Y/%m/%d/")) })
+        .collect()
+}
+
+/// Finds every `…/AWSLogs/<account>/vpcflowlogs/<region>/` (and Hive-style) folder under `prefix`.
+async fn region_folders(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, requests: &mut usize) -> Result<Vec<(String, bool)>, Error> {
+    let base = prefix.trim_matches('/');
+    let root = match base.find("AWSLogs") {
+        Some(i) => format!("{}AWSLogs/", &base[..i]),
+        None if base.is_empty() => "AWSLogs/".to_string(),
+        None => format!("{base}/AWSLogs/"),
+    };
+    let mut out = Vec::new();
+    for account in folders(s3, bucket, &root, requests).await? {
+        let hive = account.trim_end_matches('/').rsplit('/').next().is_some_and(|a| a.starts_with("aws-account-id="));
+        let service = if hive { format!("{account}aws-service=vpcflowlogs/") } else { format!("{account}vpcflowlogs/") };
+        for region in folders(s3, bucket, &service, requests).await? {
+            out.push((region, hive));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn pull(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    from: Ts,
+    to: Ts,
+    ws: &Workspace,
+    concurrency: usize,
+    progress: &ProgressBar,
+) -> Result<S3Pull, Error> {
+    let mut summary = S3Pull::default();
+    let regions = region_folders(s3, bucket, prefix, &mut summary.list_requests).await?;
+    if regions.is_empty() {
+        return Err(Error::failure(format!("no flow logs under `s3://{bucket}/{}`", prefix.trim_matches('/')))
+            .hint("expected `AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/` or the Hive-style `AWSLogs/aws-account-id=…/aws-service=vpcflowlogs/…`; check `--bucket` and `--prefix`"));
+    }
+    // A file is named by the end of its 5-minute window: records of a day can sit in the next day's folder.
+    let (first, last) = (day_of(from), day_of(to - 1) + 1);
+    let mut wanted = Vec::new();
+    for (region, hive) in &regions {
+        for day in day_prefixes(region, *hive, first, last) {
+            wanted.extend(objects(s3, bucket, &day, &mut summary.list_requests).await?);
+        }
+    }
+    summary.listed = wanted.len();
+    let mut todo = Vec::new();
+    for o in wanted {
+        let rel = safe_relative_path(&o.key);
+        let local = ws.flow_logs().join(&rel);
+        let marker = ws.state().join("s3").join(&rel).with_extension("etag");
+        let current = std::fs::read_to_string(&marker).ok().is_some_and(|m| m == format!("{} {}", o.etag, o.size))
+            && std::fs::metadata(&local).is_ok_and(|m| m.len() == o.size);
+        if current {
+            summary.up_to_date += 1;
+        } else {
+            todo.push((o, local, marker));
+        }
+    }
+    progress.set_length(todo.iter().map(|(o, _, _)| o.size).sum());
+    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (o, local, marker) in todo {
+        let (s3, bucket, limit, progress) = (s3.clone(), bucket.to_string(), limit.clone(), progress.clone());
+        tasks.spawn(async move {
+            let _permit = limit.acquire_owned().await.map_err(|e| Error::failure("download queue closed").caused_by(e))?;
+            download(&s3, &bucket, &o, &local, &marker, &progress).await.map(|()| o.size)
+        });
+    }
+    let mut first_error = None;
+    while let Some(done) = tasks.join_next().await {
+        match done.map_err(|e| Error::failure("a download task failed").caused_by(e)).and_then(|r| r) {
+            Ok(size) => {
+                summary.downloaded += 1;
+                summary.bytes += size;
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(summary),
+    }
+}
+
+/// Streams one object to a temporary file beside its destination, renames it into place, then
+/// records its ETag and size. A pull stopped at any point leaves whole files only.
+async fn download(s3: &aws_sdk_s3::Client, bucket: &str, o: &Object, local: &Path, marker: &Path, progress: &ProgressBar) -> Result<(), Error> {
+    let dir = local.parent().unwrap_or(Path::new("."));
+    tokio::fs::create_dir_all(dir).await.map_err(|e| Error::io("create", dir, e))?;
+    let resp = s3.get_object().bucket(bucket).key(&o.key).send().await.map_err(|e| sdk_error(&format!("download `s3://{bucket}/{}` (s3:GetObject)", o.key), e))?;
+    let name = local.file_name().and_then(|n| n.to_str()).unwrap_or("object");
+    let tmp = dir.join(format!(".{name}.{}.part", std::process::id()));
+    let mut file = tokio::fs::File::create(&tmp).await.map_err(|e| Error::io("create", &tmp, e))?;
+    let mut body = resp.body;
+    let mut written = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| Error::failure(format!("failed to download `s3://{bucket}/{}`", o.key)).caused_by(e))?;
+        file.write_all(&chunk).await.map_err(|e| Error::io("write", &tmp, e))?;
+        written += chunk.len() as u64;
+        progress.inc(chunk.len() as u64);
+    }
+    file.sync_all().await.map_err(|e| Error::io("write", &tmp, e))?;
+    drop(file);
+    if written != o.size {
+        let _ = tokio::fs::remove_file(&tmp).await;
+        return Err(Error::failure(format!("`s3://{bucket}/{}` changed while downloading ({written} of {} bytes)", o.key, o.size)).hint("run the pull again"));
+    }
+    tokio::fs::rename(&tmp, local).await.map_err(|e| Error::io("write", local, e))?;
+    if let Some(d) = marker.parent() {
+        tokio::fs::create_dir_all(d).await.map_err(|e| Error::io("create", d, e))?;
+    }
+    crate::report::write::atomic_write(marker, format!("{} {}", o.etag, o.size).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_never_leave_the_directory() {
+        assert_eq!(safe_relative_path("AWSLogs/1/vpcflowlogs/r/2026/10/01/a_b-c.log.gz"), PathBuf::from("AWSLogs/1/vpcflowlogs/r/2026/10/01/a_b-c.log.gz"));
+        assert_eq!(safe_relative_path("../../etc/passwd"), PathBuf::from("%2E./%2E./etc/passwd"));
+        assert_eq!(safe_relative_path("/abs//x/./y"), PathBuf::from("abs/x/%2E/y"));
+        assert_eq!(safe_relative_path("a b/ü?*"), PathBuf::from("a%20b/%C3%BC%3F%2A"));
+        assert_eq!(safe_relative_path("..."), PathBuf::from("%2E.."));
+        assert_eq!(safe_relative_path(".hidden"), PathBuf::from("%2Ehidden"));
+        assert_eq!(safe_relative_path("/"), PathBuf::from("%2F"));
+        let long = "x".repeat(300);
+        let p = safe_relative_path(&long);
+        assert!(p.to_str().unwrap().len() < 200);
+        for c in safe_relative_path("a/../../b/%2E%2E").components() {
+            assert!(matches!(c, std::path::Component::Normal(_)));
+        }
+    }
+}

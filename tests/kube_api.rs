@@ -1,0 +1,102 @@
+//! A stand-in Kubernetes API server for the `pull k8s` test: no API server can be installed on this
+//! machine (docs/pull.md), so this serves recorded objects on the paths a client lists — with
+//! discovery documents and `limit`/`continue` paging — and kubectl checks it answers like one.
+
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub struct ApiServer {
+    pub url: String,
+    pub requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn resource(name: &str, kind: &str, namespaced: bool) -> Value {
+    json!({"name": name, "singularName": "", "namespaced": namespaced, "kind": kind, "verbs": ["get", "list", "watch"]})
+}
+
+fn answer(path: &str, query: &str, items: &[Value]) -> Option<Value> {
+    let list = |api_version: &str, kind: &str, of: &str| {
+        let mut selected: Vec<Value> = items.iter().filter(|i| i["kind"] == of).cloned().collect();
+        // Like a busy API server, answer at most 7 items a page, whatever the limit asked.
+        let limit = query.split('&').find_map(|kv| kv.strip_prefix("limit=")).and_then(|v| v.parse::<usize>().ok()).map(|l| l.min(7));
+        let start = query.split('&').find_map(|kv| kv.strip_prefix("continue=")).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0);
+        let end = limit.map_or(selected.len(), |l| (start + l).min(selected.len()));
+        let mut meta = json!({"resourceVersion": "4242"});
+        if end < selected.len() {
+            meta["continue"] = json!(end.to_string());
+        }
+        selected = selected[start..end].to_vec();
+        json!({"apiVersion": api_version, "kind": kind, "metadata": meta, "items": selected})
+    };
+    Some(match path {
+        "/api" => json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
+        "/apis" => json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [{"name": "discovery.k8s.io",
+            "versions": [{"groupVersion": "discovery.k8s.io/v1", "version": "v1"}], "preferredVersion": {"groupVersion": "discovery.k8s.io/v1", "version": "v1"}}]}),
+        "/api/v1" => json!({"kind": "APIResourceList", "groupVersion": "v1", "resources": [resource("nodes", "Node", false), resource("pods", "Pod", true), resource("services", "Service", true)]}),
+        "/apis/discovery.k8s.io/v1" => json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "discovery.k8s.io/v1", "resources": [resource("endpointslices", "EndpointSlice", true)]}),
+        "/version" => json!({"major": "1", "minor": "33", "gitVersion": "v1.33.5"}),
+        "/api/v1/nodes" => list("v1", "NodeList", "Node"),
+        "/api/v1/pods" => list("v1", "PodList", "Pod"),
+        "/api/v1/services" => list("v1", "ServiceList", "Service"),
+        "/apis/discovery.k8s.io/v1/endpointslices" => list("discovery.k8s.io/v1", "EndpointSliceList", "EndpointSlice"),
+        _ => return None,
+    })
+}
+
+pub fn start(items: Vec<Value>) -> ApiServer {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = requests.clone();
+    let items = std::sync::Arc::new(items);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().port()).unwrap();
+            loop {
+                let Ok((mut conn, _)) = listener.accept().await else { continue };
+                let (items, count) = (items.clone(), count.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    loop {
+                        let mut chunk = [0u8; 8192];
+                        let Ok(n) = conn.read(&mut chunk).await else { return };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+                            buf.drain(..end + 4);
+                            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            let target = head.lines().next().unwrap_or_default().split_whitespace().nth(1).unwrap_or("/").to_string();
+                            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                            let (status, body) = match answer(path, query, &items) {
+                                Some(v) => ("200 OK", v.to_string()),
+                                None => ("404 Not Found", json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}).to_string()),
+                            };
+                            let resp = format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                            if conn.write_all(resp.as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+    });
+    let port = rx.recv().unwrap();
+    ApiServer { url: format!("http://127.0.0.1:{port}"), requests }
+}
+
+/// A kubeconfig pointing at the server.
+pub fn kubeconfig(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
+    let path = dir.join("kubeconfig");
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {url}\nusers:\n- name: test\n  user:\n    token: not-a-secret\ncontexts:\n- name: test\n  context:\n    cluster: test\n    user: test\ncurrent-context: test\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}

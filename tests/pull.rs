@@ -1,0 +1,454 @@
+//! `crossaz pull` against a real AWS-compatible server (moto), through the real AWS SDK, as a user
+//! runs it; then `attribute` on the workspace equals `attribute` on the same local files.
+
+use crate::moto::{self, pull};
+use crate::proxy::{self, Action};
+use crate::util::*;
+use crossaz::pipeline::Inputs;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn unique(what: &str) -> String {
+    format!("crossaz-{what}-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
+}
+
+/// The demo's flow-log files, by day of the month.
+fn demo_day_files() -> BTreeMap<u32, PathBuf> {
+    crossaz::sources::expand_path(&demo_dir().join("flow-logs"))
+        .unwrap()
+        .into_iter()
+        .map(|p| {
+            let day: u32 = p.parent().unwrap().file_name().unwrap().to_str().unwrap().parse().unwrap();
+            (day, p)
+        })
+        .collect()
+}
+
+async fn make_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    let cfg = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(moto::REGION))
+        .build();
+    s3.create_bucket().bucket(bucket).create_bucket_configuration(cfg).send().await.unwrap();
+}
+
+async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
+    s3.put_object().bucket(bucket).key(key).body(body.into()).send().await.unwrap();
+}
+
+/// Uploads demo days 1–3 in the AWSLogs layout and day 4 in the Hive layout, under `prod/`.
+fn upload_demo_days(bucket: &str) -> BTreeMap<String, Vec<u8>> {
+    let files = demo_day_files();
+    let mut keys = BTreeMap::new();
+    moto::runtime().block_on(async {
+        let s3 = moto::s3().await;
+        make_bucket(&s3, bucket).await;
+        for day in 1..=4u32 {
+            let path = &files[&day];
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let key = if day <= 3 {
+                format!("prod/AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2026/10/{day:02}/{name}")
+            } else {
+                format!("prod/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=ap-northeast-2/year=2026/month=10/day={day:02}/{name}")
+            };
+            let body = std::fs::read(path).unwrap();
+            put(&s3, bucket, &key, body.clone()).await;
+            keys.insert(key, body);
+        }
+    });
+    keys
+}
+
+fn demo_inputs_for(flow_logs: PathBuf) -> Inputs {
+    let d = demo_dir();
+    Inputs { flow_logs: vec![flow_logs], network: vec![d.join("network")], k8s: vec![d.join("k8s")], ..Inputs::default() }
+}
+
+fn window(inputs: &mut Inputs, from: &str, to: &str) {
+    inputs.from = crossaz::model::time::parse_time(from);
+    inputs.to = crossaz::model::time::parse_time(to);
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    if !dir.exists() {
+        return Vec::new();
+    }
+    crossaz::sources::expand_path(dir).unwrap()
+}
+
+#[test]
+fn s3_pull_reads_both_layouts_only_in_the_window_and_equals_local_files() {
+    let bucket = unique("flows");
+    let keys = upload_demo_days(&bucket);
+    let ws = tempdir();
+    let w = ws.path().to_str().unwrap();
+    let args = ["flow-logs", "--bucket", &bucket, "--prefix", "prod", "--from", "2026-10-02", "--to", "2026-10-04", "--workspace", w];
+    let run = pull(&args, moto::endpoint(), ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Days 2 and 3, and day 4 (a day's last records sit in the next day's first file); not day 1.
+    assert!(run.stdout.contains("3 objects in the window, 3 downloaded"), "{}", run.stdout);
+    let pulled = files_under(&ws.path().join("flow-logs"));
+    assert_eq!(pulled.len(), 3);
+    for (key, body) in keys.iter().skip(1) {
+        assert_eq!(&std::fs::read(ws.path().join("flow-logs").join(key.trim_start_matches("prod/"))).ok(), &None, "keys keep their prefix");
+        assert_eq!(std::fs::read(ws.path().join("flow-logs").join(key)).unwrap(), *body);
+    }
+    // Again: nothing to download.
+    let run = pull(&args, moto::endpoint(), ws.path());
+    assert!(run.stdout.contains("3 objects in the window, 0 downloaded (0 bytes), 3 already up to date"), "{}", run.stdout);
+    // The workspace attributes exactly like the local files.
+    let mut from_ws = demo_inputs_for(ws.path().join("flow-logs"));
+    window(&mut from_ws, "2026-10-02", "2026-10-04");
+    let mut local = demo_inputs_for(demo_dir().join("flow-logs"));
+    window(&mut local, "2026-10-02", "2026-10-04");
+    let a = attribute(&from_ws).report;
+    let b = attribute(&local).report;
+    assert_eq!(a.conversations, b.conversations);
+    assert_eq!(a.summary.bytes, b.summary.bytes);
+    assert_eq!(a.summary.records.counted, b.summary.records.counted);
+}
+
+#[test]
+fn malicious_keys_stay_inside_the_workspace() {
+    let bucket = unique("evil");
+    let day = "prod/AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2026/10/01/";
+    let evil = [
+        format!("{day}../../../../../../../../../../escaped.log"),
+        format!("{day}..%2F..%2Fescaped2.log"),
+        format!("{day}/leading-slash.log"),
+        format!("{day}./dot/./x.log"),
+        format!("{day}odd name ?*<>|\u{1F600}.log"),
+    ];
+    moto::runtime().block_on(async {
+        let s3 = moto::s3().await;
+        make_bucket(&s3, &bucket).await;
+        for k in &evil {
+            put(&s3, &bucket, k, b"version interface-id srcaddr dstaddr bytes start\n".to_vec()).await;
+        }
+    });
+    let outer = tempdir();
+    let ws = outer.path().join("ws");
+    let run = pull(
+        &["flow-logs", "--bucket", &bucket, "--prefix", "prod", "--from", "2026-10-01", "--to", "2026-10-02", "--workspace", ws.to_str().unwrap()],
+        moto::endpoint(),
+        outer.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("5 objects in the window, 5 downloaded"), "{}", run.stdout);
+    let inside = files_under(&ws.join("flow-logs"));
+    assert_eq!(inside.len(), 5);
+    for f in &inside {
+        assert!(f.starts_with(ws.join("flow-logs")), "{}", f.display());
+    }
+    // Nothing was written beside the workspace.
+    let outside: Vec<_> = std::fs::read_dir(outer.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(outside, vec![std::ffi::OsString::from("ws")]);
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried() {
+    let bucket = unique("flaky");
+    upload_demo_days(&bucket);
+    // Every third request gets a 503 SlowDown or a bare 503 the first time round.
+    let p = proxy::start(moto::endpoint(), |r| match r.index % 3 {
+        0 if r.index < 12 => {
+            if r.index % 2 == 0 {
+                Action::SlowDown
+            } else {
+                Action::Unavailable
+            }
+        }
+        _ => Action::Forward,
+    });
+    let ws = tempdir();
+    let run = pull(
+        &["flow-logs", "--bucket", &bucket, "--prefix", "prod", "--from", "2026-10-01", "--to", "2026-10-05", "--workspace", ws.path().to_str().unwrap()],
+        &p.url,
+        ws.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("4 objects in the window, 4 downloaded"), "{}", run.stdout);
+    assert!(p.injected.load(Ordering::SeqCst) >= 3, "faults were injected");
+    assert_eq!(files_under(&ws.path().join("flow-logs")).len(), 4);
+}
+
+#[test]
+fn a_pull_killed_half_way_resumes_without_duplicates_or_loss() {
+    let bucket = unique("killed");
+    let keys = upload_demo_days(&bucket);
+    // Downloads after the first two hang: the pull is stuck with whole files and a partial state.
+    let gets = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let g = gets.clone();
+    let p = proxy::start(moto::endpoint(), move |r| {
+        if r.method == "GET" && !r.target.contains("list-type") && !r.target.contains("prefix=") {
+            if g.fetch_add(1, Ordering::SeqCst) >= 2 {
+                return Action::Hold;
+            }
+        }
+        Action::Forward
+    });
+    let ws = tempdir();
+    let w = ws.path().to_str().unwrap().to_string();
+    let args = ["flow-logs", "--bucket", &bucket, "--prefix", "prod", "--from", "2026-10-01", "--to", "2026-10-05", "--workspace", &w, "--concurrency", "1"];
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_crossaz"));
+    moto::aws_env(&mut cmd).arg("pull").args(args).args(["--endpoint-url", &p.url]);
+    let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while files_under(&ws.path().join("flow-logs")).len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let partial = files_under(&ws.path().join("flow-logs"));
+    assert_eq!(partial.len(), 2, "two whole files before the kill");
+    for f in &partial {
+        let key = f.strip_prefix(ws.path().join("flow-logs")).unwrap().to_str().unwrap().to_string();
+        assert_eq!(&std::fs::read(f).unwrap(), &keys[&key], "no partial file");
+    }
+    // Resume without faults: the rest arrives, nothing twice.
+    let run = pull(&args, moto::endpoint(), ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("4 objects in the window, 2 downloaded"), "{}", run.stdout);
+    let all: Vec<String> =
+        files_under(&ws.path().join("flow-logs")).iter().map(|f| f.strip_prefix(ws.path().join("flow-logs")).unwrap().to_str().unwrap().to_string()).collect();
+    assert_eq!(all, keys.keys().cloned().collect::<Vec<_>>());
+    for (k, body) in &keys {
+        assert_eq!(&std::fs::read(ws.path().join("flow-logs").join(k)).unwrap(), body);
+    }
+}
+
+#[test]
+fn network_pull_writes_cli_json_and_names_databases() {
+    let (vpc, ids) = moto::runtime().block_on(async {
+        let conf = moto::config().await;
+        let ec2 = aws_sdk_ec2::Client::new(&conf);
+        let rds = aws_sdk_rds::Client::new(&conf);
+        let vpc = ec2.create_vpc().cidr_block("10.20.0.0/16").send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
+        let mut subnets = Vec::new();
+        for (i, az) in ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c"].iter().enumerate() {
+            let sn = ec2.create_subnet().vpc_id(&vpc).cidr_block(format!("10.20.{}.0/24", i)).availability_zone(*az).send().await.unwrap();
+            subnets.push(sn.subnet.unwrap().subnet_id.unwrap());
+        }
+        let eni = |subnet: &str, ip: &str, desc: &str| {
+            let ec2 = ec2.clone();
+            let (subnet, ip, desc) = (subnet.to_string(), ip.to_string(), desc.to_string());
+            async move {
+                ec2.create_network_interface().subnet_id(subnet).private_ip_address(ip).description(desc).send().await.unwrap().network_interface.unwrap().network_interface_id.unwrap()
+            }
+        };
+        let nat = eni(&subnets[0], "10.20.0.10", "Interface for NAT Gateway nat-0f00ba4").await;
+        let alb = eni(&subnets[1], "10.20.1.20", "ELB app/shop-alb/50dc6c495c0c9188").await;
+        let db_a = eni(&subnets[0], "10.20.0.50", "RDSNetworkInterface").await;
+        let db_b = eni(&subnets[1], "10.20.1.50", "RDSNetworkInterface").await;
+        ec2.assign_private_ip_addresses().network_interface_id(&nat).private_ip_addresses("10.20.0.11").send().await.unwrap();
+        ec2.run_instances().image_id("ami-12c6146b").min_count(1).max_count(1).subnet_id(&subnets[2]).send().await.unwrap();
+        rds.create_db_subnet_group()
+            .db_subnet_group_name(format!("g-{vpc}"))
+            .db_subnet_group_description("dbs")
+            .subnet_ids(&subnets[0])
+            .subnet_ids(&subnets[1])
+            .send()
+            .await
+            .unwrap();
+        for (id, az) in [(format!("orders-{vpc}"), "ap-northeast-2a"), (format!("reports-{vpc}"), "ap-northeast-2b")] {
+            rds.create_db_instance()
+                .db_instance_identifier(id)
+                .db_instance_class("db.m6gd.large")
+                .engine("mysql")
+                .allocated_storage(100)
+                .master_username("admin")
+                .master_user_password("secret-password")
+                .db_subnet_group_name(format!("g-{vpc}"))
+                .availability_zone(az)
+                .send()
+                .await
+                .unwrap();
+        }
+        (vpc, [nat, alb, db_a, db_b])
+    });
+    // The first two EC2 calls fail with 503: the SDK retries them.
+    let p = proxy::start(moto::endpoint(), |r| if r.index < 2 { Action::Unavailable } else { Action::Forward });
+    let ws = tempdir();
+    let run = pull(&["network", "--vpc-id", &vpc, "--workspace", ws.path().to_str().unwrap()], &p.url, ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(p.injected.load(Ordering::SeqCst), 2);
+    assert!(run.stdout.contains("pulled 5 network interfaces, 3 subnets"), "{}", run.stdout);
+    let net = ws.path().join("network");
+    let enis: serde_json::Value = serde_json::from_slice(&std::fs::read(net.join("describe-network-interfaces.json")).unwrap()).unwrap();
+    let first = &enis["NetworkInterfaces"][0];
+    for key in ["NetworkInterfaceId", "PrivateIpAddress", "PrivateIpAddresses", "SubnetId", "AvailabilityZone", "InterfaceType"] {
+        assert!(first.get(key).is_some(), "the AWS CLI's field `{key}`");
+    }
+    // Read back as any network files: owners named, RDS interfaces matched to their instances.
+    let mut inv = crossaz::model::inventory::Inventory::default();
+    for f in crossaz::sources::expand_path(&net).unwrap() {
+        crossaz::sources::network::load_file(&mut inv, &f).unwrap();
+    }
+    inv.finish();
+    let label = |id: &str| crossaz::model::inventory::owner_entity(inv.eni(inv.eni_idx(id).unwrap())).label();
+    assert_eq!(label(&ids[0]), "nat:nat-0f00ba4");
+    assert_eq!(label(&ids[1]), "elb:shop-alb");
+    assert_eq!(label(&ids[2]), format!("rds:orders-{vpc}"));
+    assert_eq!(label(&ids[3]), format!("rds:reports-{vpc}"));
+    let nat = inv.eni(inv.eni_idx(&ids[0]).unwrap());
+    assert_eq!(nat.ips.len(), 2, "secondary addresses come along");
+    assert_eq!(inv.zone(nat.zone).unwrap().id, "apne2-az1", "AZ IDs from the subnets and zones");
+    assert_eq!(inv.databases.len(), 2);
+}
+
+#[test]
+fn billing_pull_pays_once_per_day_and_reconciles_like_local_files() {
+    // Three days of the demo bill, answered in two pages.
+    let text = std::fs::read_to_string(demo_dir().join("billing/cost-explorer.json")).unwrap();
+    let demo: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let days: Vec<serde_json::Value> = demo["ResultsByTime"].as_array().unwrap()[1..4].to_vec();
+    let defs = demo["GroupDefinitions"].clone();
+    let page1 = serde_json::json!({"GroupDefinitions": defs, "ResultsByTime": &days[..2], "DimensionValueAttributes": [], "NextPageToken": "page-2"});
+    let page2 = serde_json::json!({"GroupDefinitions": defs, "ResultsByTime": &days[2..], "DimensionValueAttributes": []});
+    moto::seed_cost_explorer(&serde_json::json!([page1, page2]));
+    // The first request is throttled: the SDK backs off and asks again (an unanswered request is not billed).
+    let p = proxy::start(moto::endpoint(), |r| if r.index == 0 { Action::Throttle } else { Action::Forward });
+    let ws = tempdir();
+    let w = ws.path().to_str().unwrap();
+    let args = ["billing", "--from", "2026-10-02", "--to", "2026-10-05", "--workspace", w, "--region", "ap-northeast-2"];
+    let run = pull(&args, &p.url, ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("3 days in the window, 0 already closed and cached; made 2 paid Cost Explorer requests ($0.02)"), "{}", run.stdout);
+    assert_eq!(p.injected.load(Ordering::SeqCst), 1);
+    let run = pull(&args, moto::endpoint(), ws.path());
+    assert!(run.stdout.contains("3 days in the window, 3 already closed and cached; made 0 paid Cost Explorer requests ($0.00)"), "{}", run.stdout);
+    // Reconciling with the pulled days equals reconciling with the same days of the local file.
+    let mut from_ws = demo_inputs_for(demo_dir().join("flow-logs"));
+    from_ws.billing = vec![ws.path().join("billing")];
+    window(&mut from_ws, "2026-10-02", "2026-10-05");
+    let local_dir = tempdir();
+    let local_doc = serde_json::json!({"GroupDefinitions": demo["GroupDefinitions"], "ResultsByTime": days, "DimensionValueAttributes": []});
+    std::fs::write(local_dir.path().join("ce.json"), local_doc.to_string()).unwrap();
+    let mut local = demo_inputs_for(demo_dir().join("flow-logs"));
+    local.billing = vec![local_dir.path().join("ce.json")];
+    window(&mut local, "2026-10-02", "2026-10-05");
+    let a = attribute(&from_ws).report.reconciliation.unwrap();
+    let b = attribute(&local).report.reconciliation.unwrap();
+    assert_eq!(a.days, b.days);
+    assert_eq!(a.total, b.total);
+    assert_eq!(a.days.len(), 3);
+}
+
+#[test]
+fn cloudwatch_logs_pull_pages_through_a_busy_day() {
+    // A busier day than the demo: more than 10,000 events, so FilterLogEvents pages.
+    // CloudWatch Logs refuses events older than 14 days: simulate yesterday.
+    let now = chrono::Utc::now().timestamp();
+    let yesterday = now - now.rem_euclid(86_400) - 86_400;
+    let (from, to) = (crossaz::model::time::format_date(yesterday), crossaz::model::time::format_date(yesterday + 86_400));
+    let scenario = generated(crossaz::generate::Options { days: 1, scale: 8, start: yesterday, ..crossaz::generate::Options::default() });
+    let file = crossaz::sources::expand_path(&scenario.path().join("flow-logs")).unwrap().remove(0);
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&file).unwrap()), &mut text).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_string();
+    let mut by_eni: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
+    for l in lines {
+        let f: Vec<&str> = l.split(' ').collect();
+        by_eni.entry(f[2].to_string()).or_default().push((f[10].parse().unwrap(), l.to_string()));
+    }
+    let total: usize = by_eni.values().map(Vec::len).sum();
+    assert!(total > 10_000, "{total} events");
+    let group = unique("group");
+    moto::runtime().block_on(async {
+        let conf = moto::config().await;
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
+        logs.create_log_group().log_group_name(&group).send().await.unwrap();
+        for (eni, mut events) in by_eni.clone() {
+            events.sort();
+            let stream = format!("{eni}-all");
+            logs.create_log_stream().log_group_name(&group).log_stream_name(&stream).send().await.unwrap();
+            for chunk in events.chunks(5000) {
+                let evs: Vec<_> = chunk.iter().map(|(t, m)| aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(t * 1000).message(m).build().unwrap()).collect();
+                logs.put_log_events().log_group_name(&group).log_stream_name(&stream).set_log_events(Some(evs)).send().await.unwrap();
+            }
+        }
+        // The flow log that delivers to the group: crossaz asks EC2 for its format.
+        let ec2 = aws_sdk_ec2::Client::new(&conf);
+        let vpc = ec2.create_vpc().cidr_block("10.30.0.0/16").send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
+        let format = header.split(' ').map(|f| format!("${{{f}}}")).collect::<Vec<_>>().join(" ");
+        ec2.create_flow_logs()
+            .resource_ids(vpc)
+            .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+            .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+            .log_destination_type(aws_sdk_ec2::types::LogDestinationType::CloudWatchLogs)
+            .log_group_name(&group)
+            .deliver_logs_permission_arn("arn:aws:iam::123456789012:role/flow-logs")
+            .log_format(format)
+            .send()
+            .await
+            .unwrap();
+    });
+    let ws = tempdir();
+    let w = ws.path().to_str().unwrap();
+    let run = pull(&["flow-logs", "--log-group", &group, "--from", &from, "--to", &to, "--workspace", w], moto::endpoint(), ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(&format!("pulled {total} events of {} streams", by_eni.len())), "{}", run.stdout);
+    let requests: usize = run.stdout.rsplit('(').next().unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    assert!(requests >= 3, "at least two pages and the format lookup: {}", run.stdout);
+    // The workspace attributes like the S3 file with the same records.
+    let mut from_ws = inputs_of(scenario.path());
+    from_ws.flow_logs = vec![ws.path().join("flow-logs")];
+    let a = attribute(&from_ws).report;
+    let b = attribute(&inputs_of(scenario.path())).report;
+    assert_eq!(a.conversations, b.conversations);
+    assert_eq!(a.summary.records, b.summary.records);
+    assert_truth(&a, &truth(scenario.path()), "conversations");
+}
+
+fn snapshot_items(path: &Path) -> Vec<serde_json::Value> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap()), &mut text).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["items"].as_array().unwrap().clone()
+}
+
+#[test]
+fn k8s_pull_lists_every_page_and_writes_a_kubectl_list() {
+    let source = demo_dir().join("k8s/2026-10-12T05:01:00Z.json.gz");
+    let items = snapshot_items(&source);
+    let api = crate::kube_api::start(items.clone());
+    let ws = tempdir();
+    let kc = crate::kube_api::kubeconfig(ws.path(), &api.url);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_crossaz"));
+    let out = cmd
+        .args(["pull", "k8s", "--kubeconfig", kc.to_str().unwrap(), "--workspace", ws.path().to_str().unwrap(), "--every", "1s", "--count", "2"])
+        .env("CROSSAZ_NO_PROGRESS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let snaps = files_under(&ws.path().join("k8s"));
+    assert_eq!(snaps.len(), 2, "two snapshots, one file each: {snaps:?}");
+    // Pods and slices took several pages each (7 objects a page).
+    assert!(String::from_utf8_lossy(&out.stdout).contains("requests)"));
+    let pages: usize = ["Node", "Pod", "Service", "EndpointSlice"].iter().map(|k| items.iter().filter(|i| i["kind"] == *k).count().div_ceil(7).max(1)).sum();
+    assert!(pages > 4);
+    assert_eq!(api.requests.load(Ordering::SeqCst), 2 * pages, "every page of every list, twice");
+    // Read back, each snapshot holds the same objects as the recorded one.
+    let a = crossaz::sources::k8s::load_snapshot(&source).unwrap();
+    let b = crossaz::sources::k8s::load_snapshot(&snaps[0]).unwrap();
+    assert!(b.time.is_some(), "named by its time");
+    let names = |s: &crossaz::model::k8s::Snapshot| {
+        let mut v: Vec<String> = s.pods.iter().map(|p| format!("{}/{} {:?}", p.namespace, p.name, p.ips)).collect();
+        v.extend(s.nodes.iter().map(|n| n.name.clone()));
+        v.extend(s.services.iter().map(|x| format!("svc {}/{}", x.namespace, x.name)));
+        v.extend(s.slices.iter().map(|x| format!("slice {}/{} {}", x.namespace, x.name, x.endpoints.len())));
+        v.sort();
+        v
+    };
+    assert_eq!(names(&a), names(&b));
+    // kubectl, a real client, reads the same server the same way.
+    let kubectl = std::process::Command::new("kubectl").args(["--kubeconfig", kc.to_str().unwrap(), "get", "pods", "-A", "-o", "json"]).output().unwrap();
+    assert!(kubectl.status.success(), "{}", String::from_utf8_lossy(&kubectl.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&kubectl.stdout).unwrap();
+    let pods = snapshot_items(&snaps[1]).into_iter().filter(|i| i["kind"] == "Pod").count();
+    assert_eq!(listed["items"].as_array().unwrap().len(), pods);
+}
