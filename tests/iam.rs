@@ -27,7 +27,7 @@ fn actions_in_code() -> BTreeSet<String> {
             while let Some(i) = joined[at..].find(&needle) {
                 let start = at + i;
                 at = start + needle.len();
-                if start > 0 && joined.as_bytes()[start - 1].is_ascii_alphanumeric() || start > 0 && joined.as_bytes()[start - 1] == b'_' {
+                if start > 0 && (joined.as_bytes()[start - 1].is_ascii_alphanumeric() || joined.as_bytes()[start - 1] == b'_') {
                     continue;
                 }
                 let rest = &joined[at..];

@@ -20,6 +20,8 @@ pub fn endpoint() -> &'static str {
         let bin = PathBuf::from(home).join(".cache/crossaz/moto-venv/bin/moto_server");
         assert!(bin.exists(), "moto_server is not installed: run the tests with `tests/run-all`, which installs it");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // `timeout` stops the server; this process never waits for it.
+        #[allow(clippy::zombie_processes)]
         Command::new("timeout")
             .args(["300", bin.to_str().unwrap(), "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())

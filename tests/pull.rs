@@ -182,11 +182,10 @@ fn a_pull_killed_half_way_resumes_without_duplicates_or_loss() {
     let gets = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let g = gets.clone();
     let p = proxy::start(moto::endpoint(), move |r| {
-        if r.method == "GET" && !r.target.contains("list-type") && !r.target.contains("prefix=") {
-            if g.fetch_add(1, Ordering::SeqCst) >= 2 {
+        if r.method == "GET" && !r.target.contains("list-type") && !r.target.contains("prefix=")
+            && g.fetch_add(1, Ordering::SeqCst) >= 2 {
                 return Action::Hold;
             }
-        }
         Action::Forward
     });
     let ws = tempdir();

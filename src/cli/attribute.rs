@@ -10,32 +10,74 @@ use crate::report::views::By;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    /// Flow-log files or directories (text, gzip or Parquet; S3 layouts are walked recursively).
-    #[arg(long, value_name = "PATH", num_args = 1..)]
-    pub flow_logs: Vec<PathBuf>,
+/// What to read: shared by every command that attributes (`attribute`, `reconcile`, the what-ifs).
+#[derive(clap::Args, Debug, Default)]
+pub struct InputArgs {
     /// A workspace written by `crossaz pull` (default `./crossaz-data` when no `--flow-logs` is given).
     #[arg(long, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
-    /// Cost Explorer JSON (`aws ce get-cost-and-usage` output) to reconcile with.
+    /// Flow-log files or directories (text, gzip or Parquet; S3 layouts are walked recursively).
     #[arg(long, value_name = "PATH", num_args = 1..)]
-    pub billing: Vec<PathBuf>,
-    /// Price at the bill's effective per-GB rate (discounts included) instead of list prices.
-    #[arg(long)]
-    pub price_from_bill: bool,
-    /// JSON of `aws ec2 describe-network-interfaces`, `describe-subnets`, `describe-availability-zones`.
+    pub flow_logs: Vec<PathBuf>,
+    /// JSON of `aws ec2 describe-network-interfaces`, `describe-subnets`, `describe-availability-zones`
+    /// (and `aws rds describe-db-instances`, `describe-db-clusters`).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub network: Vec<PathBuf>,
     /// kubectl JSON snapshots: files, or a directory of files named by their RFC 3339 time.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub k8s: Vec<PathBuf>,
+    /// Cost Explorer JSON (`aws ce get-cost-and-usage` output) to reconcile with.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub billing: Vec<PathBuf>,
     /// Count records that start at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
     #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
     pub from: Option<i64>,
     /// Count records that start before this time.
     #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
     pub to: Option<i64>,
+    /// The format string given to AWS, for files without a header line: `'${version} ${account-id} …'`.
+    #[arg(long, value_name = "FORMAT")]
+    pub flow_log_format: Option<String>,
+    /// Inter-AZ rates per region (JSON); the default is AWS's $0.01/GB each way.
+    #[arg(long, value_name = "FILE")]
+    pub rates: Option<PathBuf>,
+    /// Price at the bill's effective per-GB rate (discounts included) instead of list prices.
+    #[arg(long)]
+    pub price_from_bill: bool,
+}
+
+impl InputArgs {
+    /// Checks the window, loads the rates and adds the workspace.
+    pub fn inputs(self) -> Result<Inputs, Error> {
+        if let (Some(f), Some(t)) = (self.from, self.to)
+            && t <= f
+        {
+            return Err(Error::usage("`--to` must be later than `--from`"));
+        }
+        let rates = match &self.rates {
+            Some(p) => Rates::load(p)?,
+            None => Rates::default(),
+        };
+        let mut inputs = Inputs {
+            flow_logs: self.flow_logs,
+            network: self.network,
+            k8s: self.k8s,
+            from: self.from,
+            to: self.to,
+            flow_log_format: self.flow_log_format,
+            rates,
+            billing: self.billing,
+            price_from_bill: self.price_from_bill,
+        };
+        add_workspace(&mut inputs, self.workspace.as_deref())?;
+        Ok(inputs)
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub input: InputArgs,
     /// One row per server Service, client workload, namespace, AZ pair or conversation.
     #[arg(long, value_enum, default_value = "service")]
     pub by: By,
@@ -44,38 +86,13 @@ pub struct Args {
     /// Write to this file (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// The format string given to AWS, for files without a header line: `'${version} ${account-id} …'`.
-    #[arg(long, value_name = "FORMAT")]
-    pub flow_log_format: Option<String>,
-    /// Inter-AZ rates per region (JSON); the default is AWS's $0.01/GB each way.
-    #[arg(long, value_name = "FILE")]
-    pub rates: Option<PathBuf>,
 }
 
 pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     if args.format == Format::Parquet && args.output.is_none() {
         return Err(Error::usage("`--format parquet` needs `--output FILE`"));
     }
-    if let (Some(f), Some(t)) = (args.from, args.to)
-        && t <= f {
-            return Err(Error::usage("`--to` must be later than `--from`"));
-        }
-    let rates = match &args.rates {
-        Some(p) => Rates::load(p)?,
-        None => Rates::default(),
-    };
-    let mut inputs = Inputs {
-        flow_logs: args.flow_logs,
-        network: args.network,
-        k8s: args.k8s,
-        from: args.from,
-        to: args.to,
-        flow_log_format: args.flow_log_format,
-        rates,
-        billing: args.billing,
-        price_from_bill: args.price_from_bill,
-    };
-    add_workspace(&mut inputs, args.workspace.as_deref())?;
+    let inputs = args.input.inputs()?;
     let outcome = pipeline::run(&inputs, printer)?;
     let bytes = render(&outcome.report, args.by, args.format)?;
     emit(&bytes, args.output.as_deref())?;

@@ -177,7 +177,8 @@ async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer:
     }
     let s3 = aws_sdk_s3::Client::from_conf(s3conf.build());
     let bar = printer.progress(0, "downloading flow logs");
-    let r = aws::s3::pull(&s3, bucket, &a.prefix, a.from, a.to, ws, a.concurrency, &bar).await;
+    let src = aws::s3::S3Source { bucket, prefix: &a.prefix, from: a.from, to: a.to, concurrency: a.concurrency };
+    let r = aws::s3::pull(&s3, &src, ws, &bar).await;
     bar.finish_and_clear();
     let r = r?;
     Ok(format!(

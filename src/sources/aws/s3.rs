@@ -75,10 +75,8 @@ async fn objects(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, requests: 
         let page = page.map_err(|e| sdk_error(&format!("list `s3://{bucket}/{prefix}` (s3:ListBucket)"), e))?;
         *requests += 1;
         for o in page.contents() {
-            if let Some(key) = o.key() {
-                if !key.ends_with('/') {
-                    out.push(Object { key: key.to_string(), etag: o.e_tag().unwrap_or_default().to_string(), size: o.size().unwrap_or(0).max(0) as u64 });
-                }
+            if let Some(key) = o.key().filter(|k| !k.ends_with('/')) {
+                out.push(Object { key: key.to_string(), etag: o.e_tag().unwrap_or_default().to_string(), size: o.size().unwrap_or(0).max(0) as u64 });
             }
         }
     }
@@ -112,16 +110,18 @@ async fn region_folders(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, req
     Ok(out)
 }
 
-pub async fn pull(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    prefix: &str,
-    from: Ts,
-    to: Ts,
-    ws: &Workspace,
-    concurrency: usize,
-    progress: &ProgressBar,
-) -> Result<S3Pull, Error> {
+/// What to pull: a bucket and prefix, the window, how many downloads at once.
+#[derive(Clone, Debug)]
+pub struct S3Source<'a> {
+    pub bucket: &'a str,
+    pub prefix: &'a str,
+    pub from: Ts,
+    pub to: Ts,
+    pub concurrency: usize,
+}
+
+pub async fn pull(s3: &aws_sdk_s3::Client, src: &S3Source<'_>, ws: &Workspace, progress: &ProgressBar) -> Result<S3Pull, Error> {
+    let S3Source { bucket, prefix, from, to, concurrency } = *src;
     let mut summary = S3Pull::default();
     let regions = region_folders(s3, bucket, prefix, &mut summary.list_requests).await?;
     if regions.is_empty() {
