@@ -16,4 +16,5 @@ pub mod printer;
 pub mod reconcile;
 pub mod report;
 pub mod sources;
+pub mod whatif;
 pub mod workspace;

@@ -10,7 +10,7 @@ use crate::model::time::Ts;
 use crate::model::timeline::Timeline;
 use crate::pricing::Rates;
 use crate::printer::Printer;
-use crate::report::{build, InputsInfo, Report};
+use crate::report::{InputsInfo, Report, build};
 use crate::sources::flowlogs::format::{Format, RECOMMENDED_FORMAT};
 use crate::sources::{expand_path, flowlogs, k8s, network};
 use std::path::PathBuf;
@@ -35,7 +35,9 @@ impl Inputs {
     /// Adds a workspace's folders (as `crossaz pull` writes them) to the inputs.
     pub fn add_workspace(&mut self, dir: &std::path::Path) {
         let ws = crate::workspace::Workspace::new(dir);
-        for (list, sub) in [(&mut self.flow_logs, ws.flow_logs()), (&mut self.network, ws.network()), (&mut self.k8s, ws.k8s()), (&mut self.billing, ws.billing())] {
+        for (list, sub) in
+            [(&mut self.flow_logs, ws.flow_logs()), (&mut self.network, ws.network()), (&mut self.k8s, ws.k8s()), (&mut self.billing, ws.billing())]
+        {
             if sub.is_dir() {
                 list.push(sub);
             }
@@ -48,6 +50,8 @@ pub struct Outcome {
     /// Input errors: the report covers everything else.
     pub problems: Vec<InputProblem>,
     pub warnings: Vec<InputProblem>,
+    /// The latest Kubernetes snapshot, for what-ifs about the cluster as it is now.
+    pub latest_snapshot: Option<crate::model::k8s::Snapshot>,
 }
 
 impl Outcome {
@@ -108,7 +112,9 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     let text = match &inputs.flow_log_format {
         Some(s) => TextFormat {
             format: Format::from_aws_string(s).map_err(|e| {
-                Error::usage(format!("invalid `--flow-log-format` `{s}`")).caused_by(e).hint(format!("pass the string given to AWS, e.g. `${{{}}}`", RECOMMENDED_FORMAT.replace(' ', "} ${")))
+                Error::usage(format!("invalid `--flow-log-format` `{s}`"))
+                    .caused_by(e)
+                    .hint(format!("pass the string given to AWS, e.g. `${{{}}}`", RECOMMENDED_FORMAT.replace(' ', "} ${")))
             })?,
             is_default: false,
         },
@@ -131,7 +137,11 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         rates = Rates {
             default: rate,
             regions: Default::default(),
-            source: format!("the bill's effective rate: ${} out + ${} in per GB", rate.out_per_gb.round_dp(6).normalize(), rate.in_per_gb.round_dp(6).normalize()),
+            source: format!(
+                "the bill's effective rate: ${} out + ${} in per GB",
+                rate.out_per_gb.round_dp(6).normalize(),
+                rate.in_per_gb.round_dp(6).normalize()
+            ),
         };
     }
     let mut info = loaded.info;
@@ -180,7 +190,8 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         let ctx = crate::reconcile::Context { unlogged_interfaces };
         report.reconciliation = Some(crate::reconcile::reconcile(&report, &bill_lines, bill_sources, &ctx));
     }
-    Ok(Outcome { report, problems, warnings: pass.warnings })
+    let latest_snapshot = loaded.timeline.latest.clone();
+    Ok(Outcome { report, problems, warnings: pass.warnings, latest_snapshot })
 }
 
 /// Reads Cost Explorer JSON files: bill lines, the files that held some, problems and notes.
@@ -232,16 +243,17 @@ fn notes(inv: &Inventory, tl: &Timeline, node_level: &rustc_hash::FxHashSet<u32>
         ));
     }
     if !inv.has_network() {
-        notes.push("no network inventory (`--network`): addresses outside the Kubernetes snapshots are unattributed and AZs come only from the records' az-id".into());
+        notes.push(
+            "no network inventory (`--network`): addresses outside the Kubernetes snapshots are unattributed and AZs come only from the records' az-id".into(),
+        );
     }
     if tl.is_empty() {
         notes.push("no Kubernetes snapshots (`--k8s`): traffic is attributed to interfaces and nodes, not workloads".into());
     }
     let zoneless = inv.enis.iter().filter(|e| e.zone == crate::model::inventory::NO_ZONE).count();
     if zoneless > 0 {
-        notes.push(format!(
-            "{zoneless} interfaces have no AZ ID: add the output of `aws ec2 describe-subnets` or `describe-availability-zones` to `--network`"
-        ));
+        notes
+            .push(format!("{zoneless} interfaces have no AZ ID: add the output of `aws ec2 describe-subnets` or `describe-availability-zones` to `--network`"));
     }
     notes
 }

@@ -1,9 +1,9 @@
 //! Reconciliation with the bill: how much of the billed inter-AZ transfer the flow logs explain,
 //! per day and in total, and the effective per-GB rate of the bill (discounts included).
 
-use crate::model::billing::{classify, BillLine, TransferKind};
+use crate::model::billing::{BillLine, TransferKind, classify};
 use crate::model::time::{day_start, format_date};
-use crate::pricing::{cost, round_usd, Rate, GB};
+use crate::pricing::{GB, Rate, cost, round_usd};
 use crate::report::{Day, Report};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -180,9 +180,7 @@ pub fn reconcile(report: &Report, lines: &[BillLine], sources: Vec<String>, ctx:
                 no_records[0]
             ));
         }
-        rec.likely_reasons.push(
-            "traffic of other VPCs and accounts on the same bill: Cost Explorer bills the account, the flow logs cover their VPC".into(),
-        );
+        rec.likely_reasons.push("traffic of other VPCs and accounts on the same bill: Cost Explorer bills the account, the flow logs cover their VPC".into());
         rec.likely_reasons.push("VPC peering and transit gateway traffic across AZs, which a single VPC's flow logs see only on their side".into());
         if !rec.regional_other_usd.is_zero() {
             rec.likely_reasons.push(format!(
@@ -191,7 +189,8 @@ pub fn reconcile(report: &Report, lines: &[BillLine], sources: Vec<String>, ctx:
             ));
         }
     } else if rec.unexplained_gb < Decimal::ZERO {
-        rec.likely_reasons.push("the flow logs explain more than the bill: the bill may still be estimated, or part of the traffic is in another account's bill".into());
+        rec.likely_reasons
+            .push("the flow logs explain more than the bill: the bill may still be estimated, or part of the traffic is in another account's bill".into());
     }
     if multi_day {
         rec.notes.push("some Cost Explorer results span several days (MONTHLY granularity): only DAILY results are compared".into());

@@ -124,7 +124,8 @@ fn broken_network_json_names_its_line() {
 #[test]
 fn inputs_in_the_wrong_place_get_a_hint() {
     let dir = generated(short(1));
-    let args: Vec<String> = ["attribute", "--flow-logs", "flow-logs", "--network", "network", "--k8s", "network/subnets.json"].iter().map(|s| s.to_string()).collect();
+    let args: Vec<String> =
+        ["attribute", "--flow-logs", "flow-logs", "--network", "network", "--k8s", "network/subnets.json"].iter().map(|s| s.to_string()).collect();
     let run = run_in(dir.path(), &args);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("this is not a Kubernetes object or list"), "{}", run.stderr);

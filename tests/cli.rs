@@ -40,5 +40,8 @@ fn corpus_file_without_inventory() {
 fn error_messages() {
     snapshot_run("error_missing_path", &["attribute", "--flow-logs", "fixtures/nowhere"]);
     snapshot_run("error_bad_format_string", &["attribute", "--flow-logs", "fixtures/demo/flow-logs", "--flow-log-format", "${version} ${pkt-srcadr}"]);
-    snapshot_run("error_k8s_given_network", &["attribute", "--flow-logs", "fixtures/corpora/otel-contrib/testdata/valid_vpc_flow_log_multi.log", "--k8s", "fixtures/demo/network/subnets.json"]);
+    snapshot_run(
+        "error_k8s_given_network",
+        &["attribute", "--flow-logs", "fixtures/corpora/otel-contrib/testdata/valid_vpc_flow_log_multi.log", "--k8s", "fixtures/demo/network/subnets.json"],
+    );
 }

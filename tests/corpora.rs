@@ -5,9 +5,9 @@ use crate::util::*;
 use crossaz::model::flow::{Action, Direction, FlowRecord, FlowSink, FormatTraits, LogStatus, SkipReason};
 use crossaz::model::time::parse_time;
 use crossaz::sources::flowlogs::format::Format;
-use crossaz::sources::flowlogs::text::{read_text_file, LineParser};
+use crossaz::sources::flowlogs::text::{LineParser, read_text_file};
 use crossaz::sources::k8s::load_snapshot;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::path::Path;
 
 /// The fields crossaz keeps, as JSON with the upstream (underscore) names.
@@ -52,8 +52,25 @@ fn record_json(r: &FlowRecord<'_>) -> Map<String, Value> {
 /// Checks every field crossaz keeps against the upstream expectation (times may be ISO strings).
 fn assert_fields(parsed: &Map<String, Value>, expected: &Map<String, Value>, what: &str) {
     let kept = [
-        "interface_id", "resource_id", "interface_type", "az_id", "srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr", "srcport", "dstport", "protocol",
-        "packets", "bytes", "start", "end", "traffic_path", "action", "log_status", "flow_direction",
+        "interface_id",
+        "resource_id",
+        "interface_type",
+        "az_id",
+        "srcaddr",
+        "dstaddr",
+        "pkt_srcaddr",
+        "pkt_dstaddr",
+        "srcport",
+        "dstport",
+        "protocol",
+        "packets",
+        "bytes",
+        "start",
+        "end",
+        "traffic_path",
+        "action",
+        "log_status",
+        "flow_direction",
     ];
     // Keys the upstream case leaves out are not checked (some cases give only a few fields).
     for k in kept.iter().filter(|k| expected.contains_key(**k)) {

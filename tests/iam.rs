@@ -46,12 +46,8 @@ fn actions_in_code() -> BTreeSet<String> {
 #[test]
 fn the_policy_lists_exactly_the_actions_the_code_calls() {
     let policy: serde_json::Value = serde_json::from_slice(&std::fs::read(repo().join("docs/iam-policy.json")).unwrap()).unwrap();
-    let granted: BTreeSet<String> = policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
-        .collect();
+    let granted: BTreeSet<String> =
+        policy["Statement"].as_array().unwrap().iter().flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string())).collect();
     let used = actions_in_code();
     assert!(used.len() >= 10, "found the calls: {used:?}");
     assert_eq!(used, granted);

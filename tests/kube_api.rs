@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub struct ApiServer {
@@ -31,11 +31,19 @@ fn answer(path: &str, query: &str, items: &[Value]) -> Option<Value> {
         json!({"apiVersion": api_version, "kind": kind, "metadata": meta, "items": selected})
     };
     Some(match path {
-        "/api" => json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
-        "/apis" => json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [{"name": "discovery.k8s.io",
-            "versions": [{"groupVersion": "discovery.k8s.io/v1", "version": "v1"}], "preferredVersion": {"groupVersion": "discovery.k8s.io/v1", "version": "v1"}}]}),
-        "/api/v1" => json!({"kind": "APIResourceList", "groupVersion": "v1", "resources": [resource("nodes", "Node", false), resource("pods", "Pod", true), resource("services", "Service", true)]}),
-        "/apis/discovery.k8s.io/v1" => json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "discovery.k8s.io/v1", "resources": [resource("endpointslices", "EndpointSlice", true)]}),
+        "/api" => {
+            json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})
+        }
+        "/apis" => {
+            json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [{"name": "discovery.k8s.io",
+            "versions": [{"groupVersion": "discovery.k8s.io/v1", "version": "v1"}], "preferredVersion": {"groupVersion": "discovery.k8s.io/v1", "version": "v1"}}]})
+        }
+        "/api/v1" => {
+            json!({"kind": "APIResourceList", "groupVersion": "v1", "resources": [resource("nodes", "Node", false), resource("pods", "Pod", true), resource("services", "Service", true)]})
+        }
+        "/apis/discovery.k8s.io/v1" => {
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "discovery.k8s.io/v1", "resources": [resource("endpointslices", "EndpointSlice", true)]})
+        }
         "/version" => json!({"major": "1", "minor": "33", "gitVersion": "v1.33.5"}),
         "/api/v1/nodes" => list("v1", "NodeList", "Node"),
         "/api/v1/pods" => list("v1", "PodList", "Pod"),
@@ -75,7 +83,10 @@ pub fn start(items: Vec<Value>) -> ApiServer {
                             let (path, query) = target.split_once('?').unwrap_or((&target, ""));
                             let (status, body) = match answer(path, query, &items) {
                                 Some(v) => ("200 OK", v.to_string()),
-                                None => ("404 Not Found", json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}).to_string()),
+                                None => (
+                                    "404 Not Found",
+                                    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}).to_string(),
+                                ),
                             };
                             let resp = format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
                             if conn.write_all(resp.as_bytes()).await.is_err() {

@@ -1,7 +1,7 @@
 //! Output formats render the same Report: CSV, JSON, Parquet, and atomic writes.
 
 use crate::util::*;
-use crossaz::pricing::{cost, round_usd, AWS_INTER_AZ};
+use crossaz::pricing::{AWS_INTER_AZ, cost, round_usd};
 use std::collections::BTreeMap;
 
 fn truth_billed_by_server() -> BTreeMap<String, u64> {

@@ -3,8 +3,8 @@
 
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -51,7 +51,9 @@ pub fn start(upstream: &str, rule: impl Fn(&Request) -> Action + Send + Sync + '
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap().port()).unwrap();
             loop {
-                let Ok((client, _)) = listener.accept().await else { continue };
+                let Ok((client, _)) = listener.accept().await else {
+                    continue;
+                };
                 let (upstream, rule, r, i) = (upstream.clone(), rule.clone(), r.clone(), i.clone());
                 tokio::spawn(async move {
                     let _ = serve(client, &upstream, rule, r, i).await;
@@ -83,9 +85,8 @@ async fn serve(mut client: TcpStream, upstream: &str, rule: Rule, count: Arc<Ato
             buf.extend_from_slice(&chunk[..n]);
         };
         let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        let header = |name: &str| {
-            head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()))
-        };
+        let header =
+            |name: &str| head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()));
         let body_len = header("content-length").and_then(|v| v.parse::<usize>().ok());
         let total = match body_len {
             Some(n) => head_end + n,

@@ -28,9 +28,8 @@ fn demo_day_files() -> BTreeMap<u32, PathBuf> {
 }
 
 async fn make_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
-    let cfg = aws_sdk_s3::types::CreateBucketConfiguration::builder()
-        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(moto::REGION))
-        .build();
+    let cfg =
+        aws_sdk_s3::types::CreateBucketConfiguration::builder().location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(moto::REGION)).build();
     s3.create_bucket().bucket(bucket).create_bucket_configuration(cfg).send().await.unwrap();
 }
 
@@ -182,10 +181,9 @@ fn a_pull_killed_half_way_resumes_without_duplicates_or_loss() {
     let gets = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let g = gets.clone();
     let p = proxy::start(moto::endpoint(), move |r| {
-        if r.method == "GET" && !r.target.contains("list-type") && !r.target.contains("prefix=")
-            && g.fetch_add(1, Ordering::SeqCst) >= 2 {
-                return Action::Hold;
-            }
+        if r.method == "GET" && !r.target.contains("list-type") && !r.target.contains("prefix=") && g.fetch_add(1, Ordering::SeqCst) >= 2 {
+            return Action::Hold;
+        }
         Action::Forward
     });
     let ws = tempdir();
@@ -235,7 +233,17 @@ fn network_pull_writes_cli_json_and_names_databases() {
             let ec2 = ec2.clone();
             let (subnet, ip, desc) = (subnet.to_string(), ip.to_string(), desc.to_string());
             async move {
-                ec2.create_network_interface().subnet_id(subnet).private_ip_address(ip).description(desc).send().await.unwrap().network_interface.unwrap().network_interface_id.unwrap()
+                ec2.create_network_interface()
+                    .subnet_id(subnet)
+                    .private_ip_address(ip)
+                    .description(desc)
+                    .send()
+                    .await
+                    .unwrap()
+                    .network_interface
+                    .unwrap()
+                    .network_interface_id
+                    .unwrap()
             }
         };
         let nat = eni(&subnets[0], "10.20.0.10", "Interface for NAT Gateway nat-0f00ba4").await;
@@ -366,7 +374,10 @@ fn cloudwatch_logs_pull_pages_through_a_busy_day() {
             let stream = format!("{eni}-all");
             logs.create_log_stream().log_group_name(&group).log_stream_name(&stream).send().await.unwrap();
             for chunk in events.chunks(5000) {
-                let evs: Vec<_> = chunk.iter().map(|(t, m)| aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(t * 1000).message(m).build().unwrap()).collect();
+                let evs: Vec<_> = chunk
+                    .iter()
+                    .map(|(t, m)| aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(t * 1000).message(m).build().unwrap())
+                    .collect();
                 logs.put_log_events().log_group_name(&group).log_stream_name(&stream).set_log_events(Some(evs)).send().await.unwrap();
             }
         }

@@ -66,7 +66,19 @@ fn price_from_bill_uses_the_bills_discounted_rate() {
 #[test]
 fn reconcile_command_prints_the_days() {
     let run = crossaz(
-        &["reconcile", "--flow-logs", "fixtures/demo/flow-logs", "--network", "fixtures/demo/network", "--k8s", "fixtures/demo/k8s", "--billing", "fixtures/demo/billing", "--format", "csv"],
+        &[
+            "reconcile",
+            "--flow-logs",
+            "fixtures/demo/flow-logs",
+            "--network",
+            "fixtures/demo/network",
+            "--k8s",
+            "fixtures/demo/k8s",
+            "--billing",
+            "fixtures/demo/billing",
+            "--format",
+            "csv",
+        ],
         &repo(),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);

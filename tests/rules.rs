@@ -3,7 +3,7 @@
 use crate::util::*;
 use crossaz::pipeline::Inputs;
 use crossaz::report::Report;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::path::Path;
 
 const FORMAT: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-srcaddr pkt-dstaddr az-id flow-direction";
@@ -179,7 +179,10 @@ fn zones_are_joined_by_az_id_not_name() {
     let dir = setup(vec![], vec![], FORMAT, &web_to_db(false));
     let r = run(dir.path());
     let c = &r.conversations[0];
-    assert_eq!((c.client_az.as_str(), c.client_az_id.as_str(), c.server_az.as_str(), c.server_az_id.as_str()), ("ap-northeast-2a", "apne2-az2", "ap-northeast-2b", "apne2-az3"));
+    assert_eq!(
+        (c.client_az.as_str(), c.client_az_id.as_str(), c.server_az.as_str(), c.server_az_id.as_str()),
+        ("ap-northeast-2a", "apne2-az2", "ap-northeast-2b", "apne2-az3")
+    );
 }
 
 #[test]
@@ -231,7 +234,8 @@ fn host_network_endpoints_and_delegated_prefixes() {
         rec("eni-b", "egress", "10.0.1.10", "10.0.0.11", "10.0.1.17", "10.0.0.11", 50000, 8443, 20, "apne2-az3"),
     ];
     let dir = setup(vec![], extra, FORMAT, &lines);
-    let servers: Vec<(String, String, u64, u64)> = run(dir.path()).conversations.iter().map(|c| (c.client.clone(), c.server.clone(), c.bytes_to_server, c.bytes_to_client)).collect();
+    let servers: Vec<(String, String, u64, u64)> =
+        run(dir.path()).conversations.iter().map(|c| (c.client.clone(), c.server.clone(), c.bytes_to_server, c.bytes_to_client)).collect();
     assert_eq!(servers, [("batch".into(), "web".into(), 20, 0), ("web".into(), "node-exporter".into(), 10, 0)]);
 }
 

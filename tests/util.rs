@@ -62,12 +62,7 @@ pub fn short(days: u32) -> Options {
 
 /// The inputs of a generated (or demo) directory.
 pub fn inputs_of(dir: &Path) -> Inputs {
-    Inputs {
-        flow_logs: vec![dir.join("flow-logs")],
-        network: vec![dir.join("network")],
-        k8s: vec![dir.join("k8s")],
-        ..Inputs::default()
-    }
+    Inputs { flow_logs: vec![dir.join("flow-logs")], network: vec![dir.join("network")], k8s: vec![dir.join("k8s")], ..Inputs::default() }
 }
 
 pub fn attribute(inputs: &Inputs) -> Outcome {

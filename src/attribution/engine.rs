@@ -4,9 +4,9 @@
 use super::resolver::{End, Resolver, Site};
 use crate::model::entity::EntityId;
 use crate::model::flow::{Action, Direction, FlowRecord, FlowSink, FormatTraits, LogStatus, SkipReason};
-use crate::model::inventory::{EniIdx, ZoneIdx, NO_ZONE};
+use crate::model::inventory::{EniIdx, NO_ZONE, ZoneIdx};
 use crate::model::ip::Ip;
-use crate::model::time::{day_of, Ts};
+use crate::model::time::{Ts, day_of};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -218,9 +218,10 @@ impl<'r, 'a> Accumulator<'r, 'a> {
 
     fn zone_by_id(&mut self, az: &str) -> Option<ZoneIdx> {
         if let Some((last, z)) = &self.last_az
-            && last == az {
-                return Some(*z);
-            }
+            && last == az
+        {
+            return Some(*z);
+        }
         let z = self.resolver.inv.zone_by_id(az)?;
         self.last_az = Some((az.to_string(), z));
         Some(z)
@@ -286,17 +287,21 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         };
         let intermediary = match eni {
             Some(e) => inv.eni(e).owner.is_intermediary(),
-            None => r.interface_type.is_some_and(|t| matches!(t, "nat_gateway" | "natGateway" | "transit_gateway" | "regional_nat_gateway"))
-                || (r.interface_id.is_none() && r.resource_id.is_some_and(|id| id.starts_with("nat-"))),
+            None => {
+                r.interface_type.is_some_and(|t| matches!(t, "nat_gateway" | "natGateway" | "transit_gateway" | "regional_nat_gateway"))
+                    || (r.interface_id.is_none() && r.resource_id.is_some_and(|id| id.starts_with("nat-")))
+            }
         };
         let day = day_of(start);
         // Fast path: the sender's interface is already known to be logged that day, so its egress
         // record counts this flow and this ingress record is its twin.
-        if direction == Direction::Ingress && !intermediary
+        if direction == Direction::Ingress
+            && !intermediary
             && let Some(sender) = inv.eni_of_ip(src)
-                && self.logged_enis.contains(&(sender, day)) {
-                    return self.uncount(Uncounted::Duplicate, bytes, packets);
-                }
+            && self.logged_enis.contains(&(sender, day))
+        {
+            return self.uncount(Uncounted::Duplicate, bytes, packets);
+        }
         let pkt_src = r.pkt_srcaddr.unwrap_or(src);
         let pkt_dst = r.pkt_dstaddr.unwrap_or(dst);
         let (local_ip, remote_ip, hop_remote) = match direction {
@@ -356,15 +361,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         } else {
             Class::CrossAzBilled
         };
-        let key = Key {
-            client: client.entity,
-            server: server.entity,
-            client_zone: client.zone,
-            server_zone: server.zone,
-            class,
-            to_server,
-            day,
-        };
+        let key = Key { client: client.entity, server: server.entity, client_zone: client.zone, server_zone: server.zone, class, to_server, day };
         // Each flow once: the sender's egress record, or the receiver's ingress record when the
         // sender's interface is not logged. Nobody addresses a NAT/transit gateway itself, so what
         // one receives has no twin: the sender's record names the final destination instead.

@@ -7,7 +7,7 @@ pub mod resolver;
 use crate::error::InputProblem;
 use crate::sources::flowlogs::format::Format;
 use crate::sources::flowlogs::parquet::{read_parquet_row_groups, row_groups};
-use crate::sources::flowlogs::text::{read_text_file, FileOutcome};
+use crate::sources::flowlogs::text::{FileOutcome, read_text_file};
 use crate::sources::flowlogs::{FileKind, FlowFile};
 use engine::{Accumulator, Window};
 use indicatif::ProgressBar;

@@ -2,7 +2,7 @@
 //! `unattributed` (inside the VPC, owner unknown) or `external`.
 
 use crate::model::entity::{Entities, Entity, EntityId, EntityKind};
-use crate::model::inventory::{owner_entity, EniIdx, EniOwner, Inventory, LbKind, ZoneIdx, NO_ZONE};
+use crate::model::inventory::{EniIdx, EniOwner, Inventory, LbKind, NO_ZONE, ZoneIdx, owner_entity};
 use crate::model::ip::Ip;
 use crate::model::k8s::Proto;
 use crate::model::time::Ts;
@@ -89,11 +89,7 @@ impl<'a> Resolver<'a> {
         let mut node_zone = FxHashMap::default();
         for (name, node) in &timeline.nodes {
             node_entity.insert(name.clone(), entities.intern(Entity::new(EntityKind::Node, "", name)));
-            let zone = node
-                .zone_id()
-                .and_then(|id| inv.zone_by_id(id))
-                .or_else(|| node.zone_name().and_then(|n| inv.zone_by_name(n)))
-                .unwrap_or(NO_ZONE);
+            let zone = node.zone_id().and_then(|id| inv.zone_by_id(id)).or_else(|| node.zone_name().and_then(|n| inv.zone_by_name(n))).unwrap_or(NO_ZONE);
             node_zone.insert(name.clone(), zone);
         }
         let mut eni_entity = Vec::with_capacity(inv.enis.len());
@@ -156,10 +152,9 @@ impl<'a> Resolver<'a> {
         let eni = self.inv.eni_of_ip(ip);
         let eni_zone = eni.map(|e| self.inv.eni(e).zone).filter(|z| *z != NO_ZONE);
         let zone = eni_zone.or_else(|| self.inv.subnet_of_ip(ip).map(|s| s.zone)).unwrap_or(self.pod_zone[pod as usize]);
-        if node_level
-            && let Some(n) = self.pod_node[pod as usize] {
-                return End { entity: n, zone, site: Site::Node, eni };
-            }
+        if node_level && let Some(n) = self.pod_node[pod as usize] {
+            return End { entity: n, zone, site: Site::Node, eni };
+        }
         End { entity: self.pod_workload[pod as usize], zone, site: Site::Pod(pod), eni }
     }
 

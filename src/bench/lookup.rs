@@ -70,9 +70,10 @@ pub fn export(res: &Resolver<'_>, dir: &Path) -> std::io::Result<()> {
             let mut seen = BTreeSet::new();
             for b in &tl.pod(pod).services {
                 if let Some(port) = b.port
-                    && seen.insert((port, b.proto)) {
-                        writeln!(services, "{ip},{s},{e},{port},{},{}", b.proto, label(res, res.service_entity(b.service)))?;
-                    }
+                    && seen.insert((port, b.proto))
+                {
+                    writeln!(services, "{ip},{s},{e},{port},{},{}", b.proto, label(res, res.service_entity(b.service)))?;
+                }
             }
             at = e;
         }
@@ -84,9 +85,10 @@ pub fn export(res: &Resolver<'_>, dir: &Path) -> std::io::Result<()> {
         let mut seen = BTreeSet::new();
         for b in bindings {
             if let Some(port) = b.port
-                && seen.insert((port, b.proto)) {
-                    writeln!(services, "{ip},{},{},{port},{},{}", Ts::MIN, Ts::MAX, b.proto, label(res, res.service_entity(b.service)))?;
-                }
+                && seen.insert((port, b.proto))
+            {
+                writeln!(services, "{ip},{},{},{port},{},{}", Ts::MIN, Ts::MAX, b.proto, label(res, res.service_entity(b.service)))?;
+            }
         }
     }
     for node in tl.nodes.values() {

@@ -56,7 +56,9 @@ pub fn measure(cmd: &mut Command) -> Result<Measure, Error> {
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
-            Err(e) => return Err(Error::failure(format!("waiting for {cmd:?} failed")).caused_by(e)),
+            Err(e) => {
+                return Err(Error::failure(format!("waiting for {cmd:?} failed")).caused_by(e));
+            }
         }
     };
     let seconds = start.elapsed().as_secs_f64();

@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::pipeline::{self, Inputs, Outcome};
 use crate::pricing::Rates;
 use crate::printer::Printer;
-use crate::report::render::{render, summary_text, Format};
+use crate::report::render::{Format, render, summary_text};
 use crate::report::views::By;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +49,11 @@ pub struct InputArgs {
 impl InputArgs {
     /// Checks the window, loads the rates and adds the workspace.
     pub fn inputs(self) -> Result<Inputs, Error> {
+        self.inputs_needing(true)
+    }
+
+    /// As `inputs`; without `need_flow_logs`, a missing default workspace is not an error.
+    pub fn inputs_needing(self, need_flow_logs: bool) -> Result<Inputs, Error> {
         if let (Some(f), Some(t)) = (self.from, self.to)
             && t <= f
         {
@@ -69,7 +74,7 @@ impl InputArgs {
             billing: self.billing,
             price_from_bill: self.price_from_bill,
         };
-        add_workspace(&mut inputs, self.workspace.as_deref())?;
+        add_workspace(&mut inputs, self.workspace.as_deref(), need_flow_logs)?;
         Ok(inputs)
     }
 }
@@ -121,7 +126,7 @@ pub fn finish(outcome: &Outcome, printer: &Printer) -> ExitCode {
 }
 
 /// Adds `--workspace` (or `./crossaz-data` when nothing else names flow logs) to the inputs.
-pub fn add_workspace(inputs: &mut Inputs, workspace: Option<&std::path::Path>) -> Result<(), Error> {
+pub fn add_workspace(inputs: &mut Inputs, workspace: Option<&std::path::Path>, need_flow_logs: bool) -> Result<(), Error> {
     match workspace {
         Some(dir) => {
             if !dir.is_dir() {
@@ -131,6 +136,9 @@ pub fn add_workspace(inputs: &mut Inputs, workspace: Option<&std::path::Path>) -
         }
         None if inputs.flow_logs.is_empty() => {
             let dir = std::path::Path::new(crate::workspace::DEFAULT);
+            if !dir.is_dir() && !need_flow_logs {
+                return Ok(());
+            }
             if !dir.is_dir() {
                 return Err(Error::usage("no flow logs to read: pass `--flow-logs`, or `--workspace` with a directory written by `crossaz pull`"));
             }

@@ -1,6 +1,6 @@
 //! `crossaz bench`: crossaz against DuckDB on the same generated flow logs (docs/benchmark.md).
 
-use crate::bench::{self, lookup, Measure};
+use crate::bench::{self, Measure, lookup};
 use crate::error::Error;
 use crate::generate::FlowFormat;
 use crate::pipeline;

@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::pipeline::{self, Inputs};
 use crate::pricing::Rates;
 use crate::printer::Printer;
-use crate::report::render::{render, Format};
+use crate::report::render::{Format, render};
 use crate::report::views::By;
 use std::path::PathBuf;
 use std::process::ExitCode;

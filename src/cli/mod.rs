@@ -6,6 +6,7 @@ pub mod demo;
 pub mod generate;
 pub mod pull;
 pub mod reconcile;
+pub mod whatif;
 
 use crate::error::Error;
 use crate::printer::Printer;
@@ -36,6 +37,8 @@ pub enum Command {
     Pull(pull::Args),
     /// How much of the billed inter-AZ transfer (Cost Explorer) the flow logs explain.
     Reconcile(reconcile::Args),
+    /// What a change would save: `whatif routing` (topology-aware routing per Service).
+    Whatif(whatif::Args),
     /// Run the whole pipeline on the bundled sample month (no AWS account, no cluster).
     Demo(demo::Args),
     /// Time crossaz against DuckDB on the same generated flow logs (see docs/benchmark.md).
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Attribute(args) => attribute::run(args, &printer),
         Command::Pull(args) => pull::run(args, &printer),
         Command::Reconcile(args) => reconcile::run(args, &printer),
+        Command::Whatif(args) => whatif::run(args, &printer),
         Command::Demo(args) => demo::run(args, &printer),
         Command::Generate(args) => generate::run(args, &printer),
         Command::Bench(args) => bench::run(args, &printer),

@@ -93,7 +93,9 @@ pub fn parse_interval(s: &str) -> Result<u64, String> {
         "s" | "" => n,
         "m" => n * 60,
         "h" => n * 3600,
-        _ => return Err(format!("`{s}` is not an interval: expected e.g. `30s`, `5m`, `1h`")),
+        _ => {
+            return Err(format!("`{s}` is not an interval: expected e.g. `30s`, `5m`, `1h`"));
+        }
     };
     if secs == 0 {
         return Err("the interval must be at least 1s".into());
@@ -132,9 +134,10 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
             What::Billing(a) => {
                 window(a.from, a.to)?;
                 let conf = aws::sdk_config(&args.aws).await;
-                let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
-                    Error::usage("the bill's usage types depend on the region: pass `--region` (the region of the cluster)")
-                })?;
+                let region = conf
+                    .region()
+                    .map(|r| r.to_string())
+                    .ok_or_else(|| Error::usage("the bill's usage types depend on the region: pass `--region` (the region of the cluster)"))?;
                 let b = aws::ce::pull(&aws_sdk_costexplorer::Client::new(&conf), &region, a.from, a.to, &ws).await?;
                 Ok(format!(
                     "billing: {} days in the window, {} already closed and cached; made {} paid Cost Explorer requests (${:.2}) into `{}`\n",
@@ -202,7 +205,9 @@ async fn k8s(a: K8sArgs, ws: &Workspace, printer: &Printer) -> Result<String, Er
         let path = kube_pull::write_snapshot(ws, at, &snap)?;
         taken += 1;
         let last = format!("wrote `{}`: {n} objects ({requests} requests)\n", path.display());
-        let Some(every) = a.every else { return Ok(last) };
+        let Some(every) = a.every else {
+            return Ok(last);
+        };
         if a.count.is_some_and(|c| taken >= c) {
             return Ok(last);
         }

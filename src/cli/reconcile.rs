@@ -1,11 +1,11 @@
 //! `crossaz reconcile`: how much of the billed inter-AZ transfer the flow logs explain.
 
-use super::attribute::{finish, InputArgs};
+use super::attribute::{InputArgs, finish};
 use super::emit;
 use crate::error::Error;
 use crate::pipeline;
 use crate::printer::Printer;
-use crate::report::render::{reconciliation, Format};
+use crate::report::render::{Format, reconciliation};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

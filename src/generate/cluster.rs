@@ -41,7 +41,14 @@ pub const S_DNS: usize = 6;
 
 pub fn services() -> Vec<ServiceDef> {
     vec![
-        ServiceDef { namespace: "game-2048", name: "service-2048", workload: W_GAME, ports: vec![("http", 80, 80, "TCP")], node_port: Some(30080), annotations: vec![] },
+        ServiceDef {
+            namespace: "game-2048",
+            name: "service-2048",
+            workload: W_GAME,
+            ports: vec![("http", 80, 80, "TCP")],
+            node_port: Some(30080),
+            annotations: vec![],
+        },
         ServiceDef {
             namespace: "shop",
             name: "web-api",
@@ -50,10 +57,24 @@ pub fn services() -> Vec<ServiceDef> {
             node_port: None,
             annotations: vec![("service.kubernetes.io/topology-mode", "Auto")],
         },
-        ServiceDef { namespace: "shop", name: "web-api-metrics", workload: W_WEB, ports: vec![("metrics", 9090, 9090, "TCP")], node_port: None, annotations: vec![] },
+        ServiceDef {
+            namespace: "shop",
+            name: "web-api-metrics",
+            workload: W_WEB,
+            ports: vec![("metrics", 9090, 9090, "TCP")],
+            node_port: None,
+            annotations: vec![],
+        },
         ServiceDef { namespace: "shop", name: "cache", workload: W_CACHE, ports: vec![("redis", 6379, 6379, "TCP")], node_port: None, annotations: vec![] },
         ServiceDef { namespace: "shop", name: "queue", workload: W_QUEUE, ports: vec![("amqp", 5672, 5672, "TCP")], node_port: None, annotations: vec![] },
-        ServiceDef { namespace: "monitoring", name: "node-exporter", workload: W_NODE_EXPORTER, ports: vec![("metrics", 9100, 9100, "TCP")], node_port: None, annotations: vec![] },
+        ServiceDef {
+            namespace: "monitoring",
+            name: "node-exporter",
+            workload: W_NODE_EXPORTER,
+            ports: vec![("metrics", 9100, 9100, "TCP")],
+            node_port: None,
+            annotations: vec![],
+        },
         ServiceDef {
             namespace: "kube-system",
             name: "kube-dns",

@@ -7,10 +7,10 @@ pub mod traffic;
 pub mod world;
 pub mod write;
 
-use crate::model::time::{format_time, Ts};
-use crate::pricing::{cost, round_usd, AWS_INTER_AZ};
+use crate::model::time::{Ts, format_time};
+use crate::pricing::{AWS_INTER_AZ, cost, round_usd};
 use rayon::prelude::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::path::Path;
 use traffic::{Ctx, Truth};
 pub use write::FlowFormat;

@@ -3,7 +3,7 @@
 
 use super::cluster::*;
 use super::rng::Rng;
-use super::world::{EniKind, World, INTERNET_HOSTS, ZONES};
+use super::world::{EniKind, INTERNET_HOSTS, World, ZONES};
 use crate::model::ip::Ip;
 use crate::model::time::Ts;
 use std::collections::BTreeMap;
@@ -264,9 +264,10 @@ impl Hour<'_, '_> {
     fn conv(&mut self, client: Ep, server: Ep, service: Option<usize>, port: u16, proto: u8, req: u64, resp: u64, t: Ts) {
         let c = self.c;
         if let (Some(a), Some(b)) = (c.node(client), c.node(server))
-            && a == b {
-                return; // Traffic inside one node never reaches the VPC.
-            }
+            && a == b
+        {
+            return; // Traffic inside one node never reaches the VPC.
+        }
         let (req, resp) = (req * BYTE_SCALE, resp * BYTE_SCALE);
         let cport = self.ephemeral();
         let up = self.leg(client, server, (cport, port), proto, req, t);
@@ -346,7 +347,9 @@ impl Hour<'_, '_> {
     fn via_alb(&mut self, albs: &[usize], service: usize, req: u64, resp: u64, t: Ts) {
         let c = self.c;
         let targets = c.live(c.plan.services[service].workload, t);
-        let Some(target) = self.pick(&targets) else { return };
+        let Some(target) = self.pick(&targets) else {
+            return;
+        };
         let alb = albs[self.rng.below(albs.len() as u64) as usize];
         let host = Ip::from_v4([198, 18, self.rng.below(256) as u8, self.rng.range(1, 254) as u8]);
         self.conv(Ep::Internet(host), Ep::Eni(alb), None, 443, TCP, req / 2 + 100, resp + 500, t);
@@ -394,7 +397,8 @@ impl Hour<'_, '_> {
         // Housekeeping records: NODATA on the quiet endpoint, a rejected scan, a SKIPDATA once.
         if day_offset == 4 * HOUR {
             // Idle logged interfaces report NODATA: the quiet endpoint, and the nodes' second interfaces.
-            let idle = std::iter::once(c.world.vpce).chain(c.world.enis.iter().enumerate().filter(|(_, e)| !e.description.is_empty() && matches!(e.kind, EniKind::Node(_))).map(|(i, _)| i));
+            let idle = std::iter::once(c.world.vpce)
+                .chain(c.world.enis.iter().enumerate().filter(|(_, e)| !e.description.is_empty() && matches!(e.kind, EniKind::Node(_))).map(|(i, _)| i));
             for v in idle.collect::<Vec<_>>() {
                 let vip = c.world.enis[v].primary;
                 let mut r = self.mk(v, false, vip, vip, vip, vip, (0, 0), 0, hour_start);

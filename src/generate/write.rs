@@ -3,11 +3,11 @@
 
 use super::cluster::Plan;
 use super::traffic::GenRecord;
-use super::world::{EniKind, World, ACCOUNT, CLUSTER, DB_CLASS, DB_CLUSTER, FLOW_LOG_ID, REGION, UNUSED_ZONE, VPC, ZONES};
+use super::world::{ACCOUNT, CLUSTER, DB_CLASS, DB_CLUSTER, EniKind, FLOW_LOG_ID, REGION, UNUSED_ZONE, VPC, World, ZONES};
 use crate::model::ip::Ip;
-use crate::model::time::{format_time, Ts};
+use crate::model::time::{Ts, format_time};
 use crate::sources::flowlogs::format::{DEFAULT_FORMAT, RECOMMENDED_FORMAT};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;
 
@@ -89,7 +89,12 @@ pub fn network(world: &World, dir: &Path) -> std::io::Result<()> {
         .collect();
     write_file(&dir.join("network-interfaces.json"), &pretty(&json!({ "NetworkInterfaces": enis })))?;
     // The RDS Multi-AZ DB cluster, as `aws rds describe-db-instances` / `describe-db-clusters` print it.
-    let private_subnets: Vec<Value> = world.subnets.iter().filter(|s| !s.public).map(|s| json!({"SubnetIdentifier": s.id, "SubnetAvailabilityZone": {"Name": ZONES[s.zone].0}, "SubnetStatus": "Active"})).collect();
+    let private_subnets: Vec<Value> = world
+        .subnets
+        .iter()
+        .filter(|s| !s.public)
+        .map(|s| json!({"SubnetIdentifier": s.id, "SubnetAvailabilityZone": {"Name": ZONES[s.zone].0}, "SubnetStatus": "Active"}))
+        .collect();
     let mut instances = Vec::new();
     let mut members = Vec::new();
     for e in &world.enis {
@@ -186,7 +191,8 @@ pub fn snapshot(world: &World, plan: &Plan, t: Ts) -> Value {
         if let Some(o) = owner {
             meta["ownerReferences"] = o;
         }
-        let mut spec = json!({"nodeName": node.name, "containers": [{"name": w.name, "image": format!("registry.example/{}:1.0", w.name)}], "restartPolicy": "Always"});
+        let mut spec =
+            json!({"nodeName": node.name, "containers": [{"name": w.name, "image": format!("registry.example/{}:1.0", w.name)}], "restartPolicy": "Always"});
         if w.host_network {
             spec["hostNetwork"] = json!(true);
         }
@@ -496,14 +502,20 @@ pub fn parquet_file(path: &Path, world: &World, records: &[GenRecord]) -> std::i
             version.append_value(5);
             account.append_value(ACCOUNT);
             eni.append_value(&e.id);
-            let opt_ip = |b: &mut StringBuilder, ip: Ip| if ok { b.append_value(ip.to_string()) } else { b.append_null() };
+            let opt_ip = |b: &mut StringBuilder, ip: Ip| {
+                if ok { b.append_value(ip.to_string()) } else { b.append_null() }
+            };
             opt_ip(&mut src, r.src);
             opt_ip(&mut dst, r.dst);
-            let opt_i32 = |b: &mut Int32Builder, v: i32| if ok { b.append_value(v) } else { b.append_null() };
+            let opt_i32 = |b: &mut Int32Builder, v: i32| {
+                if ok { b.append_value(v) } else { b.append_null() }
+            };
             opt_i32(&mut sport, i32::from(r.sport));
             opt_i32(&mut dport, i32::from(r.dport));
             opt_i32(&mut proto, i32::from(r.proto));
-            let opt_i64 = |b: &mut Int64Builder, v: i64| if ok { b.append_value(v) } else { b.append_null() };
+            let opt_i64 = |b: &mut Int64Builder, v: i64| {
+                if ok { b.append_value(v) } else { b.append_null() }
+            };
             opt_i64(&mut packets, r.packets as i64);
             opt_i64(&mut bytes, r.bytes as i64);
             start.append_value(r.start);
@@ -521,12 +533,20 @@ pub fn parquet_file(path: &Path, world: &World, records: &[GenRecord]) -> std::i
                 None => instance.append_null(),
             }
             opt_i32(&mut flags, i32::from(r.tcp_flags));
-            if ok { typ.append_value("IPv4") } else { typ.append_null() }
+            if ok {
+                typ.append_value("IPv4")
+            } else {
+                typ.append_null()
+            }
             opt_ip(&mut psrc, r.pkt_src);
             opt_ip(&mut pdst, r.pkt_dst);
             region.append_value(REGION);
             az.append_value(ZONES[e.zone].1);
-            if ok { dir.append_value(if r.egress { "egress" } else { "ingress" }) } else { dir.append_null() }
+            if ok {
+                dir.append_value(if r.egress { "egress" } else { "ingress" })
+            } else {
+                dir.append_null()
+            }
             match r.traffic_path.filter(|_| ok) {
                 Some(p) => path_b.append_value(i32::from(p)),
                 None => path_b.append_null(),

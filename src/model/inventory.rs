@@ -27,16 +27,36 @@ pub struct Subnet {
 /// What owns a network interface, read from InterfaceType, RequesterId, Description and Attachment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EniOwner {
-    Instance { instance_id: String },
-    NatGateway { id: String },
-    LoadBalancer { kind: LbKind, name: String },
+    Instance {
+        instance_id: String,
+    },
+    NatGateway {
+        id: String,
+    },
+    LoadBalancer {
+        kind: LbKind,
+        name: String,
+    },
     /// An RDS instance's interface: named once matched with `describe-db-instances` output.
-    Rds { name: String, role: Option<DbRole> },
-    VpcEndpoint { id: String },
-    EksControlPlane { cluster: String },
-    Lambda { function: String },
-    TransitGateway { attachment: String },
-    ElastiCache { name: String },
+    Rds {
+        name: String,
+        role: Option<DbRole>,
+    },
+    VpcEndpoint {
+        id: String,
+    },
+    EksControlPlane {
+        cluster: String,
+    },
+    Lambda {
+        function: String,
+    },
+    TransitGateway {
+        attachment: String,
+    },
+    ElastiCache {
+        name: String,
+    },
     /// A pod's own ENI (security groups for pods).
     Branch,
     Other,
@@ -211,7 +231,9 @@ impl Inventory {
                 slots.push((db.standby_zone_name.clone(), DbRole::Standby));
             }
             for (zone, role) in slots {
-                let Some(zone) = zone.and_then(|z| self.zone_by_name(&z)) else { continue };
+                let Some(zone) = zone.and_then(|z| self.zone_by_name(&z)) else {
+                    continue;
+                };
                 let candidates: Vec<usize> = (0..self.enis.len())
                     .filter(|&i| {
                         let e = &self.enis[i];
@@ -227,11 +249,8 @@ impl Inventory {
                 }
             }
         }
-        self.unmatched_db_interfaces = if self.databases.is_empty() {
-            0
-        } else {
-            self.enis.iter().filter(|e| matches!(&e.owner, EniOwner::Rds { name, .. } if name.is_empty())).count()
-        };
+        self.unmatched_db_interfaces =
+            if self.databases.is_empty() { 0 } else { self.enis.iter().filter(|e| matches!(&e.owner, EniOwner::Rds { name, .. } if name.is_empty())).count() };
     }
 
     /// Builds the address indexes; call once after every file is added.
@@ -239,9 +258,10 @@ impl Inventory {
         // An interface whose zone was given by name only gets it from its subnet.
         for eni in &mut self.enis {
             if eni.zone == NO_ZONE
-                && let Some(s) = eni.subnet.as_ref().and_then(|s| self.subnet_by_id.get(s)) {
-                    eni.zone = self.subnets[*s].zone;
-                }
+                && let Some(s) = eni.subnet.as_ref().and_then(|s| self.subnet_by_id.get(s))
+            {
+                eni.zone = self.subnets[*s].zone;
+            }
         }
         self.match_databases();
         self.eni_by_ip.clear();
@@ -254,12 +274,7 @@ impl Inventory {
                 self.eni_prefixes.push((*p, i as EniIdx));
             }
         }
-        self.subnet_blocks = self
-            .subnets
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| s.cidrs.iter().map(move |c| (*c, i)))
-            .collect();
+        self.subnet_blocks = self.subnets.iter().enumerate().flat_map(|(i, s)| s.cidrs.iter().map(move |c| (*c, i))).collect();
         self.subnet_blocks.sort_by_key(|(c, _)| c.width());
         self.eni_prefixes.sort_by_key(|(c, _)| c.width());
     }

@@ -34,11 +34,7 @@ impl Ip {
     }
 
     pub fn to_ipaddr(self) -> IpAddr {
-        if self.is_v4() {
-            IpAddr::V4(Ipv4Addr::from(self.0 as u32))
-        } else {
-            IpAddr::V6(Ipv6Addr::from(self.0))
-        }
+        if self.is_v4() { IpAddr::V4(Ipv4Addr::from(self.0 as u32)) } else { IpAddr::V6(Ipv6Addr::from(self.0)) }
     }
 }
 

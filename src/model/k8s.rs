@@ -109,6 +109,21 @@ pub struct Service {
     pub has_selector: bool,
     pub traffic_distribution: Option<String>,
     pub internal_traffic_policy: Option<String>,
+    pub external_traffic_policy: Option<String>,
+    /// `spec.clusterIP`: `None` (the string) for headless Services.
+    pub cluster_ip: Option<String>,
+    pub has_external_ips: bool,
+}
+
+impl Service {
+    pub fn is_headless(&self) -> bool {
+        self.cluster_ip.as_deref() == Some("None")
+    }
+
+    /// Reachable from outside the cluster through kube-proxy (node port, load balancer, external IPs).
+    pub fn is_externally_accessible(&self) -> bool {
+        self.has_external_ips || self.type_ == "LoadBalancer" || self.ports.iter().any(|p| p.node_port.is_some_and(|n| n != 0))
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -142,6 +157,8 @@ pub struct EndpointSlice {
     pub name: String,
     /// From the `kubernetes.io/service-name` label.
     pub service: Option<String>,
+    /// From the `endpointslice.kubernetes.io/managed-by` label.
+    pub managed_by: Option<String>,
     pub address_type: String,
     pub endpoints: Vec<Endpoint>,
     pub ports: Vec<SlicePort>,

@@ -33,15 +33,11 @@ pub fn parse_file_time(stem: &str) -> Option<Ts> {
 }
 
 pub fn format_time(ts: Ts) -> String {
-    DateTime::<Utc>::from_timestamp(ts, 0)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_else(|| ts.to_string())
+    DateTime::<Utc>::from_timestamp(ts, 0).map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_else(|| ts.to_string())
 }
 
 pub fn format_date(ts: Ts) -> String {
-    DateTime::<Utc>::from_timestamp(ts, 0)
-        .map(|t| t.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| ts.to_string())
+    DateTime::<Utc>::from_timestamp(ts, 0).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| ts.to_string())
 }
 
 /// Days since 1970-01-01 (UTC).

@@ -119,9 +119,10 @@ impl Timeline {
             let start = pod.created.or(seen.first_time).unwrap_or(Ts::MIN);
             let mut end = snapshots.get(seen.last_idx + 1).and_then(|s| s.time).unwrap_or(Ts::MAX);
             if pod.is_terminal()
-                && let Some(f) = pod.finished {
-                    end = end.min(f);
-                }
+                && let Some(f) = pod.finished
+            {
+                end = end.min(f);
+            }
             if let Some(d) = pod.deleted {
                 end = end.min(d);
             }
@@ -165,7 +166,9 @@ impl Timeline {
         for snap in &snapshots {
             let at = snap.time.unwrap_or(Ts::MAX - 1);
             for slice in &snap.slices {
-                let Some(svc_name) = &slice.service else { continue };
+                let Some(svc_name) = &slice.service else {
+                    continue;
+                };
                 let svc = t.service_idx(&slice.namespace, svc_name);
                 let ports: Vec<(Option<u16>, Proto)> = if slice.ports.is_empty() {
                     vec![(None, super::k8s::TCP), (None, super::k8s::UDP)]
@@ -173,18 +176,14 @@ impl Timeline {
                     slice.ports.iter().map(|p| (p.port, p.protocol)).collect()
                 };
                 for ep in &slice.endpoints {
-                    let by_ref = ep
-                        .target_uid
-                        .as_ref()
-                        .and_then(|u| uid_index.get(u).copied())
-                        .or_else(|| {
-                            let ns = ep.target_namespace.clone().unwrap_or_else(|| slice.namespace.clone());
-                            let name = ep.target_name.clone()?;
-                            if ep.target_kind.as_deref().is_some_and(|k| k != "Pod") {
-                                return None;
-                            }
-                            name_index.get(&(ns, name)).and_then(|v| v.last().copied())
-                        });
+                    let by_ref = ep.target_uid.as_ref().and_then(|u| uid_index.get(u).copied()).or_else(|| {
+                        let ns = ep.target_namespace.clone().unwrap_or_else(|| slice.namespace.clone());
+                        let name = ep.target_name.clone()?;
+                        if ep.target_kind.as_deref().is_some_and(|k| k != "Pod") {
+                            return None;
+                        }
+                        name_index.get(&(ns, name)).and_then(|v| v.last().copied())
+                    });
                     for addr in &ep.addresses {
                         let pod = by_ref.or_else(|| t.pod_at(*addr, at));
                         match pod.map(|p| &mut t.pods[p as usize]) {

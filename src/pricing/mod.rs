@@ -41,11 +41,7 @@ pub struct Rates {
 
 impl Default for Rates {
     fn default() -> Rates {
-        Rates {
-            default: AWS_INTER_AZ,
-            regions: BTreeMap::new(),
-            source: "AWS list price: $0.01/GB out + $0.01/GB in between AZs of a region".into(),
-        }
+        Rates { default: AWS_INTER_AZ, regions: BTreeMap::new(), source: "AWS list price: $0.01/GB out + $0.01/GB in between AZs of a region".into() }
     }
 }
 

@@ -5,8 +5,8 @@ use super::*;
 use crate::attribution::engine::{Accumulator, Class, Key};
 use crate::attribution::resolver::{Resolver, Unattributed};
 use crate::model::entity::EntityKind;
-use crate::model::time::{day_start, format_date, format_time, Ts};
-use crate::pricing::{cost, round_usd, Rates, GB};
+use crate::model::time::{Ts, day_start, format_date, format_time};
+use crate::pricing::{GB, Rates, cost, round_usd};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -26,7 +26,9 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     let region = res.inv.region();
     let rate = b.rates.for_region(region.as_deref());
     let both = rate.both_sides();
-    let price = |bytes: u64, class: Class| if class == Class::CrossAzBilled { cost(bytes, both) } else { Decimal::ZERO };
+    let price = |bytes: u64, class: Class| {
+        if class == Class::CrossAzBilled { cost(bytes, both) } else { Decimal::ZERO }
+    };
 
     // Conversations: fold days and directions.
     // Keyed by what reports show, so entities that display alike (unattributed reasons) share a row.
@@ -39,7 +41,17 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     keys.sort_by_key(|(k, _)| **k);
     for (k, t) in keys {
         let (c, sv) = (res.entities.get(k.client), res.entities.get(k.server));
-        let key = (c.kind.as_str().to_string(), c.namespace.clone(), c.label(), sv.kind.as_str().to_string(), sv.namespace.clone(), sv.label(), k.client_zone, k.server_zone, k.class);
+        let key = (
+            c.kind.as_str().to_string(),
+            c.namespace.clone(),
+            c.label(),
+            sv.kind.as_str().to_string(),
+            sv.namespace.clone(),
+            sv.label(),
+            k.client_zone,
+            k.server_zone,
+            k.class,
+        );
         let e = convs.entry(key).or_default();
         if k.to_server {
             e.0 += t.bytes;
@@ -79,9 +91,13 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         })
         .collect();
     // Cost is proportional to billed bytes: sorting by them is sorting by exact cost.
-    let billed = |c: &Conversation| if c.class == Class::CrossAzBilled.as_str() { c.bytes } else { 0 };
+    let billed = |c: &Conversation| {
+        if c.class == Class::CrossAzBilled.as_str() { c.bytes } else { 0 }
+    };
     conversations.sort_by(|a, b| {
-        billed(b).cmp(&billed(a)).then(b.bytes.cmp(&a.bytes)).then_with(|| (&a.client, &a.server, &a.client_az_id, &a.server_az_id, &a.class).cmp(&(&b.client, &b.server, &b.client_az_id, &b.server_az_id, &b.class)))
+        billed(b).cmp(&billed(a)).then(b.bytes.cmp(&a.bytes)).then_with(|| {
+            (&a.client, &a.server, &a.client_az_id, &a.server_az_id, &a.class).cmp(&(&b.client, &b.server, &b.client_az_id, &b.server_az_id, &b.class))
+        })
     });
 
     let total_cost = cost(by_class[0], both);
@@ -140,10 +156,7 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     }
     let un_cost = cost(un_billed, both);
     let share = if total_cost.is_zero() { Decimal::ZERO } else { (un_cost * Decimal::from(100) / total_cost).round_dp(2) };
-    let reasons = by_reason
-        .into_iter()
-        .map(|((why, class), bytes)| ReasonBytes { reason: why.as_str().into(), class: class.as_str().into(), bytes })
-        .collect();
+    let reasons = by_reason.into_iter().map(|((why, class), bytes)| ReasonBytes { reason: why.as_str().into(), class: class.as_str().into(), bytes }).collect();
 
     let hours = match (b.from, b.to, b.acc.first_start, b.acc.last_start) {
         (Some(f), Some(t), _, _) if t > f => Some(((t - f) as u64).div_ceil(3600)),
@@ -193,5 +206,31 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         conversations,
         daily,
         reconciliation: None,
+        routing: None,
+    }
+}
+
+/// A Report with no flow logs read: what-ifs that need only the cluster state render from it.
+pub fn without_traffic(inputs: InputsInfo, rates: &Rates, region: Option<String>, notes: Vec<String>) -> Report {
+    let rate = rates.for_region(region.as_deref());
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: format!("crossaz {}", env!("CARGO_PKG_VERSION")),
+        region,
+        window: WindowInfo { from: None, to: None, first_record: None, last_record: None, hours: None },
+        pricing: PricingInfo { out_per_gb_usd: rate.out_per_gb, in_per_gb_usd: rate.in_per_gb, bytes_per_gb: GB, source: rates.source.clone() },
+        inputs,
+        summary: Summary {
+            records: RecordsInfo::default(),
+            bytes: BytesByClass::default(),
+            cross_az_cost_usd: Decimal::ZERO,
+            unattributed: UnattributedInfo { bytes: 0, cross_az_billed_bytes: 0, cost_usd: Decimal::ZERO, share_of_cost_pct: Decimal::ZERO, reasons: vec![] },
+            notes,
+        },
+        zones: vec![],
+        conversations: vec![],
+        daily: vec![],
+        reconciliation: None,
+        routing: None,
     }
 }

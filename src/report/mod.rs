@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod render;
+pub mod render_routing;
 pub mod views;
 pub mod write;
 
@@ -26,6 +27,9 @@ pub struct Report {
     /// Present when billing data (Cost Explorer) was given: how much of the bill the flow logs explain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconciliation: Option<crate::reconcile::Reconciliation>,
+    /// Present after `crossaz whatif routing`: per Service, what topology-aware routing would save.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<crate::whatif::routing::RoutingWhatIf>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

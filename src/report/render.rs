@@ -1,7 +1,7 @@
 //! Renders a Report (through a `--by` view) as a terminal table, CSV, JSON or Parquet.
 
-use super::views::{view, By, Cell, ColType, Table};
 use super::Report;
+use super::views::{By, Cell, ColType, Table, view};
 use crate::error::Error;
 use crate::pricing::round_usd;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table as Comfy, TableStyle};
@@ -99,9 +99,10 @@ fn terminal(report: &Report, t: &Table) -> String {
     table.add_row(totals);
     for (i, col) in t.columns.iter().enumerate() {
         if col.ty != ColType::Text
-            && let Some(c) = table.column_mut(i) {
-                c.set_cell_alignment(CellAlignment::Right);
-            }
+            && let Some(c) = table.column_mut(i)
+        {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
     }
     let mut out = format!("Cross-AZ data transfer by {}\n{table}\n\n", t.by.as_str());
     out.push_str(&summary_text(report));
@@ -118,11 +119,7 @@ pub fn summary_text(r: &Report) -> String {
         _ => "no records".into(),
     };
     out.push_str(&format!("Window        {span}{}\n", w.hours.map(|h| format!(" ({h} h)")).unwrap_or_default()));
-    out.push_str(&format!(
-        "Records       {} read, {} counted",
-        human_count(s.records.read),
-        human_count(s.records.counted)
-    ));
+    out.push_str(&format!("Records       {} read, {} counted", human_count(s.records.read), human_count(s.records.counted)));
     for u in &s.records.uncounted {
         out.push_str(&format!(", {} {}", human_count(u.records), u.reason));
     }
@@ -216,8 +213,18 @@ pub fn reconciliation(report: &Report, format: Format) -> Result<Vec<u8>, Error>
         Format::Csv => {
             let mut w = ::csv::Writer::from_writer(Vec::new());
             let fail = |e: ::csv::Error| Error::failure("failed to write CSV").caused_by(e);
-            w.write_record(["date", "billed_out_gb", "billed_out_usd", "billed_in_gb", "billed_in_usd", "explained_bytes", "explained_gb", "explained_usd", "coverage_pct"])
-                .map_err(fail)?;
+            w.write_record([
+                "date",
+                "billed_out_gb",
+                "billed_out_usd",
+                "billed_in_gb",
+                "billed_in_usd",
+                "explained_bytes",
+                "explained_gb",
+                "explained_usd",
+                "coverage_pct",
+            ])
+            .map_err(fail)?;
             for d in rows {
                 w.write_record([
                     d.date.clone(),
@@ -238,7 +245,9 @@ pub fn reconciliation(report: &Report, format: Format) -> Result<Vec<u8>, Error>
         Format::Table => {
             let mut table = Comfy::new();
             let line = LineStyle::new('─', '─', '─', '─');
-            table.load_style(TableStyle::new().top_border(line).header_separator(line).bottom_border(line)).set_content_arrangement(ContentArrangement::Disabled);
+            table
+                .load_style(TableStyle::new().top_border(line).header_separator(line).bottom_border(line))
+                .set_content_arrangement(ContentArrangement::Disabled);
             table.set_header(["Date", "Billed out", "Out $", "Billed in", "In $", "Explained", "Explained $", "Coverage"]);
             for d in rows {
                 table.add_row([

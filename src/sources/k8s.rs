@@ -5,7 +5,7 @@ use super::{expand_path, json_problem, read_all};
 use crate::error::InputProblem;
 use crate::model::ip::Ip;
 use crate::model::k8s::*;
-use crate::model::time::{parse_file_time, parse_time, Ts};
+use crate::model::time::{Ts, parse_file_time, parse_time};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -67,6 +67,11 @@ struct Spec {
     selector: Option<BTreeMap<String, String>>,
     traffic_distribution: Option<String>,
     internal_traffic_policy: Option<String>,
+    external_traffic_policy: Option<String>,
+    #[serde(rename = "clusterIP")]
+    cluster_ip: Option<String>,
+    #[serde(rename = "externalIPs")]
+    external_ips: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -272,9 +277,10 @@ fn ips<'a>(list: impl IntoIterator<Item = &'a String>) -> Vec<Ip> {
     let mut out = Vec::new();
     for s in list {
         if let Some(ip) = Ip::parse_str(s)
-            && !out.contains(&ip) {
-                out.push(ip);
-            }
+            && !out.contains(&ip)
+        {
+            out.push(ip);
+        }
     }
     out
 }
@@ -357,6 +363,9 @@ fn service(o: Object) -> Service {
         has_selector: o.spec.selector.is_some_and(|s| !s.is_empty()),
         traffic_distribution: o.spec.traffic_distribution,
         internal_traffic_policy: o.spec.internal_traffic_policy,
+        external_traffic_policy: o.spec.external_traffic_policy,
+        cluster_ip: o.spec.cluster_ip,
+        has_external_ips: o.spec.external_ips.is_some_and(|v| !v.is_empty()),
     }
 }
 
@@ -367,10 +376,7 @@ fn slice(o: Object) -> EndpointSlice {
         .into_iter()
         .map(|e| {
             let (hz, hn) = match e.hints {
-                Some(h) => (
-                    h.for_zones.map(|z| z.into_iter().map(|n| n.name).collect()),
-                    h.for_nodes.map(|z| z.into_iter().map(|n| n.name).collect()),
-                ),
+                Some(h) => (h.for_zones.map(|z| z.into_iter().map(|n| n.name).collect()), h.for_nodes.map(|z| z.into_iter().map(|n| n.name).collect())),
                 None => (None, None),
             };
             let t = e.target_ref.unwrap_or_default();
@@ -390,15 +396,12 @@ fn slice(o: Object) -> EndpointSlice {
             }
         })
         .collect();
-    let ports = o
-        .ports
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| SlicePort { name: p.name, port: p.port, protocol: proto_from_k8s(p.protocol.as_deref()) })
-        .collect();
+    let ports =
+        o.ports.unwrap_or_default().into_iter().map(|p| SlicePort { name: p.name, port: p.port, protocol: proto_from_k8s(p.protocol.as_deref()) }).collect();
     EndpointSlice {
         namespace: o.metadata.namespace.unwrap_or_else(|| "default".into()),
         service: o.metadata.labels.get("kubernetes.io/service-name").cloned(),
+        managed_by: o.metadata.labels.get("endpointslice.kubernetes.io/managed-by").cloned(),
         name: o.metadata.name,
         address_type: o.address_type.unwrap_or_else(|| "IPv4".into()),
         endpoints,

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -70,7 +70,8 @@ pub fn write_snapshot(ws: &Workspace, at: i64, v: &Value) -> Result<PathBuf, Err
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
     let path = dir.join(format!("{}.json.gz", format_time(at)));
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&serde_json::to_vec(v).map_err(|e| Error::failure("cannot encode the snapshot").caused_by(e))?).map_err(|e| Error::io("compress", &path, e))?;
+    gz.write_all(&serde_json::to_vec(v).map_err(|e| Error::failure("cannot encode the snapshot").caused_by(e))?)
+        .map_err(|e| Error::io("compress", &path, e))?;
     let bytes = gz.finish().map_err(|e| Error::io("compress", &path, e))?;
     crate::report::write::atomic_write(&path, &bytes)?;
     Ok(path)

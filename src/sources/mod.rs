@@ -21,11 +21,7 @@ pub fn open_maybe_gz(path: &Path) -> Result<Box<dyn Read + Send>, InputProblem> 
     use std::io::Seek;
     file.seek(std::io::SeekFrom::Start(0)).map_err(|e| InputProblem::new(path, None, format!("cannot read: {e}")))?;
     let reader = BufReader::with_capacity(1 << 20, file);
-    if n == 2 && magic == [0x1f, 0x8b] {
-        Ok(Box::new(MultiGzDecoder::new(reader)))
-    } else {
-        Ok(Box::new(reader))
-    }
+    if n == 2 && magic == [0x1f, 0x8b] { Ok(Box::new(MultiGzDecoder::new(reader))) } else { Ok(Box::new(reader)) }
 }
 
 fn read_fully(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -44,11 +40,7 @@ pub fn read_all(path: &Path) -> Result<Vec<u8>, InputProblem> {
     let mut r = open_maybe_gz(path)?;
     let mut buf = Vec::new();
     r.read_to_end(&mut buf).map_err(|e| {
-        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            "the gzip stream is truncated".to_string()
-        } else {
-            format!("cannot read: {e}")
-        };
+        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof { "the gzip stream is truncated".to_string() } else { format!("cannot read: {e}") };
         InputProblem::new(path, None, what)
     })?;
     Ok(buf)

@@ -3,7 +3,7 @@
 
 use super::{json_problem, read_all};
 use crate::error::InputProblem;
-use crate::model::inventory::{Database, Eni, EniOwner, Inventory, LbKind, Subnet, NO_ZONE};
+use crate::model::inventory::{Database, Eni, EniOwner, Inventory, LbKind, NO_ZONE, Subnet};
 use crate::model::ip::{Cidr, Ip};
 use serde::Deserialize;
 use std::path::Path;
@@ -171,10 +171,9 @@ pub fn load_file(inv: &mut Inventory, path: &Path) -> Result<NetworkCounts, Inpu
     }
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| json_problem(path, &e, EXPECTED))?;
     let keys: Vec<String> = value.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
-    let doc: Document = serde_json::from_value(value).map_err(|e| {
-        InputProblem::new(path, None, format!("unexpected JSON shape: {e}; expected {EXPECTED}"))
-    })?;
-    if doc.network_interfaces.is_none() && doc.subnets.is_none() && doc.availability_zones.is_none() && doc.db_instances.is_none() && doc.db_clusters.is_none() {
+    let doc: Document = serde_json::from_value(value).map_err(|e| InputProblem::new(path, None, format!("unexpected JSON shape: {e}; expected {EXPECTED}")))?;
+    if doc.network_interfaces.is_none() && doc.subnets.is_none() && doc.availability_zones.is_none() && doc.db_instances.is_none() && doc.db_clusters.is_none()
+    {
         let found = if keys.is_empty() { "no object".to_string() } else { format!("keys `{}`", keys.join("`, `")) };
         let mut p = InputProblem::new(
             path,
@@ -237,9 +236,7 @@ fn build_eni(inv: &mut Inventory, path: &Path, n: NetworkInterface) -> Result<En
         (None, Some(name)) => inv.zone_by_name(name).unwrap_or(NO_ZONE),
         (None, None) => NO_ZONE,
     };
-    let bad_ip = |ip: &str| {
-        InputProblem::new(path, None, format!("interface `{}` has an invalid address `{ip}`", n.network_interface_id))
-    };
+    let bad_ip = |ip: &str| InputProblem::new(path, None, format!("interface `{}` has an invalid address `{ip}`", n.network_interface_id));
     let mut ips = Vec::new();
     let mut primary_ip = None;
     if let Some(p) = &n.private_ip_address {
@@ -269,17 +266,7 @@ fn build_eni(inv: &mut Inventory, path: &Path, n: NetworkInterface) -> Result<En
         &n.description,
         n.attachment.as_ref().and_then(|a| a.instance_id.as_deref()),
     );
-    Ok(Eni {
-        id: n.network_interface_id,
-        subnet: n.subnet_id,
-        zone,
-        owner,
-        primary_ip,
-        ips,
-        prefixes,
-        description: n.description,
-        entity: None,
-    })
+    Ok(Eni { id: n.network_interface_id, subnet: n.subnet_id, zone, owner, primary_ip, ips, prefixes, description: n.description, entity: None })
 }
 
 /// Tells what owns an interface from the fields EC2 reports.
@@ -356,18 +343,9 @@ mod tests {
             EniOwner::LoadBalancer { kind: LbKind::Network, name: "nlb-1".into() }
         );
         assert_eq!(classify_owner("interface", "amazon-rds", "RDSNetworkInterface", None), EniOwner::Rds { name: String::new(), role: None });
-        assert_eq!(
-            classify_owner("vpc_endpoint", "", "VPC Endpoint Interface vpce-0f00", None),
-            EniOwner::VpcEndpoint { id: "vpce-0f00".into() }
-        );
-        assert_eq!(
-            classify_owner("interface", "", "Amazon EKS demo", None),
-            EniOwner::EksControlPlane { cluster: "demo".into() }
-        );
-        assert_eq!(
-            classify_owner("interface", "", "aws-K8S-i-0abc", Some("i-0abc")),
-            EniOwner::Instance { instance_id: "i-0abc".into() }
-        );
+        assert_eq!(classify_owner("vpc_endpoint", "", "VPC Endpoint Interface vpce-0f00", None), EniOwner::VpcEndpoint { id: "vpce-0f00".into() });
+        assert_eq!(classify_owner("interface", "", "Amazon EKS demo", None), EniOwner::EksControlPlane { cluster: "demo".into() });
+        assert_eq!(classify_owner("interface", "", "aws-K8S-i-0abc", Some("i-0abc")), EniOwner::Instance { instance_id: "i-0abc".into() });
         assert_eq!(classify_owner("interface", "", "", None), EniOwner::Other);
     }
 }

@@ -5,10 +5,10 @@
 use super::{sdk_error, write_json};
 use crate::error::Error;
 use crate::model::billing::region_prefix;
-use crate::model::time::{day_of, day_start, format_date, Ts};
+use crate::model::time::{Ts, day_of, day_start, format_date};
 use crate::workspace::Workspace;
 use aws_sdk_costexplorer::types::{DateInterval, Dimension, DimensionValues, Expression, Granularity, GroupDefinition, GroupDefinitionType};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -35,8 +35,12 @@ fn day_file(ws: &Workspace, day: i32) -> std::path::PathBuf {
 
 /// Whether a cached day is final: Cost Explorer no longer marks it estimated.
 fn closed(ws: &Workspace, day: i32) -> bool {
-    let Ok(text) = std::fs::read_to_string(day_file(ws, day)) else { return false };
-    let Ok(v) = serde_json::from_str::<Value>(&text) else { return false };
+    let Ok(text) = std::fs::read_to_string(day_file(ws, day)) else {
+        return false;
+    };
+    let Ok(v) = serde_json::from_str::<Value>(&text) else {
+        return false;
+    };
     v["ResultsByTime"].as_array().is_some_and(|r| !r.is_empty() && r.iter().all(|x| x["Estimated"] == json!(false)))
 }
 
@@ -113,7 +117,9 @@ pub async fn pull(ce: &aws_sdk_costexplorer::Client, region: &str, from: Ts, to:
             }
         }
         for (date, (groups, estimated, end_date)) in by_day {
-            let Some(t) = crate::model::time::parse_time(&date) else { continue };
+            let Some(t) = crate::model::time::parse_time(&date) else {
+                continue;
+            };
             let doc = json!({
                 "GroupDefinitions": group_defs,
                 "ResultsByTime": [{"TimePeriod": {"Start": date, "End": end_date}, "Total": {}, "Groups": groups, "Estimated": estimated}],

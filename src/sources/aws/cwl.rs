@@ -5,8 +5,8 @@
 use super::s3::safe_relative_path;
 use super::sdk_error;
 use crate::error::Error;
-use crate::model::time::{day_of, day_start, format_date, Ts, SECONDS_PER_DAY};
-use crate::sources::flowlogs::format::{Format, DEFAULT_FORMAT};
+use crate::model::time::{SECONDS_PER_DAY, Ts, day_of, day_start, format_date};
+use crate::sources::flowlogs::format::{DEFAULT_FORMAT, Format};
 use crate::workspace::Workspace;
 use std::collections::BTreeMap;
 use std::io::Write;

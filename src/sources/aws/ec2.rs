@@ -5,7 +5,7 @@ use super::{put, s, sdk_error, write_json};
 use crate::error::Error;
 use crate::workspace::Workspace;
 use aws_sdk_ec2::types::Filter;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 #[derive(Debug, Default)]
 pub struct NetworkPull {
@@ -193,11 +193,8 @@ fn db_cluster_json(c: &aws_sdk_rds::types::DbCluster) -> Value {
     m.insert("AvailabilityZones".into(), json!(c.availability_zones()));
     put(&mut m, "Endpoint", s(c.endpoint()));
     put(&mut m, "ReaderEndpoint", s(c.reader_endpoint()));
-    let members: Vec<Value> = c
-        .db_cluster_members()
-        .iter()
-        .map(|x| json!({"DBInstanceIdentifier": x.db_instance_identifier(), "IsClusterWriter": x.is_cluster_writer()}))
-        .collect();
+    let members: Vec<Value> =
+        c.db_cluster_members().iter().map(|x| json!({"DBInstanceIdentifier": x.db_instance_identifier(), "IsClusterWriter": x.is_cluster_writer()})).collect();
     m.insert("DBClusterMembers".into(), json!(members));
     Value::Object(m)
 }

@@ -4,7 +4,7 @@
 
 use super::sdk_error;
 use crate::error::Error;
-use crate::model::time::{day_of, day_start, Ts};
+use crate::model::time::{Ts, day_of, day_start};
 use crate::workspace::Workspace;
 use indicatif::ProgressBar;
 use std::path::{Path, PathBuf};
@@ -183,7 +183,8 @@ pub async fn pull(s3: &aws_sdk_s3::Client, src: &S3Source<'_>, ws: &Workspace, p
 async fn download(s3: &aws_sdk_s3::Client, bucket: &str, o: &Object, local: &Path, marker: &Path, progress: &ProgressBar) -> Result<(), Error> {
     let dir = local.parent().unwrap_or(Path::new("."));
     tokio::fs::create_dir_all(dir).await.map_err(|e| Error::io("create", dir, e))?;
-    let resp = s3.get_object().bucket(bucket).key(&o.key).send().await.map_err(|e| sdk_error(&format!("download `s3://{bucket}/{}` (s3:GetObject)", o.key), e))?;
+    let resp =
+        s3.get_object().bucket(bucket).key(&o.key).send().await.map_err(|e| sdk_error(&format!("download `s3://{bucket}/{}` (s3:GetObject)", o.key), e))?;
     let name = local.file_name().and_then(|n| n.to_str()).unwrap_or("object");
     let tmp = dir.join(format!(".{name}.{}.part", std::process::id()));
     let mut file = tokio::fs::File::create(&tmp).await.map_err(|e| Error::io("create", &tmp, e))?;

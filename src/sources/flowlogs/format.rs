@@ -138,9 +138,7 @@ impl Field {
     pub fn from_bytes(name: &[u8]) -> Option<Field> {
         FIELDS
             .iter()
-            .find(|(n, _, _)| {
-                n.len() == name.len() && n.bytes().zip(name).all(|(a, b)| a == b.to_ascii_lowercase() || (a == b'-' && *b == b'_'))
-            })
+            .find(|(n, _, _)| n.len() == name.len() && n.bytes().zip(name).all(|(a, b)| a == b.to_ascii_lowercase() || (a == b'-' && *b == b'_')))
             .map(|(_, f, _)| *f)
     }
 

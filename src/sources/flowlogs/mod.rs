@@ -6,7 +6,7 @@ pub mod parquet;
 pub mod text;
 
 use crate::error::InputProblem;
-use crate::model::time::{day_of, Ts};
+use crate::model::time::{Ts, day_of};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 

@@ -12,8 +12,8 @@ use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field as ArrowField, Schema};
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
@@ -129,12 +129,7 @@ fn read_groups_from<R: parquet::file::reader::ChunkReader + 'static>(
     });
     let wanted: Vec<usize> = WANTED.iter().filter_map(|f| format.position(*f)).collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
-    let reader = builder
-        .with_row_groups(groups.to_vec())
-        .with_projection(mask)
-        .with_batch_size(8 * 1024)
-        .build()
-        .map_err(|e| parquet_problem(path, &e))?;
+    let reader = builder.with_row_groups(groups.to_vec()).with_projection(mask).with_batch_size(8 * 1024).build().map_err(|e| parquet_problem(path, &e))?;
     let mut row = first_row;
     let mut caches = Caches::default();
     for batch in reader {

@@ -1,7 +1,7 @@
 //! Text flow logs as AWS delivers them to S3 (plain or gzip): a header line naming the fields,
 //! then one space-separated record per line. Lines are read in large blocks and split in place.
 
-use super::format::{is_transit_gateway_field, suggestion, Field, Format};
+use super::format::{Field, Format, is_transit_gateway_field, suggestion};
 use crate::error::InputProblem;
 use crate::model::flow::{Action, Direction, FlowRecord, FlowSink, FormatTraits, LogStatus, SkipReason};
 use crate::model::ip::Ip;
@@ -51,9 +51,10 @@ pub fn read_text_file(path: &Path, assumed: &Format, assumed_is_default: bool, s
         }
     };
     if n == 0 {
-        out.problems.push(InputProblem::new(path, None, "the file is empty; expected flow-log records").with_hint(
-            "an S3 flow-log object always has at least a header line; check that the download completed",
-        ));
+        out.problems.push(
+            InputProblem::new(path, None, "the file is empty; expected flow-log records")
+                .with_hint("an S3 flow-log object always has at least a header line; check that the download completed"),
+        );
         return out;
     }
     let gz = n == 2 && head == [0x1f, 0x8b];
@@ -192,7 +193,9 @@ impl<'p> LineParser<'p> {
                     )
                 };
                 let what = if self.default_format && self.line_no == 1 {
-                    format!("{what}; the file has no header line, so the default format was assumed — pass `--flow-log-format` with the format string given to AWS")
+                    format!(
+                        "{what}; the file has no header line, so the default format was assumed — pass `--flow-log-format` with the format string given to AWS"
+                    )
                 } else {
                     what
                 };
@@ -401,7 +404,10 @@ fn unusable_problem(path: &Path, line: u64, why: &str, format: &Format) -> Input
     let hint = if why.contains("Transit Gateway") {
         "crossaz reads VPC flow logs; leave Transit Gateway flow logs out of `--flow-logs`".to_string()
     } else {
-        format!("records of format `{}` cannot be attributed; recreate the flow log with the recommended format (see docs/flow-log-format.md)", format.describe())
+        format!(
+            "records of format `{}` cannot be attributed; recreate the flow log with the recommended format (see docs/flow-log-format.md)",
+            format.describe()
+        )
     };
     InputProblem::new(path, Some(line), format!("{why}; its records are skipped")).with_hint(hint)
 }

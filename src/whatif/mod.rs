@@ -1,0 +1,5 @@
+//! What-if estimates: what a change would save, from the cluster state and measured traffic.
+
+pub mod kube_proxy;
+pub mod routing;
+pub mod topology;
