@@ -14,6 +14,7 @@ mod outputs;
 mod proxy;
 mod pull;
 mod reconcile;
+mod routing;
 mod rules;
 mod topology;
 mod truth;

@@ -6,8 +6,19 @@ use crate::printer::Printer;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// A month of the sample cluster (the demo data).
+    Month,
+    /// One day of Services placed so that what topology-aware routing would save is known
+    /// (`routing-truth.json`).
+    Routing,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    #[arg(long, value_enum, default_value = "month")]
+    pub scenario: Scenario,
     /// Directory to write `flow-logs/`, `network/`, `k8s/` and `truth.json` into.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -44,6 +55,13 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         unlogged: args.unlogged,
         ..Options::default()
     };
+    if args.scenario == Scenario::Routing {
+        let n = generate::routing::generate(&args.out, args.seed, opts.start).map_err(|e| Error::io("write the routing scenario to", &args.out, e))?;
+        if !printer.quiet {
+            eprintln!("wrote {n} flow-log records, a Kubernetes snapshot and the network inventory to `{}`; ground truth in `routing-truth.json`", args.out.display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if opts.days == 0 {
         return Err(Error::usage("`--days` must be at least 1"));
     }

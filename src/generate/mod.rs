@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod rng;
+pub mod routing;
 pub mod traffic;
 pub mod world;
 pub mod write;

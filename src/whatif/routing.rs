@@ -560,7 +560,7 @@ fn service(ctx: &Ctx<'_>, svc: &Service, slices: &[&EndpointSlice], traffic: Opt
     let today_monthly = traffic.and_then(|t| ctx.monthly(t.cross_az));
     let savings = |projected: Option<u64>| -> (Option<Decimal>, Option<Decimal>) {
         let pm = projected.and_then(|b| ctx.monthly(b));
-        (pm, pm.zip(today_monthly).map(|(p, t)| t - p))
+        (pm, pm.zip(today_monthly).map(|(p, t)| (t - p).normalize()))
     };
     let weighted_share = |eps: &[SimEndpoint], used: &BTreeMap<String, Vec<usize>>| -> Option<f64> {
         let total: f64 = weight.values().sum();
@@ -693,47 +693,50 @@ fn recommend(s: &ServiceRouting, ctx: &Ctx<'_>) -> (Option<&'static str>, String
         };
         return (None, text);
     }
-    let auto = s.auto.hints_applied.then(|| s.auto.monthly_savings_usd.unwrap_or_default());
-    let close = s.prefer_close.monthly_savings_usd.unwrap_or_default();
-    let close_risky = s.prefer_close.risk.as_deref() == Some("high");
-    let best = auto.unwrap_or_default().max(close);
+    // Candidates within 10% of the best saving; the least risky wins, Auto first on a tie.
+    let rank = |r: &Option<String>| match r.as_deref() {
+        Some("low") | None => 0,
+        Some("medium") => 1,
+        _ => 2,
+    };
+    let mut cands: Vec<(&'static str, Decimal, u8)> = Vec::new();
+    if s.auto.hints_applied {
+        cands.push(("Auto", s.auto.monthly_savings_usd.unwrap_or_default(), rank(&s.auto.risk)));
+    }
+    cands.push(("PreferClose", s.prefer_close.monthly_savings_usd.unwrap_or_default(), rank(&s.prefer_close.risk)));
+    let best = cands.iter().map(|c| c.1).max().unwrap_or_default();
     if best < Decimal::ONE {
-        let text = if s.active_mode == "none" { "no change: less than $1/month to save".to_string() } else { format!("keep {}", s.active_mode) };
+        let text = match (s.active_mode.as_str(), s.auto.hints_applied) {
+            ("none", _) => "no change: less than $1/month to save".to_string(),
+            ("Auto", false) => format!("Auto is set but refused ({}): routing is cluster-wide", s.auto.reason.as_deref().unwrap_or("?")),
+            (m, _) => format!("keep {m}"),
+        };
         return (None, text);
     }
-    let pick = match auto {
-        // Auto keeps per-endpoint load within 20% of the CPU share; prefer it when it saves nearly as much.
-        Some(a) if a * Decimal::from(10) >= close * Decimal::from(9) || close_risky => Some("Auto"),
-        _ if !close_risky => Some("PreferClose"),
-        _ => None,
-    };
-    match pick {
-        None => (
+    let (mode, saves, risk) = cands.iter().filter(|c| c.1 * Decimal::from(10) >= best * Decimal::from(9)).min_by_key(|c| c.2).copied().expect("one candidate");
+    if risk == 2 {
+        let hot = if mode == "Auto" { &s.auto.overloaded_zones } else { &s.prefer_close.overloaded_zones };
+        return (
             None,
-            format!(
-                "spread replicas across zones first (topologySpreadConstraints): PreferClose would save {}/month but overload {}",
-                usd(Some(close)),
-                s.prefer_close.overloaded_zones.join(", ")
-            ),
-        ),
-        Some(m) if m == s.active_mode => (None, format!("keep {m} (active)")),
-        Some("Auto") => (Some("Auto"), format!("set service.kubernetes.io/topology-mode: Auto (saves {}/month)", usd(s.auto.monthly_savings_usd))),
-        Some(m) => {
-            let mut r = format!("set trafficDistribution: {m} (saves {}/month", usd(s.prefer_close.monthly_savings_usd));
-            if s.prefer_close.risk.as_deref() == Some("medium") {
-                r.push_str(&format!("; watch load in {}", s.prefer_close.overloaded_zones.join(", ")));
-            }
-            r.push(')');
-            (Some("PreferClose"), r)
-        }
+            format!("spread replicas across zones first (topologySpreadConstraints): {mode} would save {}/month but overload {}", usd(Some(saves)), hot.join(", ")),
+        );
     }
+    if mode == s.active_mode {
+        return (None, format!("keep {mode} (active)"));
+    }
+    let mut text = if mode == "Auto" { "set topology-mode: Auto".to_string() } else { "set trafficDistribution: PreferClose".to_string() };
+    if risk == 1 {
+        let hot = if mode == "Auto" { &s.auto.overloaded_zones } else { &s.prefer_close.overloaded_zones };
+        text.push_str(&format!(" (watch load in {})", hot.join(", ")));
+    }
+    (Some(mode), text)
 }
 
 fn totals(services: &[ServiceRouting], priced: bool) -> Totals {
     if !priced {
         return Totals::default();
     }
-    let sum = |f: &dyn Fn(&ServiceRouting) -> Option<Decimal>| Some(services.iter().filter_map(f).sum::<Decimal>());
+    let sum = |f: &dyn Fn(&ServiceRouting) -> Option<Decimal>| Some(services.iter().filter_map(f).sum::<Decimal>().normalize());
     Totals {
         today_monthly_usd: sum(&|s| s.today.monthly_usd),
         auto_monthly_savings_usd: sum(&|s| s.auto.hints_applied.then_some(s.auto.monthly_savings_usd).flatten()),
