@@ -135,3 +135,147 @@ fn table_and_csv_render_the_same_answer() {
     let csv = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
     insta::assert_snapshot!("whatif_routing_csv", csv);
 }
+
+// ---- bad and unusual input: explained, never a crash ----
+
+mod unusual {
+    use super::*;
+    use crate::topology::{node, service, snapshot};
+    use std::collections::BTreeMap;
+
+    fn three_zones() -> Vec<Value> {
+        ["a", "b", "c"].iter().map(|z| node(&format!("node-{z}"), Some(&format!("us-east-1{z}")), Some("2"), true, &[])).collect()
+    }
+
+    fn ep(ip: &str, zone: Option<&str>, node: &str) -> Value {
+        let mut e = json!({"addresses": [ip], "conditions": {"ready": true, "serving": true, "terminating": false}, "nodeName": node});
+        if let Some(z) = zone {
+            e["zone"] = json!(z);
+        }
+        e
+    }
+
+    fn run_json(doc: &Value) -> (i32, Value, String) {
+        let dir = tempdir();
+        std::fs::write(dir.path().join("cluster.json"), serde_json::to_vec(doc).unwrap()).unwrap();
+        let run = crossaz(&["whatif", "routing", "--k8s", "cluster.json", "--format", "json"], dir.path());
+        (run.code, serde_json::from_str(&run.stdout).unwrap_or(Value::Null), run.stderr)
+    }
+
+    #[test]
+    fn endpoints_without_zone_are_named() {
+        let eps = vec![ep("10.0.1.5", Some("us-east-1a"), "node-a"), ep("10.0.2.5", Some("us-east-1b"), "node-b"), ep("10.0.3.5", None, "node-x")];
+        let (code, out, err) = run_json(&snapshot(&three_zones(), service(&BTreeMap::new(), None), &[eps], "IPv4"));
+        assert_eq!(code, 0, "{err}");
+        let s = &out["services"][0];
+        assert_eq!(s["auto"]["reason"], "endpoint-without-zone");
+        assert_eq!(s["auto"]["message"], "One or more endpoints do not have a zone specified, addressType: IPv4");
+        assert_eq!(s["auto"]["suggestion"], "give these endpoints' nodes the topology.kubernetes.io/zone label: 10.0.3.5 (node node-x)");
+        assert_eq!(s["endpoints_without_zone"], 1);
+        // PreferClose gives the zoned endpoints hints, the zoneless one none: kube-proxy then
+        // ignores every hint, so nothing would change.
+        for z in s["client_zones"].as_array().unwrap() {
+            assert_eq!(z["prefer_close_same_zone_share"], z["today_same_zone_share"], "{z}");
+        }
+    }
+
+    #[test]
+    fn nodes_without_cpu_or_zone_disable_hints_for_every_service() {
+        let mut nodes = three_zones();
+        nodes.push(node("node-nozone", None, Some("2"), true, &[]));
+        nodes.push(node("node-nocpu", Some("us-east-1a"), None, true, &[]));
+        nodes.push(node("node-cp", None, None, true, &[("node-role.kubernetes.io/control-plane", "")]));
+        nodes.push(node("node-down", None, None, false, &[]));
+        let eps: Vec<Value> = (0..6).map(|i| ep(&format!("10.0.{}.{}", i % 3 + 1, 10 + i), Some(["us-east-1a", "us-east-1b", "us-east-1c"][i % 3]), "node-a")).collect();
+        let (code, out, err) = run_json(&snapshot(&nodes, service(&BTreeMap::new(), None), &[eps], "IPv4"));
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out["cluster"]["refusal"], "insufficient-node-info");
+        assert_eq!(out["cluster"]["nodes_lacking_zone_or_cpu"], json!(["node-nozone (no topology.kubernetes.io/zone label)", "node-nocpu (no allocatable CPU)"]));
+        assert_eq!(out["cluster"]["excluded_nodes"], json!(["node-cp (control-plane label)", "node-down (not Ready)"]));
+        let s = &out["services"][0];
+        assert_eq!(s["auto"]["reason"], "insufficient-node-info");
+        assert!(s["auto"]["suggestion"].as_str().unwrap().contains("node-nozone: no topology.kubernetes.io/zone label; node-nocpu: no allocatable CPU"));
+    }
+
+    #[test]
+    fn one_zone_is_named_as_such() {
+        let nodes = vec![node("n1", Some("us-east-1a"), Some("2"), true, &[]), node("n2", Some("us-east-1a"), Some("2"), true, &[])];
+        let eps = vec![ep("10.0.1.5", Some("us-east-1a"), "n1"), ep("10.0.1.6", Some("us-east-1a"), "n2")];
+        let (code, out, _) = run_json(&snapshot(&nodes, service(&BTreeMap::new(), None), &[eps], "IPv4"));
+        assert_eq!(code, 0);
+        assert_eq!(out["services"][0]["auto"]["reason"], "one-zone");
+        // Kubernetes' own event says "insufficient node information" for this case.
+        assert!(out["services"][0]["auto"]["message"].as_str().unwrap().starts_with("Insufficient Node information"));
+    }
+
+    #[test]
+    fn dual_stack_families_are_simulated_each_on_its_own() {
+        let v4: Vec<Value> = ["a", "b", "c"].iter().enumerate().map(|(i, z)| ep(&format!("10.0.{}.5", i + 1), Some(&format!("us-east-1{z}")), &format!("node-{z}"))).collect();
+        let v6: Vec<Value> = ["a", "b"].iter().enumerate().map(|(i, z)| ep(&format!("2600:1f18::{}", i + 1), Some(&format!("us-east-1{z}")), &format!("node-{z}"))).collect();
+        let mut doc = snapshot(&three_zones(), service(&BTreeMap::new(), None), &[v4], "IPv4");
+        let six = snapshot(&[], json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "x"}}), &[v6], "IPv6");
+        for item in six["items"].as_array().unwrap().iter().filter(|i| i["kind"] == "EndpointSlice") {
+            doc["items"].as_array_mut().unwrap().push(item.clone());
+        }
+        let (code, out, err) = run_json(&doc);
+        assert_eq!(code, 0, "{err}");
+        let s = &out["services"][0];
+        assert_eq!(s["address_type"], "IPv4");
+        assert_eq!(
+            s["auto"]["by_address_type"],
+            json!([
+                {"address_type": "IPv4", "ready_endpoints": 3, "hints_applied": true, "reason": null, "hints_by_zone": {"us-east-1a": 1, "us-east-1b": 1, "us-east-1c": 1}},
+                {"address_type": "IPv6", "ready_endpoints": 2, "hints_applied": false, "reason": "insufficient-endpoints", "hints_by_zone": {}}
+            ])
+        );
+    }
+
+    #[test]
+    fn services_without_selector_or_cluster_ip_are_explained() {
+        let eps = vec![ep("10.0.1.5", Some("us-east-1a"), "node-a"), ep("10.0.2.5", Some("us-east-1b"), "node-b"), ep("10.0.3.5", Some("us-east-1c"), "node-c")];
+        let mut svc = service(&BTreeMap::new(), None);
+        svc["spec"].as_object_mut().unwrap().remove("selector");
+        let mut doc = snapshot(&three_zones(), svc, &[eps.clone()], "IPv4");
+        for item in doc["items"].as_array_mut().unwrap().iter_mut().filter(|i| i["kind"] == "EndpointSlice") {
+            item["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"] = json!("endpointslicemirroring-controller.k8s.io");
+        }
+        let (code, out, err) = run_json(&doc);
+        assert_eq!(code, 0, "{err}");
+        let s = &out["services"][0];
+        assert_eq!(s["auto"]["reason"], "not-managed");
+        assert_eq!(s["auto"]["hints_applied"], false);
+        assert!(s["recommendation"].as_str().unwrap().starts_with("none:"), "{}", s["recommendation"]);
+
+        let mut headless = service(&BTreeMap::new(), None);
+        headless["spec"]["clusterIP"] = json!("None");
+        let (code, out, _) = run_json(&snapshot(&three_zones(), headless, &[eps], "IPv4"));
+        assert_eq!(code, 0);
+        let s = &out["services"][0];
+        assert_eq!(s["applicable"], false);
+        assert!(s["not_applicable"].as_str().unwrap().starts_with("headless Service"));
+    }
+
+    #[test]
+    fn usage_and_data_errors() {
+        let dir = tempdir();
+        let run = crossaz(&["whatif", "routing", "--format", "json"], dir.path());
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("needs the cluster's state: pass `--k8s`"), "{}", run.stderr);
+
+        std::fs::write(dir.path().join("cluster.json"), serde_json::to_vec(&snapshot(&three_zones(), service(&BTreeMap::new(), None), &[], "IPv4")).unwrap()).unwrap();
+        let run = crossaz(&["whatif", "routing", "--k8s", "cluster.json", "--service", "default/nope"], dir.path());
+        assert_eq!(run.code, 2);
+        assert!(run.stderr.contains("no Service `default/nope` in the snapshot"), "{}", run.stderr);
+        let run = crossaz(&["whatif", "routing", "--k8s", "cluster.json", "--service", "nope"], dir.path());
+        assert_eq!(run.code, 2);
+        assert!(run.stderr.contains("is not NAMESPACE/NAME"), "{}", run.stderr);
+        let run = crossaz(&["whatif", "routing", "--k8s", "cluster.json", "--format", "parquet"], dir.path());
+        assert_eq!(run.code, 2);
+
+        std::fs::write(dir.path().join("broken.json"), "{\"kind\": \"List\", \"items\": [\n  {\"kind\": \"Node\",\n").unwrap();
+        let run = crossaz(&["whatif", "routing", "--k8s", "broken.json"], dir.path());
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stderr.contains("cannot read `broken.json:3`"), "{}", run.stderr);
+        assert!(run.stderr.contains("the JSON ends early"), "{}", run.stderr);
+    }
+}
