@@ -66,3 +66,21 @@ fn demo_command_prints_the_service_table() {
     let cache = run.stdout.lines().find(|l| l.contains(" cache ")).expect("a cache row");
     assert!(cache.contains(&dollars), "{cache} lacks {dollars}");
 }
+
+#[test]
+fn demo_shows_what_routing_would_save_on_the_cache() {
+    // The cache has one replica per zone and web-api clients in every zone: with hints every
+    // client keeps to its zone, so the whole of the cache's billed cross-AZ bytes is saved.
+    let billed: u64 = truth_conversations(&truth(&demo_dir()), "conversations")
+        .iter()
+        .filter(|(k, _)| k.5 == "cache" && k.8 == "cross-az-billed")
+        .map(|(_, (a, b))| a + b)
+        .sum();
+    let monthly = crossaz::pricing::round_usd(crossaz::pricing::cost(billed, crossaz::pricing::AWS_INTER_AZ.both_sides()) * Decimal::from(730) / Decimal::from(744));
+    let run = crossaz(&["demo"], &repo());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let row = run.stdout.lines().find(|l| l.contains("shop/cache")).expect("a cache row in the routing table");
+    let dollars = crossaz::report::render::human_usd(monthly);
+    assert_eq!(row.matches(dollars.as_str()).count(), 3, "{row} lacks {dollars} three times (today, Auto, PreferClose)");
+    assert!(row.contains("set topology-mode: Auto"), "{row}");
+}

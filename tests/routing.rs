@@ -279,3 +279,15 @@ mod unusual {
         assert!(run.stderr.contains("the JSON ends early"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn a_file_named_twice_is_read_once() {
+    let (dir, _) = scenario();
+    let once = crossaz(&["attribute", "--flow-logs", "flow-logs", "--k8s", "k8s", "--network", "network", "--format", "json"], dir.path());
+    let twice = crossaz(&["attribute", "--flow-logs", "flow-logs", "./flow-logs/", "--k8s", "k8s", "--network", "network", "--format", "json"], dir.path());
+    assert_eq!(once.code, 0, "{}", once.stderr);
+    assert_eq!(twice.code, 0, "{}", twice.stderr);
+    let read = |r: &crate::util::Run| serde_json::from_str::<Value>(&r.stdout).unwrap()["summary"]["records"]["read"].clone();
+    assert_eq!(read(&once), 6336);
+    assert_eq!(read(&twice), 6336);
+}

@@ -54,6 +54,12 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     }
     let mut text = String::from("crossaz demo: a sample month of an EKS cluster in ap-northeast-2 (fixtures/demo)\n\n");
     text.push_str(&String::from_utf8_lossy(&render(&outcome.report, args.by, Format::Table)?));
+    if let Some(snapshot) = &outcome.latest_snapshot {
+        let mut report = outcome.report.clone();
+        report.routing = Some(super::whatif::routing_for(&report, snapshot));
+        text.push_str("\n\nWhat would topology-aware routing save? (the top Services; `crossaz whatif routing` for all)\n\n");
+        text.push_str(&String::from_utf8_lossy(&crate::report::render_routing::render(&report, Format::Table, Some(5))?));
+    }
     emit(text.as_bytes(), None)?;
     Ok(super::attribute::finish(&outcome, printer))
 }

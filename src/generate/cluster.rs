@@ -181,8 +181,11 @@ pub fn plan(world: &World, rng: &mut Rng, start: Ts, days: u32) -> Plan {
             slots[w].push(pod);
         }
     }
-    let cache_node = p.node_in(1, 0);
-    slots[W_CACHE].push(p.create(W_CACHE, cache_node, before + 1000, Some("cache-0".into())));
+    // The cache StatefulSet: one replica per zone (cache-0 restarts during the month).
+    for (i, zone) in [1, 2, 0].into_iter().enumerate() {
+        let node = p.node_in(zone, 0);
+        slots[W_CACHE].push(p.create(W_CACHE, node, before + 1000 + i as Ts, Some(format!("cache-{i}"))));
+    }
     let queue_node = p.node_in(2, 1);
     slots[W_QUEUE].push(p.create(W_QUEUE, queue_node, before + 1100, Some("queue-0".into())));
     let prom_node = p.node_in(0, 1);

@@ -35,6 +35,8 @@ pub struct Discovered {
 /// of the window (with a day of margin: a file holds records that started before its folder's day).
 pub fn discover(paths: &[PathBuf], from: Option<Ts>, to: Option<Ts>) -> Discovered {
     let mut d = Discovered::default();
+    // The same file named twice (a directory and its workspace, overlapping paths) is read once.
+    let mut seen = std::collections::HashSet::new();
     for p in paths {
         let files = match super::expand_path(p) {
             Ok(f) => f,
@@ -44,6 +46,9 @@ pub fn discover(paths: &[PathBuf], from: Option<Ts>, to: Option<Ts>) -> Discover
             }
         };
         for path in files {
+            if !seen.insert(std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone())) {
+                continue;
+            }
             if let Some(day) = date_of_path(&path) {
                 let too_early = to.is_some_and(|t| day > day_of(t - 1) + 1);
                 let too_late = from.is_some_and(|f| day < day_of(f) - 1);
