@@ -48,6 +48,7 @@ pub fn services() -> Vec<ServiceDef> {
             ports: vec![("http", 80, 80, "TCP")],
             node_port: Some(30080),
             annotations: vec![],
+            traffic_distribution: None,
         },
         ServiceDef {
             namespace: "shop",
@@ -56,6 +57,7 @@ pub fn services() -> Vec<ServiceDef> {
             ports: vec![("http", 8080, 8080, "TCP")],
             node_port: None,
             annotations: vec![("service.kubernetes.io/topology-mode", "Auto")],
+            traffic_distribution: None,
         },
         ServiceDef {
             namespace: "shop",
@@ -64,9 +66,10 @@ pub fn services() -> Vec<ServiceDef> {
             ports: vec![("metrics", 9090, 9090, "TCP")],
             node_port: None,
             annotations: vec![],
+            traffic_distribution: None,
         },
-        ServiceDef { namespace: "shop", name: "cache", workload: W_CACHE, ports: vec![("redis", 6379, 6379, "TCP")], node_port: None, annotations: vec![] },
-        ServiceDef { namespace: "shop", name: "queue", workload: W_QUEUE, ports: vec![("amqp", 5672, 5672, "TCP")], node_port: None, annotations: vec![] },
+        ServiceDef { namespace: "shop", name: "cache", workload: W_CACHE, ports: vec![("redis", 6379, 6379, "TCP")], node_port: None, annotations: vec![], traffic_distribution: None },
+        ServiceDef { namespace: "shop", name: "queue", workload: W_QUEUE, ports: vec![("amqp", 5672, 5672, "TCP")], node_port: None, annotations: vec![], traffic_distribution: None },
         ServiceDef {
             namespace: "monitoring",
             name: "node-exporter",
@@ -74,6 +77,7 @@ pub fn services() -> Vec<ServiceDef> {
             ports: vec![("metrics", 9100, 9100, "TCP")],
             node_port: None,
             annotations: vec![],
+            traffic_distribution: None,
         },
         ServiceDef {
             namespace: "kube-system",
@@ -82,6 +86,7 @@ pub fn services() -> Vec<ServiceDef> {
             ports: vec![("dns", 53, 53, "UDP"), ("dns-tcp", 53, 53, "TCP")],
             node_port: None,
             annotations: vec![],
+            traffic_distribution: None,
         },
     ]
 }

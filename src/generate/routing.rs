@@ -42,21 +42,25 @@ struct Design {
     prefer_close_crosses: [Crosses; 3],
     /// Where the smallest fix adds replicas, for refused hints.
     fix: Option<&'static str>,
+    /// `trafficDistribution` already set: clients keep to their zone today.
+    active: Option<&'static str>,
 }
 
-const fn designs() -> [Design; 5] {
+const fn designs() -> [Design; 6] {
     use Crosses::*;
     [
         // 3 per zone, equal CPU: hints stay in-zone.
-        Design { name: "checkout", replicas: &[0, 0, 0, 1, 1, 1, 2, 2, 2], behind_nlb: false, auto: Ok([3, 3, 3]), auto_crosses: [Nothing; 3], prefer_close_crosses: [Nothing; 3], fix: None },
+        Design { name: "checkout", replicas: &[0, 0, 0, 1, 1, 1, 2, 2, 2], behind_nlb: false, auto: Ok([3, 3, 3]), auto_crosses: [Nothing; 3], prefer_close_crosses: [Nothing; 3], fix: None, active: None },
         // 2 in a, 1 in b, none in c: Auto hints one a-replica for c; PreferClose sends c cluster-wide.
-        Design { name: "cart", replicas: &[0, 0, 1], behind_nlb: false, auto: Ok([1, 1, 1]), auto_crosses: [Nothing, Nothing, All], prefer_close_crosses: [Nothing, Nothing, AsToday], fix: None },
+        Design { name: "cart", replicas: &[0, 0, 1], behind_nlb: false, auto: Ok([1, 1, 1]), auto_crosses: [Nothing, Nothing, All], prefer_close_crosses: [Nothing, Nothing, AsToday], fix: None, active: None },
         // 2 replicas, 3 zones: Auto refused.
-        Design { name: "ledger", replicas: &[0, 1], behind_nlb: false, auto: Err("insufficient-endpoints"), auto_crosses: [AsToday; 3], prefer_close_crosses: [Nothing, Nothing, AsToday], fix: Some("1 in ap-northeast-2c") },
+        Design { name: "ledger", replicas: &[0, 1], behind_nlb: false, auto: Err("insufficient-endpoints"), auto_crosses: [AsToday; 3], prefer_close_crosses: [Nothing, Nothing, AsToday], fix: Some("1 in ap-northeast-2c"), active: None },
         // 5 replicas, 3 equal zones: the minimum of 2 per zone needs 6.
-        Design { name: "search", replicas: &[0, 0, 1, 1, 2], behind_nlb: false, auto: Err("overload-threshold"), auto_crosses: [AsToday; 3], prefer_close_crosses: [Nothing; 3], fix: Some("1 in ap-northeast-2c") },
+        Design { name: "search", replicas: &[0, 0, 1, 1, 2], behind_nlb: false, auto: Err("overload-threshold"), auto_crosses: [AsToday; 3], prefer_close_crosses: [Nothing; 3], fix: Some("1 in ap-northeast-2c"), active: None },
         // Behind an NLB in IP mode: routing modes cannot steer it.
-        Design { name: "gateway", replicas: &[0, 1, 2], behind_nlb: true, auto: Ok([1, 1, 1]), auto_crosses: [AsToday; 3], prefer_close_crosses: [AsToday; 3], fix: None },
+        Design { name: "gateway", replicas: &[0, 1, 2], behind_nlb: true, auto: Ok([1, 1, 1]), auto_crosses: [AsToday; 3], prefer_close_crosses: [AsToday; 3], fix: None, active: None },
+        // PreferClose already on, a replica per zone: every client keeps to its zone; nothing left to save.
+        Design { name: "catalog", replicas: &[0, 1, 2], behind_nlb: false, auto: Ok([1, 1, 1]), auto_crosses: [AsToday; 3], prefer_close_crosses: [AsToday; 3], fix: None, active: Some("PreferClose") },
     ]
 }
 
@@ -68,7 +72,7 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
     let mut services = Vec::new();
     for (i, d) in designs.iter().enumerate() {
         workloads.push(WorkloadDef { namespace: NAMESPACE, name: d.name, kind: "Deployment", host_network: false });
-        services.push(ServiceDef { namespace: NAMESPACE, name: d.name, workload: i + 1, ports: vec![("http", 8080, 8080 + i as u16, "TCP")], node_port: None, annotations: vec![] });
+        services.push(ServiceDef { namespace: NAMESPACE, name: d.name, workload: i + 1, ports: vec![("http", 8080, 8080 + i as u16, "TCP")], node_port: None, annotations: vec![], traffic_distribution: d.active });
     }
     // Pods: replicas alternate between a zone's two nodes; IPs come from the nodes' pools.
     let mut next_ip = vec![0usize; world.nodes.len()];
@@ -123,6 +127,9 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
             let port = plan.services[s].ports[0].2;
             for (z, client) in clients.iter().enumerate() {
                 for (k, &ep) in endpoints[s].iter().enumerate() {
+                    if d.active.is_some() && zone_of_pod(ep) != z {
+                        continue; // kube-proxy keeps these clients in their zone
+                    }
                     let req = REQUEST * CLIENT_WEIGHT[z];
                     let resp = req * RESPONSE_FACTOR;
                     let t = t0 + (s * 40 + z * 10 + k) as Ts;
@@ -174,6 +181,7 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
                 "prefer_close_projected_cross_az_bytes": project(&d.prefer_close_crosses),
                 "prefer_close_fallback_zones": if d.behind_nlb { vec![] } else { (0..3).filter(|z| !d.replicas.contains(z)).map(zone).collect::<Vec<_>>() },
                 "auto_fix": d.fix,
+                "active_mode": d.active.unwrap_or("none"),
             }),
         );
     }

@@ -306,6 +306,8 @@ pub struct ServiceDef {
     pub ports: Vec<(&'static str, u16, u16, &'static str)>,
     pub node_port: Option<u16>,
     pub annotations: Vec<(&'static str, &'static str)>,
+    /// `spec.trafficDistribution`; its slices then carry own-zone hints, as the controller writes them.
+    pub traffic_distribution: Option<&'static str>,
 }
 
 #[derive(Clone, Debug)]

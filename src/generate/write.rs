@@ -215,20 +215,25 @@ pub fn snapshot(world: &World, plan: &Plan, t: Ts) -> Value {
             meta["annotations"] = Value::Object(s.annotations.iter().map(|(k, v)| (k.to_string(), json!(v))).collect());
         }
         let w = &plan.workloads[s.workload];
-        items.push(json!({
-            "apiVersion": "v1", "kind": "Service", "metadata": meta,
-            "spec": {"type": if s.node_port.is_some() { "NodePort" } else { "ClusterIP" }, "ports": ports,
-                     "selector": {"app.kubernetes.io/name": w.name}, "clusterIP": "172.20.0.10", "internalTrafficPolicy": "Cluster"}
-        }));
+        let mut spec = json!({"type": if s.node_port.is_some() { "NodePort" } else { "ClusterIP" }, "ports": ports,
+                              "selector": {"app.kubernetes.io/name": w.name}, "clusterIP": "172.20.0.10", "internalTrafficPolicy": "Cluster"});
+        if let Some(td) = s.traffic_distribution {
+            spec["trafficDistribution"] = json!(td);
+        }
+        items.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": spec}));
         let endpoints: Vec<Value> = listed
             .iter()
             .map(|&i| &plan.pods[i])
             .filter(|p| p.workload == s.workload && t < p.end)
             .map(|p| {
                 let node = &world.nodes[p.node];
-                json!({"addresses": [p.ip.to_string()], "conditions": {"ready": true, "serving": true, "terminating": false},
+                let mut e = json!({"addresses": [p.ip.to_string()], "conditions": {"ready": true, "serving": true, "terminating": false},
                        "nodeName": node.name, "zone": ZONES[node.zone].0,
-                       "targetRef": {"kind": "Pod", "name": p.name, "namespace": w.namespace, "uid": p.uid}})
+                       "targetRef": {"kind": "Pod", "name": p.name, "namespace": w.namespace, "uid": p.uid}});
+                if s.traffic_distribution.is_some() {
+                    e["hints"] = json!({"forZones": [{"name": ZONES[node.zone].0}]});
+                }
+                e
             })
             .collect();
         let slice_ports: Vec<Value> = s.ports.iter().map(|(name, _, target, proto)| json!({"name": name, "port": target, "protocol": proto})).collect();
