@@ -253,7 +253,7 @@ mod unusual {
         let eps = vec![ep("10.0.1.5", Some("us-east-1a"), "node-a"), ep("10.0.2.5", Some("us-east-1b"), "node-b"), ep("10.0.3.5", Some("us-east-1c"), "node-c")];
         let mut svc = service(&BTreeMap::new(), None);
         svc["spec"].as_object_mut().unwrap().remove("selector");
-        let mut doc = snapshot(&three_zones(), svc, &[eps.clone()], "IPv4");
+        let mut doc = snapshot(&three_zones(), svc, std::slice::from_ref(&eps), "IPv4");
         for item in doc["items"].as_array_mut().unwrap().iter_mut().filter(|i| i["kind"] == "EndpointSlice") {
             item["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"] = json!("endpointslicemirroring-controller.k8s.io");
         }

@@ -674,7 +674,7 @@ fn suggestion(shares: &CpuShares, auto: &AutoMode, eps: &[SimEndpoint], ready_by
 }
 
 fn usd(d: Option<Decimal>) -> String {
-    d.map(|v| crate::report::render::human_usd(v)).unwrap_or_else(|| "—".into())
+    d.map(crate::report::render::human_usd).unwrap_or_else(|| "—".into())
 }
 
 /// The mode to set (if any) and why, in words.
