@@ -52,6 +52,9 @@ pub struct Outcome {
     pub warnings: Vec<InputProblem>,
     /// The latest Kubernetes snapshot, for what-ifs about the cluster as it is now.
     pub latest_snapshot: Option<crate::model::k8s::Snapshot>,
+    /// The databases of the inventory and their clients' bytes by day, for `whatif rds`.
+    pub databases: Vec<crate::whatif::rds::DbFacts>,
+    pub db_days: Vec<crate::whatif::rds::DbDay>,
 }
 
 impl Outcome {
@@ -191,7 +194,9 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         report.reconciliation = Some(crate::reconcile::reconcile(&report, &bill_lines, bill_sources, &ctx));
     }
     let latest_snapshot = loaded.timeline.latest.clone();
-    Ok(Outcome { report, problems, warnings: pass.warnings, latest_snapshot })
+    let databases = crate::whatif::rds::databases(&loaded.inventory);
+    let db_days = attribution::db_days(&pass.acc, &resolver);
+    Ok(Outcome { report, problems, warnings: pass.warnings, latest_snapshot, databases, db_days })
 }
 
 /// Reads Cost Explorer JSON files: bill lines, the files that held some, problems and notes.

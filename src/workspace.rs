@@ -7,6 +7,7 @@
 //!                        rds-db-instances.json, rds-db-clusters.json
 //! k8s/                   <RFC 3339 time>.json.gz snapshots
 //! billing/               cost-explorer/<day>.json: one Cost Explorer result per closed or estimated day
+//! prices/                rds-prices.json: RDS prices from the AWS Price List (`pull prices`)
 //! state/                 what pulls remember: S3 objects' ETags, closed CloudWatch days, raw Cost Explorer responses
 //! ```
 
@@ -38,6 +39,11 @@ impl Workspace {
 
     pub fn billing(&self) -> PathBuf {
         self.root.join("billing")
+    }
+
+    /// `rds-prices.json`, written by `crossaz pull prices`.
+    pub fn rds_prices(&self) -> PathBuf {
+        self.root.join("prices").join("rds-prices.json")
     }
 
     pub fn state(&self) -> PathBuf {

@@ -76,7 +76,8 @@ fn demo_shows_what_routing_would_save_on_the_cache() {
         .filter(|(k, _)| k.5 == "cache" && k.8 == "cross-az-billed")
         .map(|(_, (a, b))| a + b)
         .sum();
-    let monthly = crossaz::pricing::round_usd(crossaz::pricing::cost(billed, crossaz::pricing::AWS_INTER_AZ.both_sides()) * Decimal::from(730) / Decimal::from(744));
+    let monthly =
+        crossaz::pricing::round_usd(crossaz::pricing::cost(billed, crossaz::pricing::AWS_INTER_AZ.both_sides()) * Decimal::from(730) / Decimal::from(744));
     let run = crossaz(&["demo"], &repo());
     assert_eq!(run.code, 0, "{}", run.stderr);
     let row = run.stdout.lines().find(|l| l.contains("shop/cache")).expect("a cache row in the routing table");

@@ -2,9 +2,9 @@
 //! generator states from its design (zone with no endpoints, refused hints, skewed clients, NLB).
 
 use crate::util::{crossaz, tempdir};
-use crossaz::pricing::{cost, round_usd, AWS_INTER_AZ};
+use crossaz::pricing::{AWS_INTER_AZ, cost, round_usd};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn scenario() -> (tempfile::TempDir, Value) {
     let dir = tempdir();
@@ -39,7 +39,12 @@ fn projections_match_the_designed_truth() {
     assert_eq!(out["services"].as_array().unwrap().len(), services.len());
     let mut total_close = Decimal::ZERO;
     for (key, t) in services {
-        let s = out["services"].as_array().unwrap().iter().find(|s| format!("{}/{}", s["namespace"].as_str().unwrap(), s["service"].as_str().unwrap()) == *key).expect(key);
+        let s = out["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| format!("{}/{}", s["namespace"].as_str().unwrap(), s["service"].as_str().unwrap()) == *key)
+            .expect(key);
         assert_eq!(s["ready_endpoints_by_zone"], t["ready_endpoints_by_zone"], "{key}");
         assert_eq!(s["active_mode"], t["active_mode"], "{key}");
         let today = t["today_cross_az_bytes"].as_u64().unwrap();
@@ -83,7 +88,10 @@ fn an_active_mode_is_checked_against_what_it_should_give() {
     assert_eq!(s["today"]["same_zone_share_expected"], 1.0);
     assert_eq!(s["recommendation"], "keep PreferClose");
     // Auto would keep the controller's valid own-zone hints (unchanged slices stay).
-    assert_eq!(s["auto"]["hinted_endpoints_live_in"], json!({"ap-northeast-2a": {"ap-northeast-2a": 1}, "ap-northeast-2b": {"ap-northeast-2b": 1}, "ap-northeast-2c": {"ap-northeast-2c": 1}}));
+    assert_eq!(
+        s["auto"]["hinted_endpoints_live_in"],
+        json!({"ap-northeast-2a": {"ap-northeast-2a": 1}, "ap-northeast-2b": {"ap-northeast-2b": 1}, "ap-northeast-2c": {"ap-northeast-2c": 1}})
+    );
     let run = crossaz(&["whatif", "routing", "--flow-logs", "flow-logs", "--network", "network", "--k8s", "k8s", "--service", "store/catalog"], dir.path());
     assert!(run.stdout.contains("store/catalog (PreferClose): 100.0% of bytes stayed in-zone, the mode should give 100.0%"), "{}", run.stdout);
 }
@@ -116,9 +124,15 @@ fn skewed_clients_show_the_load_risk() {
     assert_eq!(checkout["recommended_mode"], "Auto");
     // Shares per client zone: zone c has no cart replica, so it crosses under every mode.
     let c = cart["client_zones"].as_array().unwrap().iter().find(|z| z["zone"] == "ap-northeast-2c").unwrap().clone();
-    assert_eq!((c["today_same_zone_share"].as_f64(), c["auto_same_zone_share"].as_f64(), c["prefer_close_same_zone_share"].as_f64()), (Some(0.0), Some(0.0), Some(0.0)));
+    assert_eq!(
+        (c["today_same_zone_share"].as_f64(), c["auto_same_zone_share"].as_f64(), c["prefer_close_same_zone_share"].as_f64()),
+        (Some(0.0), Some(0.0), Some(0.0))
+    );
     let a = cart["client_zones"].as_array().unwrap().iter().find(|z| z["zone"] == "ap-northeast-2a").unwrap().clone();
-    assert_eq!((a["today_same_zone_share"].as_f64(), a["auto_same_zone_share"].as_f64(), a["prefer_close_same_zone_share"].as_f64()), (Some(0.6667), Some(1.0), Some(1.0)));
+    assert_eq!(
+        (a["today_same_zone_share"].as_f64(), a["auto_same_zone_share"].as_f64(), a["prefer_close_same_zone_share"].as_f64()),
+        (Some(0.6667), Some(1.0), Some(1.0))
+    );
 }
 
 #[test]
@@ -148,7 +162,10 @@ fn table_and_csv_render_the_same_answer() {
     let run = crossaz(&["whatif", "routing", "--flow-logs", "flow-logs", "--network", "network", "--k8s", "k8s"], dir.path());
     assert_eq!(run.code, 0, "{}", run.stderr);
     insta::assert_snapshot!("whatif_routing_table", run.stdout);
-    let run = crossaz(&["whatif", "routing", "--flow-logs", "flow-logs", "--network", "network", "--k8s", "k8s", "--format", "csv", "--output", "out.csv"], dir.path());
+    let run = crossaz(
+        &["whatif", "routing", "--flow-logs", "flow-logs", "--network", "network", "--k8s", "k8s", "--format", "csv", "--output", "out.csv"],
+        dir.path(),
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let csv = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
     insta::assert_snapshot!("whatif_routing_csv", csv);
@@ -204,11 +221,15 @@ mod unusual {
         nodes.push(node("node-nocpu", Some("us-east-1a"), None, true, &[]));
         nodes.push(node("node-cp", None, None, true, &[("node-role.kubernetes.io/control-plane", "")]));
         nodes.push(node("node-down", None, None, false, &[]));
-        let eps: Vec<Value> = (0..6).map(|i| ep(&format!("10.0.{}.{}", i % 3 + 1, 10 + i), Some(["us-east-1a", "us-east-1b", "us-east-1c"][i % 3]), "node-a")).collect();
+        let eps: Vec<Value> =
+            (0..6).map(|i| ep(&format!("10.0.{}.{}", i % 3 + 1, 10 + i), Some(["us-east-1a", "us-east-1b", "us-east-1c"][i % 3]), "node-a")).collect();
         let (code, out, err) = run_json(&snapshot(&nodes, service(&BTreeMap::new(), None), &[eps], "IPv4"));
         assert_eq!(code, 0, "{err}");
         assert_eq!(out["cluster"]["refusal"], "insufficient-node-info");
-        assert_eq!(out["cluster"]["nodes_lacking_zone_or_cpu"], json!(["node-nozone (no topology.kubernetes.io/zone label)", "node-nocpu (no allocatable CPU)"]));
+        assert_eq!(
+            out["cluster"]["nodes_lacking_zone_or_cpu"],
+            json!(["node-nozone (no topology.kubernetes.io/zone label)", "node-nocpu (no allocatable CPU)"])
+        );
         assert_eq!(out["cluster"]["excluded_nodes"], json!(["node-cp (control-plane label)", "node-down (not Ready)"]));
         let s = &out["services"][0];
         assert_eq!(s["auto"]["reason"], "insufficient-node-info");
@@ -228,8 +249,10 @@ mod unusual {
 
     #[test]
     fn dual_stack_families_are_simulated_each_on_its_own() {
-        let v4: Vec<Value> = ["a", "b", "c"].iter().enumerate().map(|(i, z)| ep(&format!("10.0.{}.5", i + 1), Some(&format!("us-east-1{z}")), &format!("node-{z}"))).collect();
-        let v6: Vec<Value> = ["a", "b"].iter().enumerate().map(|(i, z)| ep(&format!("2600:1f18::{}", i + 1), Some(&format!("us-east-1{z}")), &format!("node-{z}"))).collect();
+        let v4: Vec<Value> =
+            ["a", "b", "c"].iter().enumerate().map(|(i, z)| ep(&format!("10.0.{}.5", i + 1), Some(&format!("us-east-1{z}")), &format!("node-{z}"))).collect();
+        let v6: Vec<Value> =
+            ["a", "b"].iter().enumerate().map(|(i, z)| ep(&format!("2600:1f18::{}", i + 1), Some(&format!("us-east-1{z}")), &format!("node-{z}"))).collect();
         let mut doc = snapshot(&three_zones(), service(&BTreeMap::new(), None), &[v4], "IPv4");
         let six = snapshot(&[], json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "x"}}), &[v6], "IPv6");
         for item in six["items"].as_array().unwrap().iter().filter(|i| i["kind"] == "EndpointSlice") {
@@ -250,7 +273,8 @@ mod unusual {
 
     #[test]
     fn services_without_selector_or_cluster_ip_are_explained() {
-        let eps = vec![ep("10.0.1.5", Some("us-east-1a"), "node-a"), ep("10.0.2.5", Some("us-east-1b"), "node-b"), ep("10.0.3.5", Some("us-east-1c"), "node-c")];
+        let eps =
+            vec![ep("10.0.1.5", Some("us-east-1a"), "node-a"), ep("10.0.2.5", Some("us-east-1b"), "node-b"), ep("10.0.3.5", Some("us-east-1c"), "node-c")];
         let mut svc = service(&BTreeMap::new(), None);
         svc["spec"].as_object_mut().unwrap().remove("selector");
         let mut doc = snapshot(&three_zones(), svc, std::slice::from_ref(&eps), "IPv4");
@@ -280,7 +304,8 @@ mod unusual {
         assert_eq!(run.code, 2, "{}", run.stderr);
         assert!(run.stderr.contains("needs the cluster's state: pass `--k8s`"), "{}", run.stderr);
 
-        std::fs::write(dir.path().join("cluster.json"), serde_json::to_vec(&snapshot(&three_zones(), service(&BTreeMap::new(), None), &[], "IPv4")).unwrap()).unwrap();
+        std::fs::write(dir.path().join("cluster.json"), serde_json::to_vec(&snapshot(&three_zones(), service(&BTreeMap::new(), None), &[], "IPv4")).unwrap())
+            .unwrap();
         let run = crossaz(&["whatif", "routing", "--k8s", "cluster.json", "--service", "default/nope"], dir.path());
         assert_eq!(run.code, 2);
         assert!(run.stderr.contains("no Service `default/nope` in the snapshot"), "{}", run.stderr);

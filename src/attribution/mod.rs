@@ -84,3 +84,22 @@ pub fn run<'r, 'a>(resolver: &'r Resolver<'a>, files: &[FlowFile], text: &TextFo
     warnings.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     Pass { acc, problems, warnings }
 }
+
+/// Counted bytes with a database interface as the server, by day and the server's AZ.
+pub fn db_days(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate::whatif::rds::DbDay> {
+    use crate::model::entity::EntityKind;
+    use crate::model::time::{day_start, format_date};
+    let mut by: std::collections::BTreeMap<(i32, String, u16), u64> = std::collections::BTreeMap::new();
+    for (k, t) in &acc.counted {
+        let server = resolver.entities.get(k.server);
+        if server.kind == EntityKind::Rds {
+            *by.entry((k.day, server.label(), k.server_zone)).or_default() += t.bytes;
+        }
+    }
+    by.into_iter()
+        .map(|((day, server, zone), bytes)| {
+            let (id, name) = resolver.zone_label(zone);
+            crate::whatif::rds::DbDay { date: format_date(day_start(day)), server, server_az: if name.is_empty() { id } else { name }, bytes }
+        })
+        .collect()
+}

@@ -60,6 +60,12 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         text.push_str("\n\nWhat would topology-aware routing save? (the top Services; `crossaz whatif routing` for all)\n\n");
         text.push_str(&String::from_utf8_lossy(&crate::report::render_routing::render(&report, Format::Table, Some(5))?));
     }
+    if !outcome.databases.is_empty() {
+        let mut report = outcome.report.clone();
+        report.rds = Some(super::whatif::rds_for(&report, &outcome)?);
+        text.push_str("\n\nWhich database deployment? (`crossaz whatif rds` for options, `--rto` and `--read-fraction`)\n\n");
+        text.push_str(&String::from_utf8_lossy(&crate::report::render_rds::render(&report, Format::Table)?));
+    }
     emit(text.as_bytes(), None)?;
     Ok(super::attribute::finish(&outcome, printer))
 }

@@ -13,6 +13,9 @@ pub enum Scenario {
     /// One day of Services placed so that what topology-aware routing would save is known
     /// (`routing-truth.json`).
     Routing,
+    /// Four days of three databases (a Multi-AZ DB instance that fails over, a Multi-AZ DB cluster,
+    /// a single-AZ instance) whose options' cross-AZ bytes are known (`rds-truth.json`).
+    Rds,
 }
 
 #[derive(clap::Args, Debug)]
@@ -58,7 +61,20 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     if args.scenario == Scenario::Routing {
         let n = generate::routing::generate(&args.out, args.seed, opts.start).map_err(|e| Error::io("write the routing scenario to", &args.out, e))?;
         if !printer.quiet {
-            eprintln!("wrote {n} flow-log records, a Kubernetes snapshot and the network inventory to `{}`; ground truth in `routing-truth.json`", args.out.display());
+            eprintln!(
+                "wrote {n} flow-log records, a Kubernetes snapshot and the network inventory to `{}`; ground truth in `routing-truth.json`",
+                args.out.display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.scenario == Scenario::Rds {
+        let n = generate::rds::generate(&args.out, args.seed, opts.start).map_err(|e| Error::io("write the RDS scenario to", &args.out, e))?;
+        if !printer.quiet {
+            eprintln!(
+                "wrote {n} flow-log records, a Kubernetes snapshot and the network inventory to `{}`; ground truth in `rds-truth.json`",
+                args.out.display()
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -31,6 +31,24 @@ pub enum What {
     Billing(BillingArgs),
     /// Nodes, pods, Services and EndpointSlices from the Kubernetes API, as timed snapshots.
     K8s(K8sArgs),
+    /// RDS on-demand prices from the AWS Price List API, for `whatif rds` (cached; see docs/rds.md).
+    Prices(PricesArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PricesArgs {
+    /// Instance classes to price (default: the workspace's RDS instances and their cluster classes).
+    #[arg(long = "class", value_name = "CLASS")]
+    pub classes: Vec<String>,
+    /// Engines to price: `mysql`, `postgres` (default: the workspace's, else both).
+    #[arg(long = "engine", value_name = "ENGINE")]
+    pub engines: Vec<String>,
+    /// Where the Price List API answers (it does in us-east-1, eu-central-1 and ap-south-1).
+    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
+    pub pricing_region: String,
+    /// Ask again instead of using cached answers.
+    #[arg(long)]
+    pub refresh: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -149,6 +167,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
                 ))
             }
             What::K8s(a) => k8s(a, &ws, printer).await,
+            What::Prices(a) => prices(&args.aws, a, &ws).await,
         }
     })?;
     emit(text.as_bytes(), None)?;
@@ -192,6 +211,44 @@ async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer:
         r.up_to_date,
         ws.flow_logs().display(),
         r.list_requests
+    ))
+}
+
+async fn prices(aws_args: &AwsArgs, a: PricesArgs, ws: &Workspace) -> Result<String, Error> {
+    let conf = aws::sdk_config(aws_args).await;
+    let region = conf.region().map(|r| r.to_string()).ok_or_else(|| Error::usage("pass `--region`: the region whose RDS prices to fetch"))?;
+    let (mut engines, mut classes) = (a.engines, a.classes);
+    if engines.is_empty() || classes.is_empty() {
+        let (e, c) = crate::sources::network::rds_engines_and_classes(&ws.network());
+        if engines.is_empty() {
+            engines = if e.is_empty() { vec!["mysql".into(), "postgres".into()] } else { e };
+        }
+        if classes.is_empty() {
+            classes = c;
+        }
+    }
+    if classes.is_empty() {
+        return Err(Error::usage("no instance class to price").hint("pass `--class db.m6gd.large`, or run `crossaz pull network` first"));
+    }
+    let pricing_conf = aws_sdk_pricing::config::Builder::from(&conf).region(aws_config::Region::new(a.pricing_region.clone())).build();
+    let client = aws_sdk_pricing::Client::from_conf(pricing_conf);
+    let q = aws::pricing::PriceQuery {
+        region: &region,
+        engines: &engines,
+        classes: &classes,
+        refresh: a.refresh,
+        date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+    };
+    let (_, n) = aws::pricing::pull(&client, &q, ws).await?;
+    Ok(format!(
+        "prices: {} instance and {} storage prices for {region} ({}; {}) into `{}` ({} requests, {} cached answers)\n",
+        n.instance_prices,
+        n.storage_prices,
+        engines.join(", "),
+        classes.join(", "),
+        ws.rds_prices().display(),
+        n.requests,
+        n.cached_queries
     ))
 }
 

@@ -4,10 +4,14 @@ use super::attribute::{InputArgs, finish};
 use super::emit;
 use crate::error::Error;
 use crate::pipeline;
+use crate::pricing::rds::PriceTable;
 use crate::printer::Printer;
 use crate::report::render::Format;
-use crate::report::{Report, build, render_routing};
+use crate::report::{Report, build, render_rds, render_routing};
+use crate::whatif::rds;
 use crate::whatif::routing::{self, Options};
+use crate::workspace::Workspace;
+use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,6 +25,49 @@ pub struct Args {
 pub enum What {
     /// Per Service: what topology-mode Auto and trafficDistribution PreferClose would save, and at what risk.
     Routing(RoutingArgs),
+    /// Per database: single-AZ, Multi-AZ DB instance and Multi-AZ DB cluster, priced with the cross-AZ bytes each causes.
+    Rds(RdsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RdsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Only this database: a DB cluster or instance identifier, or an RDS interface ID (repeatable).
+    #[arg(long = "db", value_name = "ID")]
+    pub dbs: Vec<String>,
+    /// RDS prices overriding the bundled table and the workspace's (format: docs/rds.md).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// Share of a DB instance's bytes that are reads, 0 to 1 (default 0.5; a cluster's is measured).
+    #[arg(long, value_name = "F", value_parser = parse_fraction)]
+    pub read_fraction: Option<Decimal>,
+    /// Recommend only options that fail over within this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub rto: Option<u32>,
+    /// Engine of databases the inventory does not describe (`mysql`, `postgres`).
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<String>,
+    /// Instance class of databases the inventory does not describe.
+    #[arg(long, value_name = "CLASS")]
+    pub class: Option<String>,
+    /// Allocated storage (GB) of databases the inventory does not describe.
+    #[arg(long, value_name = "GB")]
+    pub storage_gb: Option<i64>,
+    /// Storage type of databases the inventory does not describe.
+    #[arg(long, value_name = "TYPE")]
+    pub storage_type: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn parse_fraction(s: &str) -> Result<Decimal, String> {
+    match s.parse::<Decimal>() {
+        Ok(d) if d >= Decimal::ZERO && d <= Decimal::ONE => Ok(d),
+        _ => Err(format!("`{s}` is not a fraction between 0 and 1, e.g. `0.7`")),
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -46,7 +93,50 @@ fn parse_service(s: &str) -> Result<(String, String), String> {
 pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     match args.what {
         What::Routing(a) => run_routing(a, printer),
+        What::Rds(a) => run_rds(a, printer),
     }
+}
+
+fn run_rds(args: RdsArgs, printer: &Printer) -> Result<ExitCode, Error> {
+    if args.format == Format::Parquet {
+        return Err(Error::usage("`crossaz whatif rds` writes table, CSV or JSON"));
+    }
+    let workspace = args.input.workspace.clone();
+    let inputs = args.input.inputs()?;
+    if inputs.network.is_empty() {
+        return Err(Error::usage("`crossaz whatif rds` needs the network inventory: pass `--network`")
+            .hint("run `crossaz pull network`, or save `aws ec2 describe-network-interfaces` and `aws rds describe-db-instances` output"));
+    }
+    let mut prices = PriceTable::bundled();
+    let mut sources = vec!["the bundled table (docs/rds.md)".to_string()];
+    let ws = Workspace::new(workspace.as_deref().unwrap_or(std::path::Path::new(crate::workspace::DEFAULT)));
+    if ws.rds_prices().is_file() {
+        prices.overlay(PriceTable::load(&ws.rds_prices())?);
+        sources.push(format!("`{}`", ws.rds_prices().display()));
+    }
+    if let Some(p) = &args.prices {
+        prices.overlay(PriceTable::load(p)?);
+        sources.push(format!("`{}`", p.display()));
+    }
+    let outcome = pipeline::run(&inputs, printer)?;
+    let exit = finish(&outcome, printer);
+    if outcome.databases.is_empty() {
+        return Err(Error::failure("the network inventory holds no RDS database or RDS interface").hint(
+            "add `aws rds describe-db-instances` and `describe-db-clusters` output, or the RDS interfaces (`describe-network-interfaces`), to `--network`",
+        ));
+    }
+    let opts = rds::Options {
+        ids: args.dbs,
+        read_fraction: args.read_fraction,
+        rto_seconds: args.rto,
+        defaults: rds::Defaults { engine: args.engine, class: args.class, storage_gb: args.storage_gb, storage_type: args.storage_type },
+        prices,
+        prices_source: sources.join(", overridden by "),
+    };
+    let mut report = outcome.report;
+    report.rds = Some(rds::analyze(&report, &outcome.databases, &outcome.db_days, &opts)?);
+    emit(&render_rds::render(&report, args.format)?, args.output.as_deref())?;
+    Ok(exit)
 }
 
 fn run_routing(args: RoutingArgs, printer: &Printer) -> Result<ExitCode, Error> {
@@ -84,6 +174,12 @@ fn run_routing(args: RoutingArgs, printer: &Printer) -> Result<ExitCode, Error> 
     report.routing = Some(routing::analyze(&snapshot, traffic.then_some(&report), &Options { services: args.services }));
     emit(&render_routing::render(&report, args.format, None)?, args.output.as_deref())?;
     Ok(exit)
+}
+
+/// The RDS what-if with the bundled prices and default assumptions (the demo's table).
+pub fn rds_for(report: &Report, outcome: &pipeline::Outcome) -> Result<rds::RdsWhatIf, Error> {
+    let opts = rds::Options { prices: PriceTable::bundled(), prices_source: "the bundled table (docs/rds.md)".into(), ..rds::Options::default() };
+    rds::analyze(report, &outcome.databases, &outcome.db_days, &opts)
 }
 
 /// The routing what-if for a finished attribution (the demo's top-savings table).

@@ -2,6 +2,7 @@
 //! in the formats AWS and kubectl write, with its ground truth (`truth.json`).
 
 pub mod cluster;
+pub mod rds;
 pub mod rng;
 pub mod routing;
 pub mod traffic;

@@ -9,7 +9,7 @@ use super::traffic::GenRecord;
 use super::world::{PodDef, ServiceDef, WorkloadDef, World, ZONES};
 use super::write::{self, FlowFormat};
 use crate::model::ip::Ip;
-use crate::model::time::{format_time, Ts};
+use crate::model::time::{Ts, format_time};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -50,17 +50,71 @@ const fn designs() -> [Design; 6] {
     use Crosses::*;
     [
         // 3 per zone, equal CPU: hints stay in-zone.
-        Design { name: "checkout", replicas: &[0, 0, 0, 1, 1, 1, 2, 2, 2], behind_nlb: false, auto: Ok([3, 3, 3]), auto_crosses: [Nothing; 3], prefer_close_crosses: [Nothing; 3], fix: None, active: None },
+        Design {
+            name: "checkout",
+            replicas: &[0, 0, 0, 1, 1, 1, 2, 2, 2],
+            behind_nlb: false,
+            auto: Ok([3, 3, 3]),
+            auto_crosses: [Nothing; 3],
+            prefer_close_crosses: [Nothing; 3],
+            fix: None,
+            active: None,
+        },
         // 2 in a, 1 in b, none in c: Auto hints one a-replica for c; PreferClose sends c cluster-wide.
-        Design { name: "cart", replicas: &[0, 0, 1], behind_nlb: false, auto: Ok([1, 1, 1]), auto_crosses: [Nothing, Nothing, All], prefer_close_crosses: [Nothing, Nothing, AsToday], fix: None, active: None },
+        Design {
+            name: "cart",
+            replicas: &[0, 0, 1],
+            behind_nlb: false,
+            auto: Ok([1, 1, 1]),
+            auto_crosses: [Nothing, Nothing, All],
+            prefer_close_crosses: [Nothing, Nothing, AsToday],
+            fix: None,
+            active: None,
+        },
         // 2 replicas, 3 zones: Auto refused.
-        Design { name: "ledger", replicas: &[0, 1], behind_nlb: false, auto: Err("insufficient-endpoints"), auto_crosses: [AsToday; 3], prefer_close_crosses: [Nothing, Nothing, AsToday], fix: Some("1 in ap-northeast-2c"), active: None },
+        Design {
+            name: "ledger",
+            replicas: &[0, 1],
+            behind_nlb: false,
+            auto: Err("insufficient-endpoints"),
+            auto_crosses: [AsToday; 3],
+            prefer_close_crosses: [Nothing, Nothing, AsToday],
+            fix: Some("1 in ap-northeast-2c"),
+            active: None,
+        },
         // 5 replicas, 3 equal zones: the minimum of 2 per zone needs 6.
-        Design { name: "search", replicas: &[0, 0, 1, 1, 2], behind_nlb: false, auto: Err("overload-threshold"), auto_crosses: [AsToday; 3], prefer_close_crosses: [Nothing; 3], fix: Some("1 in ap-northeast-2c"), active: None },
+        Design {
+            name: "search",
+            replicas: &[0, 0, 1, 1, 2],
+            behind_nlb: false,
+            auto: Err("overload-threshold"),
+            auto_crosses: [AsToday; 3],
+            prefer_close_crosses: [Nothing; 3],
+            fix: Some("1 in ap-northeast-2c"),
+            active: None,
+        },
         // Behind an NLB in IP mode: routing modes cannot steer it.
-        Design { name: "gateway", replicas: &[0, 1, 2], behind_nlb: true, auto: Ok([1, 1, 1]), auto_crosses: [AsToday; 3], prefer_close_crosses: [AsToday; 3], fix: None, active: None },
+        Design {
+            name: "gateway",
+            replicas: &[0, 1, 2],
+            behind_nlb: true,
+            auto: Ok([1, 1, 1]),
+            auto_crosses: [AsToday; 3],
+            prefer_close_crosses: [AsToday; 3],
+            fix: None,
+            active: None,
+        },
         // PreferClose already on, a replica per zone: every client keeps to its zone; nothing left to save.
-        Design { name: "catalog", replicas: &[0, 1, 2], behind_nlb: false, auto: Ok([1, 1, 1]), auto_crosses: [AsToday; 3], prefer_close_crosses: [AsToday; 3], fix: None, active: Some("PreferClose") },
+        Design {
+            name: "catalog",
+            replicas: &[0, 1, 2],
+            behind_nlb: false,
+            auto: Ok([1, 1, 1]),
+            auto_crosses: [AsToday; 3],
+            prefer_close_crosses: [AsToday; 3],
+            fix: None,
+            active: Some("PreferClose"),
+        },
     ]
 }
 
@@ -72,7 +126,15 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
     let mut services = Vec::new();
     for (i, d) in designs.iter().enumerate() {
         workloads.push(WorkloadDef { namespace: NAMESPACE, name: d.name, kind: "Deployment", host_network: false });
-        services.push(ServiceDef { namespace: NAMESPACE, name: d.name, workload: i + 1, ports: vec![("http", 8080, 8080 + i as u16, "TCP")], node_port: None, annotations: vec![], traffic_distribution: d.active });
+        services.push(ServiceDef {
+            namespace: NAMESPACE,
+            name: d.name,
+            workload: i + 1,
+            ports: vec![("http", 8080, 8080 + i as u16, "TCP")],
+            node_port: None,
+            annotations: vec![],
+            traffic_distribution: d.active,
+        });
     }
     // Pods: replicas alternate between a zone's two nodes; IPs come from the nodes' pools.
     let mut next_ip = vec![0usize; world.nodes.len()];
@@ -161,7 +223,8 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
                 })
                 .sum()
         };
-        let (steerable, nlb) = if d.behind_nlb { (BTreeMap::new(), m.iter().map(|v| v.1).sum::<u64>()) } else { ((0..3).map(|z| (zone(z), m[z].0)).collect(), 0) };
+        let (steerable, nlb) =
+            if d.behind_nlb { (BTreeMap::new(), m.iter().map(|v| v.1).sum::<u64>()) } else { ((0..3).map(|z| (zone(z), m[z].0)).collect(), 0) };
         let mut ready: BTreeMap<&str, u64> = BTreeMap::new();
         for z in d.replicas {
             *ready.entry(zone(*z)).or_default() += 1;
@@ -198,7 +261,7 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
 }
 
 #[derive(Clone, Copy)]
-enum End {
+pub(super) enum End {
     Pod(usize),
     Eni(usize),
 }
@@ -206,7 +269,16 @@ enum End {
 /// A request and its response, each recorded as egress at the sender's interface and ingress at
 /// the receiver's (pod addresses in pkt-srcaddr/pkt-dstaddr, interface addresses in srcaddr/dstaddr).
 #[allow(clippy::too_many_arguments)]
-fn conversation(world: &World, plan: &super::cluster::Plan, out: &mut Vec<GenRecord>, client: End, server: End, ports: (u16, u16), bytes: (u64, u64), t: Ts) {
+pub(super) fn conversation(
+    world: &World,
+    plan: &super::cluster::Plan,
+    out: &mut Vec<GenRecord>,
+    client: End,
+    server: End,
+    ports: (u16, u16),
+    bytes: (u64, u64),
+    t: Ts,
+) {
     let ip = |e: End| match e {
         End::Pod(p) => plan.pods[p].ip,
         End::Eni(i) => world.enis[i].primary,

@@ -390,7 +390,7 @@ impl Hour<'_, '_> {
                 if let Some(job) = self.pick(&c.live(W_REPORT, t)) {
                     let reader = c.world.rds[1 + self.rng.below(2) as usize];
                     let (req, resp) = (self.rng.log_range(100_000, 1_000_000), self.rng.log_range(200_000_000, 2_000_000_000));
-                    self.conv(Ep::Pod(job), Ep::Eni(reader), None, 3306, TCP, req, resp, t);
+                    self.conv(Ep::Pod(job), Ep::Eni(reader), None, 5432, TCP, req, resp, t);
                 }
             }
         }
@@ -466,7 +466,7 @@ impl Hour<'_, '_> {
                     (self.rng.log_range(2_000_000, 80_000_000), self.rng.log_range(200_000, 4_000_000))
                 };
                 if let Some(cp) = client_pod(self, client_w) {
-                    self.conv(Ep::Pod(cp), Ep::Eni(rds), None, 3306, TCP, req, resp, t);
+                    self.conv(Ep::Pod(cp), Ep::Eni(rds), None, 5432, TCP, req, resp, t);
                 }
             }
             5 => {

@@ -11,7 +11,7 @@ pub const REGION: &str = "ap-northeast-2";
 pub const VPC: &str = "vpc-0a1b2c3d4e5f67890";
 pub const FLOW_LOG_ID: &str = "fl-0c0ffee1234567890";
 pub const CLUSTER: &str = "demo";
-/// The MySQL Multi-AZ DB cluster: its writer in the first AZ, a reader in each other.
+/// The PostgreSQL Multi-AZ DB cluster: its writer in the first AZ, a reader in each other.
 pub const DB_CLUSTER: &str = "shop-db";
 pub const DB_CLASS: &str = "db.m6gd.large";
 /// This account's AZ names map to AZ IDs out of order, as in many real accounts.

@@ -100,10 +100,10 @@ pub fn network(world: &World, dir: &Path) -> std::io::Result<()> {
     for e in &world.enis {
         if let EniKind::Rds(id, writer) = &e.kind {
             instances.push(json!({
-                "DBInstanceIdentifier": id, "DBInstanceClass": DB_CLASS, "Engine": "mysql", "EngineVersion": "8.0.39",
+                "DBInstanceIdentifier": id, "DBInstanceClass": DB_CLASS, "Engine": "postgres", "EngineVersion": "16.4",
                 "DBInstanceStatus": "available",
-                "Endpoint": {"Address": format!("{id}.c9akciq32.{REGION}.rds.amazonaws.com"), "Port": 3306},
-                "AllocatedStorage": 400, "StorageType": "io1", "Iops": 3000,
+                "Endpoint": {"Address": format!("{id}.c9akciq32.{REGION}.rds.amazonaws.com"), "Port": 5432},
+                "AllocatedStorage": 400, "StorageType": "gp3",
                 "AvailabilityZone": ZONES[e.zone].0, "MultiAZ": true, "DBClusterIdentifier": DB_CLUSTER,
                 "DBSubnetGroup": {"DBSubnetGroupName": "shop-db-subnets", "VpcId": VPC, "Subnets": private_subnets}
             }));
@@ -112,8 +112,8 @@ pub fn network(world: &World, dir: &Path) -> std::io::Result<()> {
     }
     write_file(&dir.join("rds-db-instances.json"), &pretty(&json!({ "DBInstances": instances })))?;
     let cluster = json!({
-        "DBClusterIdentifier": DB_CLUSTER, "Engine": "mysql", "EngineVersion": "8.0.39", "DBClusterInstanceClass": DB_CLASS,
-        "AllocatedStorage": 400, "StorageType": "io1", "Iops": 3000, "MultiAZ": true,
+        "DBClusterIdentifier": DB_CLUSTER, "Engine": "postgres", "EngineVersion": "16.4", "DBClusterInstanceClass": DB_CLASS,
+        "AllocatedStorage": 400, "StorageType": "gp3", "MultiAZ": true,
         "AvailabilityZones": ZONES.iter().map(|z| z.0).collect::<Vec<_>>(),
         "Endpoint": format!("{DB_CLUSTER}.cluster-c9akciq32.{REGION}.rds.amazonaws.com"),
         "ReaderEndpoint": format!("{DB_CLUSTER}.cluster-ro-c9akciq32.{REGION}.rds.amazonaws.com"),

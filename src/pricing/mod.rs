@@ -1,5 +1,7 @@
 //! Prices for data transfer. Money is `Decimal`; a GB is 2^30 bytes; a month is 730 hours.
 
+pub mod rds;
+
 use crate::error::Error;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

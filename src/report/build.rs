@@ -207,6 +207,7 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         daily,
         reconciliation: None,
         routing: None,
+        rds: None,
     }
 }
 
@@ -232,5 +233,6 @@ pub fn without_traffic(inputs: InputsInfo, rates: &Rates, region: Option<String>
         daily: vec![],
         reconciliation: None,
         routing: None,
+        rds: None,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod render;
+pub mod render_rds;
 pub mod render_routing;
 pub mod views;
 pub mod write;
@@ -30,6 +31,9 @@ pub struct Report {
     /// Present after `crossaz whatif routing`: per Service, what topology-aware routing would save.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing: Option<crate::whatif::routing::RoutingWhatIf>,
+    /// Present after `crossaz whatif rds`: per database, each deployment option priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rds: Option<crate::whatif::rds::RdsWhatIf>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

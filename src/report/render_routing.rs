@@ -47,7 +47,7 @@ fn zones_full(m: &BTreeMap<String, u64>) -> String {
 }
 
 /// `ap-northeast-2a` → `2a`, to keep rows on one line.
-fn short_zone(z: &str) -> &str {
+pub(super) fn short_zone(z: &str) -> &str {
     z.rsplit_once('-').map(|(_, s)| s).unwrap_or(z)
 }
 
@@ -63,14 +63,14 @@ fn auto_cell(s: &ServiceRouting) -> String {
     }
 }
 
-fn new_table() -> Comfy {
+pub(super) fn new_table() -> Comfy {
     let mut t = Comfy::new();
     let line = LineStyle::new('─', '─', '─', '─');
     t.load_style(TableStyle::new().top_border(line).header_separator(line).bottom_border(line)).set_content_arrangement(ContentArrangement::Disabled);
     t
 }
 
-fn align_right(t: &mut Comfy, cols: &[usize]) {
+pub(super) fn align_right(t: &mut Comfy, cols: &[usize]) {
     for i in cols {
         if let Some(c) = t.column_mut(*i) {
             c.set_cell_alignment(CellAlignment::Right);

@@ -324,6 +324,26 @@ pub fn classify_owner(interface_type: &str, requester_id: &str, description: &st
     EniOwner::Other
 }
 
+/// Engines and instance classes (with their Multi-AZ DB cluster classes) of the RDS instances
+/// described in a directory of network JSON; empty when there is none.
+pub fn rds_engines_and_classes(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let mut inv = Inventory::default();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().extension().is_some_and(|e| e == "json") {
+            let _ = load_file(&mut inv, &entry.path());
+        }
+    }
+    let mut engines: Vec<String> =
+        inv.databases.iter().filter_map(|d| d.engine.as_deref().and_then(crate::pricing::rds::engine_key)).map(String::from).collect();
+    let mut classes: Vec<String> = inv.databases.iter().filter_map(|d| d.class.clone()).collect();
+    classes.extend(classes.clone().iter().filter_map(|c| crate::pricing::rds::cluster_class(c)));
+    engines.sort();
+    engines.dedup();
+    classes.sort();
+    classes.dedup();
+    (engines, classes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

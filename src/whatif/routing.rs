@@ -718,7 +718,11 @@ fn recommend(s: &ServiceRouting, ctx: &Ctx<'_>) -> (Option<&'static str>, String
         let hot = if mode == "Auto" { &s.auto.overloaded_zones } else { &s.prefer_close.overloaded_zones };
         return (
             None,
-            format!("spread replicas across zones first (topologySpreadConstraints): {mode} would save {}/month but overload {}", usd(Some(saves)), hot.join(", ")),
+            format!(
+                "spread replicas across zones first (topologySpreadConstraints): {mode} would save {}/month but overload {}",
+                usd(Some(saves)),
+                hot.join(", ")
+            ),
         );
     }
     if mode == s.active_mode {

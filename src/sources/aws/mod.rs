@@ -5,6 +5,7 @@
 pub mod ce;
 pub mod cwl;
 pub mod ec2;
+pub mod pricing;
 pub mod s3;
 
 use crate::error::Error;

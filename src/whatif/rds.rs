@@ -1,0 +1,745 @@
+//! `whatif rds`: per database, single-AZ vs Multi-AZ DB instance vs Multi-AZ DB cluster, each in
+//! each placement, priced with instance hours, storage and the cross-AZ bytes its clients would send.
+//!
+//! Measured bytes come from the attribution Report (per client, client AZ and DB interface) and the
+//! per-day DB traffic (where the writer was); deployments and roles from the network inventory.
+
+use crate::error::Error;
+use crate::model::inventory::{DbRole, EniOwner, Inventory};
+use crate::pricing::rds::{Deployment, PriceTable, cluster_class, cluster_engine, engine_key};
+use crate::pricing::{HOURS_PER_MONTH, cost, round_usd};
+use crate::report::Report;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Typical failover times (AWS RDS user guide): Multi-AZ DB instance 60–120 s, cluster under 35 s.
+pub const INSTANCE_FAILOVER_SECONDS: [u32; 2] = [60, 120];
+pub const CLUSTER_FAILOVER_SECONDS: [u32; 2] = [0, 35];
+/// Share of a single instance's bytes assumed to be reads when nothing tells (`--read-fraction`).
+pub const DEFAULT_READ_FRACTION: Decimal = Decimal::from_parts(5, 0, 0, false, 1);
+
+/// A database as the inventory describes it: a cluster, or a DB instance, or an RDS interface alone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DbFacts {
+    pub id: String,
+    pub deployment: Deployment,
+    pub engine: Option<String>,
+    pub class: Option<String>,
+    pub storage_gb: Option<i64>,
+    pub storage_type: Option<String>,
+    /// AZs of its DB subnet group: where it can be placed.
+    pub subnet_azs: Vec<String>,
+    pub members: Vec<DbMember>,
+}
+
+/// One interface of a database: the server label reports use, its role and AZ.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbMember {
+    pub server: String,
+    pub role: String,
+    pub az: String,
+}
+
+/// Bytes between clients in one AZ and one DB interface on one day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DbDay {
+    pub date: String,
+    pub server: String,
+    pub server_az: String,
+    pub bytes: u64,
+}
+
+/// The databases of an inventory, grouped as RDS deploys them.
+pub fn databases(inv: &Inventory) -> Vec<DbFacts> {
+    let zone_name = |z| inv.zone(z).map(|z| z.name.clone().unwrap_or_else(|| z.id.clone())).unwrap_or_default();
+    let mut out: BTreeMap<String, DbFacts> = BTreeMap::new();
+    let mut named: BTreeSet<&str> = BTreeSet::new();
+    for d in &inv.databases {
+        named.insert(&d.id);
+        let id = d.cluster.clone().unwrap_or_else(|| d.id.clone());
+        let deployment = if d.cluster.is_some() {
+            Deployment::MultiAzCluster
+        } else if d.multi_az {
+            Deployment::MultiAzInstance
+        } else {
+            Deployment::SingleAz
+        };
+        let f = out.entry(id.clone()).or_insert_with(|| DbFacts {
+            id,
+            deployment,
+            engine: None,
+            class: None,
+            storage_gb: None,
+            storage_type: None,
+            subnet_azs: Vec::new(),
+            members: Vec::new(),
+        });
+        f.engine = f.engine.take().or(d.engine.clone());
+        f.class = f.class.take().or(d.class.clone());
+        f.storage_gb = f.storage_gb.or(d.allocated_storage_gb);
+        f.storage_type = f.storage_type.take().or(d.storage_type.clone());
+        for s in d.subnets.iter().filter_map(|s| inv.subnet(s)) {
+            f.subnet_azs.push(zone_name(s.zone));
+        }
+        let mut found = false;
+        for e in &inv.enis {
+            if let EniOwner::Rds { name, role } = &e.owner
+                && name == &d.id
+            {
+                found = true;
+                f.members.push(DbMember { server: format!("rds:{name}"), role: role_name(role.unwrap_or(DbRole::Writer)).into(), az: zone_name(e.zone) });
+            }
+        }
+        if !found && let Some(z) = &d.zone_name {
+            let role = if d.writer == Some(false) { DbRole::Reader } else { DbRole::Writer };
+            f.members.push(DbMember { server: format!("rds:{}", d.id), role: role_name(role).into(), az: z.clone() });
+        }
+    }
+    // RDS interfaces no DB instance was matched to: a database each, known by its interface.
+    for e in &inv.enis {
+        if let EniOwner::Rds { name, .. } = &e.owner
+            && (name.is_empty() || !named.contains(name.as_str()))
+        {
+            let id = if name.is_empty() { e.id.clone() } else { name.clone() };
+            out.entry(id.clone())
+                .or_insert_with(|| DbFacts {
+                    id: id.clone(),
+                    deployment: Deployment::SingleAz,
+                    engine: None,
+                    class: None,
+                    storage_gb: None,
+                    storage_type: None,
+                    subnet_azs: Vec::new(),
+                    members: Vec::new(),
+                })
+                .members
+                .push(DbMember { server: format!("rds:{id}"), role: "writer".into(), az: zone_name(e.zone) });
+        }
+    }
+    for f in out.values_mut() {
+        f.subnet_azs.sort();
+        f.subnet_azs.dedup();
+        f.members.sort_by(|a, b| (role_rank(&a.role), &a.az).cmp(&(role_rank(&b.role), &b.az)));
+    }
+    out.into_values().collect()
+}
+
+fn role_name(r: DbRole) -> &'static str {
+    match r {
+        DbRole::Writer => "writer",
+        DbRole::Reader => "reader",
+        DbRole::Standby => "standby",
+    }
+}
+
+fn role_rank(r: &str) -> u8 {
+    match r {
+        "writer" => 0,
+        "standby" => 1,
+        _ => 2,
+    }
+}
+
+/// Facts for databases the inventory does not describe (`--engine`, `--class`, …).
+#[derive(Clone, Debug, Default)]
+pub struct Defaults {
+    pub engine: Option<String>,
+    pub class: Option<String>,
+    pub storage_gb: Option<i64>,
+    pub storage_type: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub ids: Vec<String>,
+    pub read_fraction: Option<Decimal>,
+    pub rto_seconds: Option<u32>,
+    pub defaults: Defaults,
+    pub prices: PriceTable,
+    pub prices_source: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RdsWhatIf {
+    pub region: String,
+    pub window_hours: u64,
+    /// Out + in, per GB (2^30 bytes).
+    pub price_per_gb_usd: Decimal,
+    pub prices_source: String,
+    pub rto_seconds: Option<u32>,
+    pub databases: Vec<DbWhatIf>,
+    pub total: RdsTotals,
+    pub assumptions: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RdsTotals {
+    pub today_monthly_usd: Decimal,
+    pub recommended_monthly_usd: Decimal,
+    pub monthly_savings_usd: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DbWhatIf {
+    pub id: String,
+    pub engine: String,
+    pub class: String,
+    pub storage_gb: i64,
+    pub storage_type: String,
+    pub current_option: Deployment,
+    /// Where the writer was at the end of the window.
+    pub current_writer_az: Option<String>,
+    pub members: Vec<DbMember>,
+    /// AZs the database can be placed in (its DB subnet group's).
+    pub placement_azs: Vec<String>,
+    /// Bytes both ways between clients in each AZ and the database, over the window.
+    pub client_bytes_by_az: BTreeMap<String, u64>,
+    pub writer_bytes_by_az: BTreeMap<String, u64>,
+    pub reader_bytes_by_az: BTreeMap<String, u64>,
+    /// Bytes from clients whose AZ is unknown (outside the VPC): no placement changes them.
+    pub unknown_az_bytes: u64,
+    pub clients: Vec<DbClient>,
+    /// Per day, the writer's bytes by the AZ that received them.
+    pub writer_timeline: Vec<WriterDay>,
+    pub failovers: Vec<Failover>,
+    /// The share of bytes treated as reads, and where it comes from: `measured`, `flag` or `default`.
+    pub read_fraction: Decimal,
+    pub read_fraction_from: String,
+    pub today: TodayCost,
+    pub options: Vec<DbOption>,
+    pub recommendation: Option<Recommendation>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbClient {
+    pub client_kind: String,
+    pub client_namespace: String,
+    pub client: String,
+    pub client_az: String,
+    /// `writer` (includes a Multi-AZ instance's standby after a failover) or `reader`.
+    pub endpoint_role: String,
+    pub bytes: u64,
+    pub cross_az_bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriterDay {
+    pub date: String,
+    pub bytes_by_az: BTreeMap<String, u64>,
+    /// The AZ that received most of the day's writer bytes.
+    pub writer_az: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failover {
+    /// The first day the writer's bytes went mostly to the new AZ.
+    pub date: String,
+    pub from_az: String,
+    pub to_az: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TodayCost {
+    pub cross_az_bytes: u64,
+    pub monthly_instance_usd: Decimal,
+    pub monthly_storage_usd: Decimal,
+    pub monthly_cross_az_usd: Decimal,
+    pub monthly_total_usd: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DbOption {
+    pub option: Deployment,
+    pub writer_az: String,
+    /// For clusters: `reader-endpoint` (a random reader) or `zone-local` (the reader in the client's AZ).
+    pub reads: Option<String>,
+    pub reader_azs: Vec<String>,
+    pub standby_az: Option<String>,
+    pub class: String,
+    /// True for today's deployment and writer AZ.
+    pub current: bool,
+    /// Projected over the measured window.
+    pub cross_az_bytes: u64,
+    pub monthly_instance_usd: Decimal,
+    pub monthly_storage_usd: Decimal,
+    pub monthly_cross_az_usd: Decimal,
+    pub monthly_total_usd: Decimal,
+    pub failover_seconds: Option<[u32; 2]>,
+    pub survives_az_loss: bool,
+    /// Against `--rto`; null without it.
+    pub meets_rto: Option<bool>,
+    /// After a failover, in the placement that costs most.
+    pub after_failover: Option<AfterFailover>,
+    pub price_sources: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AfterFailover {
+    pub writer_az: String,
+    pub cross_az_bytes: u64,
+    pub monthly_cross_az_usd: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    pub option: Deployment,
+    pub writer_az: String,
+    pub reads: Option<String>,
+    pub monthly_total_usd: Decimal,
+    /// Today's total minus the recommendation's; negative when surviving an AZ loss costs more.
+    pub monthly_savings_usd: Decimal,
+    pub why: String,
+}
+
+/// Bytes a client AZ sends to the writer and to readers, as the projection splits them.
+#[derive(Clone, Copy, Debug, Default)]
+struct Split {
+    reads: u64,
+    writes: u64,
+}
+
+pub fn analyze(report: &Report, dbs: &[DbFacts], days: &[DbDay], o: &Options) -> Result<RdsWhatIf, Error> {
+    let region = report.region.clone().ok_or_else(|| {
+        Error::failure("the region is not known, so RDS prices cannot be chosen")
+            .hint("pass `--network` with `aws ec2 describe-availability-zones` or `describe-subnets` output")
+    })?;
+    let hours = report.window.hours.filter(|h| *h > 0).ok_or_else(|| Error::failure("the flow logs hold no counted record: no window to measure"))?;
+    let per_gb = report.pricing.out_per_gb_usd + report.pricing.in_per_gb_usd;
+    let monthly = |window_usd: Decimal| window_usd * Decimal::from(HOURS_PER_MONTH) / Decimal::from(hours);
+    for id in &o.ids {
+        if !dbs.iter().any(|d| &d.id == id || d.members.iter().any(|m| m.server == format!("rds:{id}"))) {
+            return Err(Error::usage(format!("no database `{id}` in the network inventory"))
+                .hint("name a DB instance or cluster identifier from `aws rds describe-db-instances`, or an RDS interface ID"));
+        }
+    }
+    let mut out = Vec::new();
+    for db in dbs {
+        if !o.ids.is_empty() && !o.ids.iter().any(|id| id == &db.id || db.members.iter().any(|m| m.server == format!("rds:{id}"))) {
+            continue;
+        }
+        out.push(analyze_db(report, db, days, o, &region, per_gb, &monthly)?);
+    }
+    out.sort_by(|a, b| {
+        let s = |d: &DbWhatIf| d.recommendation.as_ref().map(|r| r.monthly_savings_usd).unwrap_or_default();
+        s(b).cmp(&s(a)).then(a.id.cmp(&b.id))
+    });
+    let mut total = RdsTotals::default();
+    for d in &out {
+        total.today_monthly_usd += d.today.monthly_total_usd;
+        let rec = d.recommendation.as_ref().map(|r| r.monthly_total_usd).unwrap_or(d.today.monthly_total_usd);
+        total.recommended_monthly_usd += rec;
+    }
+    total.monthly_savings_usd = total.today_monthly_usd - total.recommended_monthly_usd;
+    Ok(RdsWhatIf {
+        region,
+        window_hours: hours,
+        price_per_gb_usd: per_gb,
+        prices_source: o.prices_source.clone(),
+        rto_seconds: o.rto_seconds,
+        databases: out,
+        total,
+        assumptions: vec![
+            format!("a month is {HOURS_PER_MONTH} hours; the traffic of the {hours}-hour window repeats"),
+            "clients stay in their AZs; their bytes to the database do not depend on where it runs".into(),
+            "replication between the writer and its standby or readers is not billed (AWS)".into(),
+            "a reader endpoint spreads connections evenly over the readers".into(),
+            format!(
+                "reads and writes cannot be told apart in flow logs: for a DB instance {}% of bytes are taken as reads unless `--read-fraction` says otherwise; for a cluster, bytes to readers are reads",
+                (DEFAULT_READ_FRACTION * Decimal::from(100)).normalize()
+            ),
+            "prices are on-demand, without Reserved Instances, backups, I/O or Extended Support".into(),
+        ],
+    })
+}
+
+fn az_of(name: &str, id: &str) -> Option<String> {
+    match (name, id) {
+        ("", "") => None,
+        ("", id) => Some(id.to_string()),
+        (n, _) => Some(n.to_string()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn analyze_db(
+    report: &Report,
+    db: &DbFacts,
+    days: &[DbDay],
+    o: &Options,
+    region: &str,
+    per_gb: Decimal,
+    monthly: &dyn Fn(Decimal) -> Decimal,
+) -> Result<DbWhatIf, Error> {
+    let missing = |what: &str, flag: &str| {
+        Error::failure(format!("database `{}`: its {what} is not known", db.id))
+            .hint(format!("add `aws rds describe-db-instances` output to `--network`, or pass `{flag}`"))
+    };
+    let engine_raw = db.engine.clone().or(o.defaults.engine.clone()).ok_or_else(|| missing("engine", "--engine postgres"))?;
+    let class = db.class.clone().or(o.defaults.class.clone()).ok_or_else(|| missing("instance class", "--class db.m6gd.large"))?;
+    let storage_gb = db.storage_gb.or(o.defaults.storage_gb).ok_or_else(|| missing("allocated storage", "--storage-gb 100"))?;
+    let storage_type = db.storage_type.clone().or(o.defaults.storage_type.clone()).ok_or_else(|| missing("storage type", "--storage-type gp3"))?;
+    let Some(engine) = engine_key(&engine_raw) else {
+        return Err(Error::failure(format!("database `{}`: engine `{engine_raw}` is not priced: only MySQL and PostgreSQL are", db.id))
+            .hint("leave it out with `--db`, naming the others"));
+    };
+    let servers: BTreeMap<(&str, &str), &str> = db.members.iter().map(|m| ((m.server.as_str(), m.az.as_str()), m.role.as_str())).collect();
+    let member_servers: BTreeSet<&str> = db.members.iter().map(|m| m.server.as_str()).collect();
+    let is_cluster = db.deployment == Deployment::MultiAzCluster;
+
+    // Measured bytes per client AZ and role.
+    let (mut writer_bytes, mut reader_bytes) = (BTreeMap::<String, u64>::new(), BTreeMap::<String, u64>::new());
+    let mut unknown_az_bytes = 0;
+    // (kind, namespace, client, client AZ, endpoint role) → (bytes, cross-AZ bytes)
+    type ClientKey = (String, String, String, String, String);
+    let mut clients: BTreeMap<ClientKey, (u64, u64)> = BTreeMap::new();
+    let mut today_cross_bytes = 0u64;
+    let mut today_cross_usd = Decimal::ZERO;
+    for c in report.conversations.iter().filter(|c| c.server_kind == "rds" && member_servers.contains(c.server.as_str())) {
+        let server_az = az_of(&c.server_az, &c.server_az_id).unwrap_or_default();
+        // A Multi-AZ instance's standby serves only after a failover, as the writer.
+        let role = match servers.get(&(c.server.as_str(), server_az.as_str())) {
+            Some(&"reader") => "reader",
+            _ => "writer",
+        };
+        if c.class == "cross-az-billed" {
+            today_cross_bytes += c.bytes;
+            today_cross_usd += c.cost_usd;
+        }
+        let Some(client_az) = az_of(&c.client_az, &c.client_az_id).filter(|_| c.class != "internet-other") else {
+            unknown_az_bytes += c.bytes;
+            continue;
+        };
+        *(if role == "reader" { &mut reader_bytes } else { &mut writer_bytes }).entry(client_az.clone()).or_default() += c.bytes;
+        let e = clients.entry((c.client_kind.clone(), c.client_namespace.clone(), c.client.clone(), client_az, role.to_string())).or_default();
+        e.0 += c.bytes;
+        if c.class == "cross-az-billed" {
+            e.1 += c.bytes;
+        }
+    }
+    let mut client_bytes: BTreeMap<String, u64> = writer_bytes.clone();
+    for (z, b) in &reader_bytes {
+        *client_bytes.entry(z.clone()).or_default() += b;
+    }
+    let mut clients: Vec<DbClient> = clients
+        .into_iter()
+        .map(|((client_kind, client_namespace, client, client_az, endpoint_role), (bytes, cross_az_bytes))| DbClient {
+            client_kind,
+            client_namespace,
+            client,
+            client_az,
+            endpoint_role,
+            bytes,
+            cross_az_bytes,
+        })
+        .collect();
+    clients.sort_by(|a, b| {
+        b.cross_az_bytes.cmp(&a.cross_az_bytes).then(b.bytes.cmp(&a.bytes)).then_with(|| (&a.client, &a.client_az).cmp(&(&b.client, &b.client_az)))
+    });
+
+    // Where the writer was, day by day.
+    let mut by_day: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
+    for d in days.iter().filter(|d| member_servers.contains(d.server.as_str())) {
+        if servers.get(&(d.server.as_str(), d.server_az.as_str())) == Some(&"reader") {
+            continue;
+        }
+        *by_day.entry(&d.date).or_default().entry(d.server_az.clone()).or_default() += d.bytes;
+    }
+    let writer_timeline: Vec<WriterDay> = by_day
+        .into_iter()
+        .map(|(date, bytes_by_az)| {
+            let writer_az = bytes_by_az.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(z, _)| z.clone()).unwrap_or_default();
+            WriterDay { date: date.to_string(), bytes_by_az, writer_az }
+        })
+        .collect();
+    let failovers: Vec<Failover> = writer_timeline
+        .windows(2)
+        .filter(|w| w[0].writer_az != w[1].writer_az)
+        .map(|w| Failover { date: w[1].date.clone(), from_az: w[0].writer_az.clone(), to_az: w[1].writer_az.clone() })
+        .collect();
+    let current_writer_az =
+        writer_timeline.last().map(|d| d.writer_az.clone()).or_else(|| db.members.iter().find(|m| m.role == "writer").map(|m| m.az.clone()));
+
+    // Reads and writes per client AZ.
+    let (read_fraction, read_fraction_from, split): (Decimal, &str, BTreeMap<String, Split>) = match o.read_fraction {
+        None if is_cluster => {
+            let total: u64 = client_bytes.values().sum();
+            let reads: u64 = reader_bytes.values().sum();
+            let f = if total == 0 { Decimal::ZERO } else { (Decimal::from(reads) / Decimal::from(total)).round_dp(4) };
+            let split = client_bytes
+                .keys()
+                .map(|z| (z.clone(), Split { reads: reader_bytes.get(z).copied().unwrap_or(0), writes: writer_bytes.get(z).copied().unwrap_or(0) }))
+                .collect();
+            (f, "measured", split)
+        }
+        given => {
+            let f = given.unwrap_or(DEFAULT_READ_FRACTION);
+            let split = client_bytes
+                .iter()
+                .map(|(z, &t)| {
+                    let reads = (Decimal::from(t) * f).floor().try_into().unwrap_or(0u64);
+                    (z.clone(), Split { reads, writes: t - reads })
+                })
+                .collect();
+            (f, if given.is_some() { "flag" } else { "default" }, split)
+        }
+    };
+
+    // Where it can run.
+    let mut placement: Vec<String> = db.subnet_azs.clone();
+    if placement.is_empty() {
+        placement = db.members.iter().map(|m| m.az.clone()).chain(client_bytes.keys().cloned()).filter(|z| !z.is_empty()).collect();
+        placement.sort();
+        placement.dedup();
+    }
+    let mut notes = Vec::new();
+
+    let price = |d: Deployment, class: &str| -> Result<(Decimal, Decimal, Vec<String>), Error> {
+        let i = o.prices.instance(region, engine, class, d)?;
+        let s = o.prices.storage(region, engine, &storage_type, d)?;
+        let src = |derived: bool, source: &str, date: &str| format!("{}{source} ({date})", if derived { "[derived] " } else { "" });
+        Ok((
+            i.usd_per_hour * Decimal::from(HOURS_PER_MONTH),
+            s.usd_per_gb_month * Decimal::from(storage_gb),
+            vec![src(i.derived, &i.source, &i.date), src(s.derived, &s.source, &s.date)],
+        ))
+    };
+    let usd = |bytes: u64| monthly(cost(bytes, per_gb));
+    let cross_single = |writer: &str| client_bytes.iter().filter(|(z, _)| z.as_str() != writer).map(|(_, b)| *b).sum::<u64>();
+    let cross_cluster = |writer: &str, readers: &[String], zone_local: bool| -> u64 {
+        split
+            .iter()
+            .map(|(z, s)| {
+                let writes = if z != writer { s.writes } else { 0 };
+                let reads = if zone_local {
+                    if z == writer || readers.contains(z) { 0 } else { s.reads }
+                } else {
+                    let away = readers.iter().filter(|r| *r != z).count() as u64;
+                    s.reads * away / readers.len().max(1) as u64
+                };
+                writes + reads
+            })
+            .sum()
+    };
+    // The two other AZs with the most client bytes hold the readers.
+    let readers_for = |writer: &str| -> Vec<String> {
+        let mut others: Vec<&String> = placement.iter().filter(|z| *z != writer).collect();
+        others.sort_by(|a, b| client_bytes.get(*b).copied().unwrap_or(0).cmp(&client_bytes.get(*a).copied().unwrap_or(0)).then(a.cmp(b)));
+        let mut r: Vec<String> = others.into_iter().take(2).cloned().collect();
+        r.sort();
+        r
+    };
+    let rto_ok = |f: Option<[u32; 2]>| o.rto_seconds.map(|rto| f.is_some_and(|[_, hi]| hi <= rto));
+
+    let mut options = Vec::new();
+    let (si_inst, si_stor, si_src) = price(Deployment::SingleAz, &class)?;
+    let multi = if placement.len() >= 2 { Some(price(Deployment::MultiAzInstance, &class)?) } else { None };
+    if placement.len() < 2 {
+        notes.push(format!("its DB subnet group spans {} AZ: Multi-AZ needs two or more", placement.len()));
+    }
+    let cluster_cls = cluster_class(&class);
+    let cluster = match (&cluster_cls, cluster_engine(engine), placement.len() >= 3) {
+        (Some(cc), true, true) => Some((cc.clone(), price(Deployment::MultiAzCluster, cc)?)),
+        (None, _, _) => {
+            notes.push(format!(
+                "{class} has no Multi-AZ DB cluster class (clusters run on c6gd, m5d, m6gd, m6id, m6idn, m8gd, r5d, r6gd, r6id, r6idn, r8gd, x2iedn)"
+            ));
+            None
+        }
+        (_, _, false) => {
+            notes.push(format!("a Multi-AZ DB cluster needs three AZs; its DB subnet group spans {}", placement.len()));
+            None
+        }
+        _ => None,
+    };
+    if let Some((cc, _)) = &cluster
+        && cc != &class
+    {
+        notes.push(format!("a Multi-AZ DB cluster cannot run on {class}: priced on the nearest supported class, {cc}"));
+    }
+    let is_current = |d: Deployment, writer: &str| d == db.deployment && current_writer_az.as_deref() == Some(writer);
+    for a in &placement {
+        let bytes = cross_single(a);
+        options.push(DbOption {
+            option: Deployment::SingleAz,
+            writer_az: a.clone(),
+            reads: None,
+            reader_azs: vec![],
+            standby_az: None,
+            class: class.clone(),
+            current: is_current(Deployment::SingleAz, a),
+            cross_az_bytes: bytes,
+            monthly_instance_usd: si_inst,
+            monthly_storage_usd: si_stor,
+            monthly_cross_az_usd: usd(bytes),
+            monthly_total_usd: si_inst + si_stor + usd(bytes),
+            failover_seconds: None,
+            survives_az_loss: false,
+            meets_rto: o.rto_seconds.map(|_| false),
+            after_failover: None,
+            price_sources: si_src.clone(),
+            notes: vec!["no standby: losing its AZ stops the database until it is restored elsewhere".into()],
+        });
+        if let Some((inst, stor, src)) = &multi {
+            let worst = placement.iter().filter(|z| *z != a).max_by(|x, y| cross_single(x).cmp(&cross_single(y)).then(y.cmp(x))).cloned();
+            let after = worst.as_ref().map(|z| AfterFailover {
+                writer_az: z.clone(),
+                cross_az_bytes: cross_single(z),
+                monthly_cross_az_usd: round_usd(usd(cross_single(z))),
+            });
+            let standby = db
+                .members
+                .iter()
+                .find(|m| m.role == "standby" && db.deployment == Deployment::MultiAzInstance && is_current(Deployment::MultiAzInstance, a))
+                .map(|m| m.az.clone());
+            options.push(DbOption {
+                option: Deployment::MultiAzInstance,
+                writer_az: a.clone(),
+                reads: None,
+                reader_azs: vec![],
+                standby_az: standby,
+                class: class.clone(),
+                current: is_current(Deployment::MultiAzInstance, a),
+                cross_az_bytes: bytes,
+                monthly_instance_usd: *inst,
+                monthly_storage_usd: *stor,
+                monthly_cross_az_usd: usd(bytes),
+                monthly_total_usd: inst + stor + usd(bytes),
+                failover_seconds: Some(INSTANCE_FAILOVER_SECONDS),
+                survives_az_loss: true,
+                meets_rto: rto_ok(Some(INSTANCE_FAILOVER_SECONDS)),
+                after_failover: after,
+                price_sources: src.clone(),
+                notes: vec!["the standby serves no reads; RDS picks its AZ".into()],
+            });
+        }
+        if let Some((cc, (inst, stor, src))) = &cluster {
+            let readers = readers_for(a);
+            for zone_local in [false, true] {
+                let bytes = cross_cluster(a, &readers, zone_local);
+                // After a failover a reader becomes the writer and the old writer a reader.
+                let after = readers
+                    .iter()
+                    .map(|r| {
+                        let mut rs: Vec<String> = readers.iter().filter(|x| *x != r).cloned().chain(std::iter::once(a.clone())).collect();
+                        rs.sort();
+                        (r.clone(), cross_cluster(r, &rs, zone_local))
+                    })
+                    .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))
+                    .map(|(z, b)| AfterFailover { writer_az: z, cross_az_bytes: b, monthly_cross_az_usd: round_usd(usd(b)) });
+                options.push(DbOption {
+                    option: Deployment::MultiAzCluster,
+                    writer_az: a.clone(),
+                    reads: Some(if zone_local { "zone-local" } else { "reader-endpoint" }.into()),
+                    reader_azs: readers.clone(),
+                    standby_az: None,
+                    class: cc.clone(),
+                    current: is_current(Deployment::MultiAzCluster, a) && !zone_local,
+                    cross_az_bytes: bytes,
+                    monthly_instance_usd: *inst,
+                    monthly_storage_usd: *stor,
+                    monthly_cross_az_usd: usd(bytes),
+                    monthly_total_usd: inst + stor + usd(bytes),
+                    failover_seconds: Some(CLUSTER_FAILOVER_SECONDS),
+                    survives_az_loss: true,
+                    meets_rto: rto_ok(Some(CLUSTER_FAILOVER_SECONDS)),
+                    after_failover: after,
+                    price_sources: src.clone(),
+                    notes: vec![if zone_local {
+                        "reads use the instance endpoint of the reader in the client's AZ (the writer's AZ reads from the writer): the application must route them".into()
+                    } else {
+                        "reads go through the reader endpoint, which does not prefer the client's AZ".into()
+                    }],
+                });
+            }
+        }
+    }
+
+    // Today: the deployment as it is, with the bytes as measured.
+    let current_class = if db.deployment == Deployment::MultiAzCluster { cluster_cls.clone().unwrap_or(class.clone()) } else { class.clone() };
+    let (t_inst, t_stor, _) = price(db.deployment, &current_class)?;
+    let today = TodayCost {
+        cross_az_bytes: today_cross_bytes,
+        monthly_instance_usd: round_usd(t_inst),
+        monthly_storage_usd: round_usd(t_stor),
+        monthly_cross_az_usd: round_usd(monthly(today_cross_usd)),
+        monthly_total_usd: round_usd(t_inst + t_stor + monthly(today_cross_usd)),
+    };
+    if !failovers.is_empty() {
+        notes.push(format!(
+            "the writer moved {} time(s) in the window ({}): measured bytes include both placements",
+            failovers.len(),
+            failovers.iter().map(|f| format!("{} {}→{}", f.date, f.from_az, f.to_az)).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if unknown_az_bytes > 0 {
+        notes.push(format!("{unknown_az_bytes} bytes came from clients outside the VPC's AZs: no placement changes them"));
+    }
+
+    let mut recommendation = recommend(&options, &today, o.rto_seconds);
+    if let Some(r) = &mut recommendation
+        && is_cluster
+        && r.option != Deployment::MultiAzCluster
+        && read_fraction > Decimal::ZERO
+    {
+        r.why.push_str(&format!(
+            "; it moves the readers' work ({}% of the bytes) onto one instance: check that instance's CPU and connections first, or pass `--rto` if failover time matters",
+            (read_fraction * Decimal::from(100)).round_dp(1).normalize()
+        ));
+    }
+    for opt in &mut options {
+        opt.monthly_instance_usd = round_usd(opt.monthly_instance_usd);
+        opt.monthly_storage_usd = round_usd(opt.monthly_storage_usd);
+        opt.monthly_cross_az_usd = round_usd(opt.monthly_cross_az_usd);
+        opt.monthly_total_usd = round_usd(opt.monthly_total_usd);
+    }
+    Ok(DbWhatIf {
+        id: db.id.clone(),
+        engine: engine.to_string(),
+        class,
+        storage_gb,
+        storage_type,
+        current_option: db.deployment,
+        current_writer_az,
+        members: db.members.clone(),
+        placement_azs: placement,
+        client_bytes_by_az: client_bytes,
+        writer_bytes_by_az: writer_bytes,
+        reader_bytes_by_az: reader_bytes,
+        unknown_az_bytes,
+        clients,
+        writer_timeline,
+        failovers,
+        read_fraction,
+        read_fraction_from: read_fraction_from.into(),
+        today,
+        options,
+        recommendation,
+        notes,
+    })
+}
+
+/// The cheapest option that survives the loss of an AZ and meets `--rto`; ties go to today's
+/// deployment, then to fewer cross-AZ bytes.
+fn recommend(options: &[DbOption], today: &TodayCost, rto: Option<u32>) -> Option<Recommendation> {
+    let best = options
+        .iter()
+        .filter(|o| o.survives_az_loss && o.meets_rto != Some(false))
+        .min_by(|a, b| a.monthly_total_usd.cmp(&b.monthly_total_usd).then(b.current.cmp(&a.current)).then(a.cross_az_bytes.cmp(&b.cross_az_bytes)))?;
+    let total = round_usd(best.monthly_total_usd);
+    let savings = today.monthly_total_usd - total;
+    let mut why = format!("the cheapest option that survives the loss of an AZ{}", rto.map(|r| format!(" and fails over within {r} s")).unwrap_or_default());
+    if best.current {
+        why.push_str("; it is today's deployment");
+    }
+    Some(Recommendation {
+        option: best.option,
+        writer_az: best.writer_az.clone(),
+        reads: best.reads.clone(),
+        monthly_total_usd: total,
+        monthly_savings_usd: savings,
+        why,
+    })
+}
