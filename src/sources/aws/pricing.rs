@@ -94,9 +94,11 @@ pub fn storage_type(volume_type: &str) -> Option<&'static str> {
 pub fn to_table(region: &str, engine: &str, products: &[Value], date: &str) -> PriceTable {
     let mut t = PriceTable { format: FORMAT.into(), ..PriceTable::default() };
     for p in products {
-        let (Some(family), Some(dep), Some((usd, unit))) =
-            (attr(p, "productFamily"), attr(p, "deploymentOption").and_then(Deployment::from_price_list), on_demand(p))
-        else {
+        let (Some(family), Some(dep), Some((usd, unit))) = (
+            p.pointer("/product/productFamily").and_then(Value::as_str).or(attr(p, "productFamily")),
+            attr(p, "deploymentOption").and_then(Deployment::from_price_list),
+            on_demand(p),
+        ) else {
             continue;
         };
         if attr(p, "regionCode").is_some_and(|r| r != region) {
