@@ -18,5 +18,6 @@ mod rds;
 mod reconcile;
 mod routing;
 mod rules;
+mod stub_http;
 mod topology;
 mod truth;

@@ -5,12 +5,8 @@
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-pub struct ApiServer {
-    pub url: String,
-    pub requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
+pub type ApiServer = crate::stub_http::Server;
 
 fn resource(name: &str, kind: &str, namespaced: bool) -> Value {
     json!({"name": name, "singularName": "", "namespaced": namespaced, "kind": kind, "verbs": ["get", "list", "watch"]})
@@ -54,52 +50,14 @@ fn answer(path: &str, query: &str, items: &[Value]) -> Option<Value> {
 }
 
 pub fn start(items: Vec<Value>) -> ApiServer {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let count = requests.clone();
-    let items = std::sync::Arc::new(items);
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap().port()).unwrap();
-            loop {
-                let Ok((mut conn, _)) = listener.accept().await else { continue };
-                let (items, count) = (items.clone(), count.clone());
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    loop {
-                        let mut chunk = [0u8; 8192];
-                        let Ok(n) = conn.read(&mut chunk).await else { return };
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&buf[..end]).to_string();
-                            buf.drain(..end + 4);
-                            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            let target = head.lines().next().unwrap_or_default().split_whitespace().nth(1).unwrap_or("/").to_string();
-                            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-                            let (status, body) = match answer(path, query, &items) {
-                                Some(v) => ("200 OK", v.to_string()),
-                                None => (
-                                    "404 Not Found",
-                                    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}).to_string(),
-                                ),
-                            };
-                            let resp = format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
-                            if conn.write_all(resp.as_bytes()).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                });
-            }
-        });
-    });
-    let port = rx.recv().unwrap();
-    ApiServer { url: format!("http://127.0.0.1:{port}"), requests }
+    crate::stub_http::serve(move |r| match answer(&r.path, &r.query, &items) {
+        Some(v) => ("200 OK", "application/json", v.to_string()),
+        None => (
+            "404 Not Found",
+            "application/json",
+            json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}).to_string(),
+        ),
+    })
 }
 
 /// A kubeconfig pointing at the server.

@@ -6,9 +6,7 @@
 use crate::moto;
 use crate::util::tempdir;
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::sync::atomic::Ordering;
 
 /// A Price List product document, as GetProducts returns each (a JSON string).
 fn product(family: &str, attrs: Value, unit: &str, usd: &str, sku: &str) -> Value {
@@ -66,11 +64,6 @@ fn catalog() -> Vec<Value> {
     ]
 }
 
-struct Server {
-    url: String,
-    requests: Arc<AtomicUsize>,
-}
-
 fn matches(p: &Value, filters: &[Value]) -> bool {
     filters.iter().all(|f| {
         let (field, value) = (f["Field"].as_str().unwrap(), f["Value"].as_str().unwrap());
@@ -95,54 +88,12 @@ fn answer(target: &str, body: &[u8], products: &[Value]) -> (&'static str, Value
     ("200 OK", out)
 }
 
-fn start() -> Server {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let requests = Arc::new(AtomicUsize::new(0));
-    let count = requests.clone();
-    let products = Arc::new(catalog());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap().port()).unwrap();
-            loop {
-                let Ok((mut conn, _)) = listener.accept().await else { continue };
-                let (products, count) = (products.clone(), count.clone());
-                tokio::spawn(async move {
-                    let mut buf = Vec::new();
-                    loop {
-                        let mut chunk = [0u8; 8192];
-                        let Ok(n) = conn.read(&mut chunk).await else { return };
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&buf[..end]).to_string();
-                            let header = |name: &str| {
-                                head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()))
-                            };
-                            let len: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-                            if buf.len() < end + 4 + len {
-                                break;
-                            }
-                            let body = buf[end + 4..end + 4 + len].to_vec();
-                            buf.drain(..end + 4 + len);
-                            count.fetch_add(1, Ordering::SeqCst);
-                            let (status, v) = answer(&header("x-amz-target").unwrap_or_default(), &body, &products);
-                            let text = v.to_string();
-                            let resp = format!("HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{text}", text.len());
-                            if conn.write_all(resp.as_bytes()).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                });
-            }
-        });
-    });
-    let port = rx.recv().unwrap();
-    Server { url: format!("http://127.0.0.1:{port}"), requests }
+fn start() -> crate::stub_http::Server {
+    let products = catalog();
+    crate::stub_http::serve(move |r| {
+        let (status, v) = answer(r.header("x-amz-target").unwrap_or_default(), &r.body, &products);
+        (status, "application/x-amz-json-1.1", v.to_string())
+    })
 }
 
 #[test]

@@ -282,3 +282,39 @@ fn demo_cluster_bytes_match_the_demo_truth() {
     assert_eq!(dec(&shop["today"]["monthly_instance_usd"]), d("571.59"));
     assert_eq!(dec(&shop["today"]["monthly_storage_usd"]), d("157.2"));
 }
+
+#[test]
+fn an_idle_interface_without_facts_is_left_out_with_a_note() {
+    let (dir, _) = scenario();
+    // An RDS interface outside every DB subnet group (another team's database), never reached.
+    let subnet = {
+        let s: Value = serde_json::from_slice(&std::fs::read(dir.path().join("network/subnets.json")).unwrap()).unwrap();
+        s["Subnets"].as_array().unwrap().iter().find(|s| s["CidrBlock"].as_str().unwrap().starts_with("10.0.0.")).unwrap()["SubnetId"].clone()
+    };
+    let eni = json!({"NetworkInterfaces": [{"NetworkInterfaceId": "eni-0idle000000000001", "SubnetId": subnet, "AvailabilityZone": "ap-northeast-2a",
+        "Description": "RDSNetworkInterface", "InterfaceType": "interface", "RequesterId": "amazon-rds", "RequesterManaged": true,
+        "PrivateIpAddress": "10.0.0.250", "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.250", "Primary": true}], "Status": "in-use", "VpcId": "vpc-0a1b2c3d4e5f67890"}]});
+    std::fs::write(dir.path().join("network/idle-eni.json"), eni.to_string()).unwrap();
+    let out = whatif(dir.path(), &[]);
+    assert_eq!(out["databases"].as_array().unwrap().len(), 3);
+    assert!(out["notes"][0].as_str().unwrap().starts_with("`eni-0idle000000000001` is left out"), "{}", out["notes"]);
+    // Named, it must be priced, so its facts are asked for.
+    let run = crossaz(&["whatif", "rds", "--flow-logs", "flow-logs", "--network", "network", "--db", "eni-0idle000000000001"], dir.path());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("database `eni-0idle000000000001`: its engine is not known"), "{}", run.stderr);
+}
+
+#[test]
+fn a_window_after_the_failover_sees_one_writer_az() {
+    let (dir, truth) = scenario();
+    let out = whatif(dir.path(), &["--from", "2026-10-03", "--db", "orders-db"]);
+    let orders = db(&out, "orders-db");
+    assert_eq!(out["window_hours"], 48);
+    assert_eq!(orders["failovers"], json!([]));
+    let days: Vec<&str> = orders["writer_timeline"].as_array().unwrap().iter().map(|d| d["writer_az"].as_str().unwrap()).collect();
+    assert_eq!(days, ["ap-northeast-2b", "ap-northeast-2b"]);
+    // Half the window: every client AZ's bytes halve.
+    for (z, b) in truth["databases"]["orders-db"]["client_bytes_by_az"].as_object().unwrap() {
+        assert_eq!(orders["client_bytes_by_az"][z], b.as_u64().unwrap() / 2, "{z}");
+    }
+}

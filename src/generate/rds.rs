@@ -6,8 +6,8 @@
 
 use super::cluster::{DAY, HOUR};
 use super::rng::Rng;
-use super::routing::{End, conversation};
-use super::world::{EniKind, PodDef, REGION, SubnetDef, VPC, WorkloadDef, World, ZONES};
+use super::routing::{End, conversation, deployment_pod};
+use super::world::{EniKind, REGION, SubnetDef, VPC, WorkloadDef, World, ZONES};
 use super::write::{self, FlowFormat};
 use crate::model::time::{Ts, format_date, format_time};
 use serde_json::{Value, json};
@@ -80,23 +80,7 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
     let mut pods = Vec::new();
     let mut place = |workload: usize, zone: usize, rng: &mut Rng| {
         let node = world.nodes.iter().position(|n| n.zone == zone).expect("a node per zone");
-        let (ip, eni) = world.nodes[node].pool[workload];
-        let w = &workloads[workload];
-        let hash = format!("{:x}", 0x6a7b8c9d00u64 + workload as u64);
-        pods.push(PodDef {
-            uid: rng.uuid(),
-            name: format!("{}-{hash}-{}", w.name, rng.alnum(5)),
-            workload,
-            owner: Some(("ReplicaSet", format!("{}-{hash}", w.name))),
-            template_hash: Some(hash),
-            node,
-            ip,
-            eni,
-            start: start - DAY,
-            end: Ts::MAX,
-            listed_until: Ts::MAX,
-            finished: None,
-        });
+        pods.push(deployment_pod(&workloads[workload], workload, node, world.nodes[node].pool[workload], 0x6a7b8c9d00, start, rng));
         pods.len() - 1
     };
     let api: Vec<usize> = (0..3).map(|z| place(0, z, &mut rng)).collect();

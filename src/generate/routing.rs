@@ -143,22 +143,7 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
         let node = world.nodes.iter().enumerate().filter(|(_, n)| n.zone == zone).map(|(i, _)| i).nth(k % 2).expect("two nodes per zone");
         let (ip, eni) = world.nodes[node].pool[next_ip[node]];
         next_ip[node] += 1;
-        let w = &workloads[workload];
-        let hash = format!("{:x}", 0x5f6c7d8e00u64 + workload as u64);
-        pods.push(PodDef {
-            uid: rng.uuid(),
-            name: format!("{}-{hash}-{}", w.name, rng.alnum(5)),
-            workload,
-            owner: Some(("ReplicaSet", format!("{}-{hash}", w.name))),
-            template_hash: Some(hash),
-            node,
-            ip,
-            eni,
-            start: start - DAY,
-            end: Ts::MAX,
-            listed_until: Ts::MAX,
-            finished: None,
-        });
+        pods.push(deployment_pod(&workloads[workload], workload, node, (ip, eni), 0x5f6c7d8e00, start, rng));
         pods.len() - 1
     };
     let clients: Vec<usize> = (0..3).map(|z| place(0, z, 0, &mut rng)).collect();
@@ -258,6 +243,25 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
     text.push(b'\n');
     std::fs::write(out.join("routing-truth.json"), text)?;
     Ok(records.len() as u64)
+}
+
+/// A Deployment's pod on `node`, running from the day before `start` on.
+pub(super) fn deployment_pod(w: &WorkloadDef, workload: usize, node: usize, (ip, eni): (Ip, usize), hash_base: u64, start: Ts, rng: &mut Rng) -> PodDef {
+    let hash = format!("{:x}", hash_base + workload as u64);
+    PodDef {
+        uid: rng.uuid(),
+        name: format!("{}-{hash}-{}", w.name, rng.alnum(5)),
+        workload,
+        owner: Some(("ReplicaSet", format!("{}-{hash}", w.name))),
+        template_hash: Some(hash),
+        node,
+        ip,
+        eni,
+        start: start - DAY,
+        end: Ts::MAX,
+        listed_until: Ts::MAX,
+        finished: None,
+    }
 }
 
 #[derive(Clone, Copy)]

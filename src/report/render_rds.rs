@@ -186,6 +186,9 @@ pub fn table(report: &Report, r: &RdsWhatIf, top: Option<usize>) -> String {
     for a in &r.assumptions {
         out.push_str(&format!("  - {a}\n"));
     }
+    for n in &r.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
     out
 }
 

@@ -33,6 +33,20 @@ pub struct DbFacts {
     pub members: Vec<DbMember>,
 }
 
+impl DbFacts {
+    fn new(id: String, deployment: Deployment) -> DbFacts {
+        DbFacts { id, deployment, engine: None, class: None, storage_gb: None, storage_type: None, subnet_azs: Vec::new(), members: Vec::new() }
+    }
+
+    /// Known only by its interfaces: no `describe-db-instances` facts and none given by flags.
+    fn lacks_facts(&self, d: &Defaults) -> bool {
+        (self.engine.is_none() && d.engine.is_none())
+            || (self.class.is_none() && d.class.is_none())
+            || (self.storage_gb.is_none() && d.storage_gb.is_none())
+            || (self.storage_type.is_none() && d.storage_type.is_none())
+    }
+}
+
 /// One interface of a database: the server label reports use, its role and AZ.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DbMember {
@@ -65,16 +79,7 @@ pub fn databases(inv: &Inventory) -> Vec<DbFacts> {
         } else {
             Deployment::SingleAz
         };
-        let f = out.entry(id.clone()).or_insert_with(|| DbFacts {
-            id,
-            deployment,
-            engine: None,
-            class: None,
-            storage_gb: None,
-            storage_type: None,
-            subnet_azs: Vec::new(),
-            members: Vec::new(),
-        });
+        let f = out.entry(id.clone()).or_insert_with(|| DbFacts::new(id, deployment));
         f.engine = f.engine.take().or(d.engine.clone());
         f.class = f.class.take().or(d.class.clone());
         f.storage_gb = f.storage_gb.or(d.allocated_storage_gb);
@@ -102,19 +107,11 @@ pub fn databases(inv: &Inventory) -> Vec<DbFacts> {
             && (name.is_empty() || !named.contains(name.as_str()))
         {
             let id = if name.is_empty() { e.id.clone() } else { name.clone() };
-            out.entry(id.clone())
-                .or_insert_with(|| DbFacts {
-                    id: id.clone(),
-                    deployment: Deployment::SingleAz,
-                    engine: None,
-                    class: None,
-                    storage_gb: None,
-                    storage_type: None,
-                    subnet_azs: Vec::new(),
-                    members: Vec::new(),
-                })
-                .members
-                .push(DbMember { server: format!("rds:{id}"), role: "writer".into(), az: zone_name(e.zone) });
+            out.entry(id.clone()).or_insert_with(|| DbFacts::new(id.clone(), Deployment::SingleAz)).members.push(DbMember {
+                server: format!("rds:{id}"),
+                role: "writer".into(),
+                az: zone_name(e.zone),
+            });
         }
     }
     for f in out.values_mut() {
@@ -171,6 +168,8 @@ pub struct RdsWhatIf {
     pub databases: Vec<DbWhatIf>,
     pub total: RdsTotals,
     pub assumptions: Vec<String>,
+    /// Databases left out, and why.
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -316,8 +315,17 @@ pub fn analyze(report: &Report, dbs: &[DbFacts], days: &[DbDay], o: &Options) ->
         }
     }
     let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let measured = |db: &DbFacts| report.conversations.iter().any(|c| c.server_kind == "rds" && db.members.iter().any(|m| m.server == c.server));
     for db in dbs {
         if !o.ids.is_empty() && !o.ids.iter().any(|id| id == &db.id || db.members.iter().any(|m| m.server == format!("rds:{id}"))) {
+            continue;
+        }
+        if o.ids.is_empty() && !measured(db) && db.lacks_facts(&o.defaults) {
+            notes.push(format!(
+                "`{}` is left out: no client reached it in the window and its engine, class or storage is not known (name it with `--db` and the facts to price it)",
+                db.id
+            ));
             continue;
         }
         out.push(analyze_db(report, db, days, o, &region, per_gb, &monthly)?);
@@ -352,6 +360,7 @@ pub fn analyze(report: &Report, dbs: &[DbFacts], days: &[DbDay], o: &Options) ->
             ),
             "prices are on-demand, without Reserved Instances, backups, I/O or Extended Support".into(),
         ],
+        notes,
     })
 }
 
