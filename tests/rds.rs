@@ -7,6 +7,10 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::path::Path;
 
+const MIB: u64 = 1 << 20;
+/// The scenario's window: October 2026.
+const HOURS: u64 = 31 * 24;
+
 fn scenario() -> (tempfile::TempDir, Value) {
     let dir = tempdir();
     crossaz::generate::rds::generate(dir.path(), 2026, 1_790_812_800).expect("the scenario is written");
@@ -78,27 +82,29 @@ fn dollars_match_hand_computed_prices() {
     let out = whatif(dir.path(), &[]);
     // orders-db, Multi-AZ DB instance with its writer in 2a: db.m6gd.large PostgreSQL in Seoul
     // $0.522/h x 730 h; 200 GB gp3 Multi-AZ x $0.262; the 2b and 2c clients' bytes, 16 MiB x weight
-    // (3 + 2) per hour for 96 h = 7.5 GiB, x $0.02 x 730 / 96.
+    // (3 + 2) per hour = 80 MiB an hour, x $0.02/GB x 730 h = $1.140625 a month.
     let orders = db(&out, "orders-db");
     let o = option(orders, "multi-az-instance", "ap-northeast-2a", None);
-    assert_eq!(o["cross_az_bytes"], 8_053_063_680u64);
+    assert_eq!(o["cross_az_bytes"], 80 * MIB * HOURS);
     assert_eq!(dec(&o["monthly_instance_usd"]), d("381.06"));
     assert_eq!(dec(&o["monthly_storage_usd"]), d("52.4"));
     assert_eq!(dec(&o["monthly_cross_az_usd"]), d("1.140625"));
     assert_eq!(dec(&o["monthly_total_usd"]), d("434.600625"));
     assert_eq!(o["failover_seconds"], json!([60, 120]));
     assert_eq!(o["survives_az_loss"], true);
-    // Today the writer was in 2a for two days, then in 2b (2a 7.5, 2b 4.5, 2c 3.0 GiB over the window):
-    // (4.5 + 3.0) / 2 + (7.5 + 3.0) / 2 = 9 GiB crossed.
-    assert_eq!(orders["today"]["cross_az_bytes"], 9u64 << 30);
-    assert_eq!(dec(&orders["today"]["monthly_cross_az_usd"]), d("1.36875"));
-    assert_eq!(dec(&orders["today"]["monthly_total_usd"]), d("434.82875"));
+    // Today the writer was in 2a for 15 days (2b and 2c crossing: 80 MiB an hour), then in 2b for 16
+    // (2a and 2c: 112 MiB an hour).
+    let today = (15 * 80 + 16 * 112) * 24 * MIB;
+    assert_eq!(orders["today"]["cross_az_bytes"], today);
+    let monthly = |bytes: u64| Decimal::from(bytes) * d("0.02") / Decimal::from(1u64 << 30) * Decimal::from(730) / Decimal::from(HOURS);
+    assert_eq!(dec(&orders["today"]["monthly_cross_az_usd"]), monthly(today).round_dp(6));
+    assert_eq!(dec(&orders["today"]["monthly_total_usd"]), (d("381.06") + d("52.4") + monthly(today)).round_dp(6));
 
     // audit-db, single-AZ db.t4g.micro in 2c: $0.025/h, 20 GB x $0.131, both auditors' bytes cross.
     let audit = db(&out, "audit-db");
     let o = option(audit, "single-az", "ap-northeast-2c", None);
     assert_eq!(o["current"], true);
-    assert_eq!(o["cross_az_bytes"], 2 * 17 * 96 * (1u64 << 20));
+    assert_eq!(o["cross_az_bytes"], 2 * 17 * MIB * HOURS);
     assert_eq!(dec(&o["monthly_instance_usd"]), d("18.25"));
     assert_eq!(dec(&o["monthly_storage_usd"]), d("2.62"));
     assert_eq!(dec(&o["monthly_cross_az_usd"]), d("0.484766"));
@@ -109,10 +115,10 @@ fn dollars_match_hand_computed_prices() {
     assert!(audit["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("db.t4g.micro has no Multi-AZ DB cluster class")));
 
     // catalog-db, the cluster: $0.783/h and 100 GB x $0.393; zone-local reads leave only the 2b and 2c
-    // clients' writes crossing: (3 + 2) x 4 MiB x 96 h = 1.875 GiB.
+    // clients' writes crossing: (3 + 2) x 4 MiB an hour.
     let catalog = db(&out, "catalog-db");
     let o = option(catalog, "multi-az-cluster", "ap-northeast-2a", Some("zone-local"));
-    assert_eq!(o["cross_az_bytes"], 5 * 4 * 96 * (1u64 << 20));
+    assert_eq!(o["cross_az_bytes"], 5 * 4 * MIB * HOURS);
     assert_eq!(dec(&o["monthly_instance_usd"]), d("571.59"));
     assert_eq!(dec(&o["monthly_storage_usd"]), d("39.3"));
     assert_eq!(dec(&o["monthly_cross_az_usd"]), d("0.28515625").round_dp(6));
@@ -307,14 +313,36 @@ fn an_idle_interface_without_facts_is_left_out_with_a_note() {
 #[test]
 fn a_window_after_the_failover_sees_one_writer_az() {
     let (dir, truth) = scenario();
-    let out = whatif(dir.path(), &["--from", "2026-10-03", "--db", "orders-db"]);
+    let out = whatif(dir.path(), &["--from", "2026-10-16", "--db", "orders-db"]);
     let orders = db(&out, "orders-db");
-    assert_eq!(out["window_hours"], 48);
+    assert_eq!(out["window_hours"], 16 * 24);
     assert_eq!(orders["failovers"], json!([]));
     let days: Vec<&str> = orders["writer_timeline"].as_array().unwrap().iter().map(|d| d["writer_az"].as_str().unwrap()).collect();
-    assert_eq!(days, ["ap-northeast-2b", "ap-northeast-2b"]);
-    // Half the window: every client AZ's bytes halve.
+    assert_eq!(days, ["ap-northeast-2b"; 16]);
+    // 16 of the 31 days: every client AZ's bytes in proportion.
     for (z, b) in truth["databases"]["orders-db"]["client_bytes_by_az"].as_object().unwrap() {
-        assert_eq!(orders["client_bytes_by_az"][z], b.as_u64().unwrap() / 2, "{z}");
+        assert_eq!(orders["client_bytes_by_az"][z], b.as_u64().unwrap() / HOURS * 16 * 24, "{z}");
+    }
+}
+
+#[test]
+fn an_interface_alone_takes_its_facts_from_a_prices_file_that_prices_one_choice() {
+    let (dir, _) = scenario();
+    std::fs::remove_file(dir.path().join("network/rds-db-instances.json")).unwrap();
+    std::fs::remove_file(dir.path().join("network/rds-db-clusters.json")).unwrap();
+    let prices = json!({"instances": [
+        {"region": "ap-northeast-2", "engine": "postgres", "class": "db.r6gd.large", "deployment": "single-az", "usd_per_hour": "0.3", "source": "s", "date": "2026-11-01"},
+        {"region": "ap-northeast-2", "engine": "postgres", "class": "db.r6gd.large", "deployment": "multi-az-instance", "usd_per_hour": "0.6", "source": "s", "date": "2026-11-01"},
+        {"region": "ap-northeast-2", "engine": "postgres", "class": "db.r6gd.large", "deployment": "multi-az-cluster", "usd_per_hour": "0.9", "source": "s", "date": "2026-11-01"}],
+        "storage": [{"region": "ap-northeast-2", "engine": "postgres", "storage_type": "gp3", "deployment": "single-az", "usd_per_gb_month": "0.1", "source": "s", "date": "2026-11-01"},
+        {"region": "ap-northeast-2", "engine": "postgres", "storage_type": "gp3", "deployment": "multi-az-instance", "usd_per_gb_month": "0.2", "source": "s", "date": "2026-11-01"},
+        {"region": "ap-northeast-2", "engine": "postgres", "storage_type": "gp3", "deployment": "multi-az-cluster", "usd_per_gb_month": "0.3", "source": "s", "date": "2026-11-01"}]});
+    std::fs::write(dir.path().join("prices.json"), prices.to_string()).unwrap();
+    let out = whatif(dir.path(), &["--prices", "prices.json", "--storage-gb", "10"]);
+    assert_eq!(out["databases"].as_array().unwrap().len(), 6);
+    for x in out["databases"].as_array().unwrap() {
+        assert_eq!((x["engine"].as_str(), x["class"].as_str(), x["storage_type"].as_str()), (Some("postgres"), Some("db.r6gd.large"), Some("gp3")));
+        let single = x["options"].as_array().unwrap().iter().find(|o| o["option"] == "single-az").unwrap();
+        assert_eq!((dec(&single["monthly_instance_usd"]), dec(&single["monthly_storage_usd"])), (d("219"), d("1")));
     }
 }

@@ -13,7 +13,7 @@ pub enum Scenario {
     /// One day of Services placed so that what topology-aware routing would save is known
     /// (`routing-truth.json`).
     Routing,
-    /// Four days of three databases (a Multi-AZ DB instance that fails over, a Multi-AZ DB cluster,
+    /// A month of three databases (a Multi-AZ DB instance that fails over, a Multi-AZ DB cluster,
     /// a single-AZ instance) whose options' cross-AZ bytes are known (`rds-truth.json`).
     Rds,
 }

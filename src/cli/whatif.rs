@@ -114,10 +114,15 @@ fn run_rds(args: RdsArgs, printer: &Printer) -> Result<ExitCode, Error> {
         prices.overlay(PriceTable::load(&ws.rds_prices())?);
         sources.push(format!("`{}`", ws.rds_prices().display()));
     }
-    if let Some(p) = &args.prices {
-        prices.overlay(PriceTable::load(p)?);
-        sources.push(format!("`{}`", p.display()));
-    }
+    let prices_file = match &args.prices {
+        Some(p) => {
+            let file = PriceTable::load(p)?;
+            prices.overlay(file.clone());
+            sources.push(format!("`{}`", p.display()));
+            Some(file)
+        }
+        None => None,
+    };
     let outcome = pipeline::run(&inputs, printer)?;
     let exit = finish(&outcome, printer);
     if outcome.databases.is_empty() {
@@ -132,6 +137,7 @@ fn run_rds(args: RdsArgs, printer: &Printer) -> Result<ExitCode, Error> {
         defaults: rds::Defaults { engine: args.engine, class: args.class, storage_gb: args.storage_gb, storage_type: args.storage_type },
         prices,
         prices_source: sources.join(", overridden by "),
+        prices_file,
     };
     let mut report = outcome.report;
     report.rds = Some(rds::analyze(&report, &outcome.databases, &outcome.db_days, &opts)?);

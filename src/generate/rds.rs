@@ -1,5 +1,5 @@
-//! A four-day database scenario whose answer is known by construction (`crossaz generate
-//! --scenario rds`): a Multi-AZ DB instance that fails over from 2a to 2b on day 3, a Multi-AZ DB
+//! A month-long database scenario whose answer is known by construction (`crossaz generate
+//! --scenario rds`): a Multi-AZ DB instance that fails over from 2a to 2b mid-month, a Multi-AZ DB
 //! cluster read through its reader endpoint, and a single-AZ instance. `rds-truth.json` states,
 //! from the design alone, each client AZ's bytes, where the writer was, and every option's
 //! cross-AZ bytes.
@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub const NAMESPACE: &str = "orders";
-pub const DAYS: i64 = 4;
+pub const DAYS: i64 = 31;
 /// The Multi-AZ DB instance fails over at the start of this day.
-pub const FAILOVER_DAY: i64 = 2;
+pub const FAILOVER_DAY: i64 = 15;
 /// Bytes per hour from each client AZ a : b : c.
 pub const WEIGHT: [u64; 3] = [5, 3, 2];
 const MIB: u64 = 1 << 20;
@@ -107,7 +107,7 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
         let t = start + h * HOUR + 120;
         for z in 0..3 {
             let w = WEIGHT[z];
-            // orders-db: every query to the writer; from day 3 the writer is the former standby in 2b.
+            // orders-db: every query to the writer; from 16 October the writer is the former standby in 2b.
             let writer = if h >= FAILOVER_DAY * 24 { 1 } else { 0 };
             talk(&mut records, "orders-db", "writer", api[z], z, writer, 4 * MIB * w, 12 * MIB * w, t + z as Ts);
             // catalog-db: writes to the writer in 2a, reads spread evenly over the readers in 2b and 2c.

@@ -123,6 +123,16 @@ pub fn table(report: &Report, r: &RdsWhatIf, top: Option<usize>) -> String {
             human_usd(d.today.monthly_storage_usd),
             human_usd(d.today.monthly_cross_az_usd)
         ));
+        let top: Vec<String> = d
+            .clients
+            .iter()
+            .filter(|c| c.cross_az_bytes > 0)
+            .take(3)
+            .map(|c| format!("{} in {} → {} ({})", c.client, short_zone(&c.client_az), c.endpoint_role, human_bytes(c.cross_az_bytes)))
+            .collect();
+        if !top.is_empty() {
+            out.push_str(&format!("Top cross-AZ clients: {}\n", top.join(", ")));
+        }
         for f in &d.failovers {
             out.push_str(&format!("Failover seen: {} the writer moved {} → {}\n", f.date, f.from_az, f.to_az));
         }

@@ -40,10 +40,7 @@ impl DbFacts {
 
     /// Known only by its interfaces: no `describe-db-instances` facts and none given by flags.
     fn lacks_facts(&self, d: &Defaults) -> bool {
-        (self.engine.is_none() && d.engine.is_none())
-            || (self.class.is_none() && d.class.is_none())
-            || (self.storage_gb.is_none() && d.storage_gb.is_none())
-            || (self.storage_type.is_none() && d.storage_type.is_none())
+        (self.engine.is_none() && d.engine.is_none()) || (self.class.is_none() && d.class.is_none()) || (self.storage_gb.is_none() && d.storage_gb.is_none())
     }
 }
 
@@ -155,6 +152,15 @@ pub struct Options {
     pub defaults: Defaults,
     pub prices: PriceTable,
     pub prices_source: String,
+    /// The `--prices` file alone: a database known only by its interfaces takes its engine, class
+    /// and storage type from it when it prices exactly one of each in the region.
+    pub prices_file: Option<PriceTable>,
+}
+
+/// The one value `pick` finds in the `--prices` file's rows for `region`, if exactly one.
+fn only_one(file: Option<&PriceTable>, region: &str, pick: impl Fn(&PriceTable, &str) -> BTreeSet<String>) -> Option<String> {
+    let set = pick(file?, region);
+    if set.len() == 1 { set.into_iter().next() } else { None }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -383,13 +389,30 @@ fn analyze_db(
     monthly: &dyn Fn(Decimal) -> Decimal,
 ) -> Result<DbWhatIf, Error> {
     let missing = |what: &str, flag: &str| {
-        Error::failure(format!("database `{}`: its {what} is not known", db.id))
-            .hint(format!("add `aws rds describe-db-instances` output to `--network`, or pass `{flag}`"))
+        Error::failure(format!("database `{}`: its {what} is not known", db.id)).hint(format!(
+            "add `aws rds describe-db-instances` output to `--network`, or pass `{flag}` (or a `--prices` file pricing one engine, class and storage type)"
+        ))
     };
-    let engine_raw = db.engine.clone().or(o.defaults.engine.clone()).ok_or_else(|| missing("engine", "--engine postgres"))?;
-    let class = db.class.clone().or(o.defaults.class.clone()).ok_or_else(|| missing("instance class", "--class db.m6gd.large"))?;
+    let file = o.prices_file.as_ref();
+    let engine_raw = db
+        .engine
+        .clone()
+        .or(o.defaults.engine.clone())
+        .or_else(|| only_one(file, region, |t, r| t.instances.iter().filter(|p| p.region == r).map(|p| p.engine.clone()).collect()))
+        .ok_or_else(|| missing("engine", "--engine postgres"))?;
+    let class = db
+        .class
+        .clone()
+        .or(o.defaults.class.clone())
+        .or_else(|| only_one(file, region, |t, r| t.instances.iter().filter(|p| p.region == r).map(|p| p.class.clone()).collect()))
+        .ok_or_else(|| missing("instance class", "--class db.m6gd.large"))?;
     let storage_gb = db.storage_gb.or(o.defaults.storage_gb).ok_or_else(|| missing("allocated storage", "--storage-gb 100"))?;
-    let storage_type = db.storage_type.clone().or(o.defaults.storage_type.clone()).ok_or_else(|| missing("storage type", "--storage-type gp3"))?;
+    let storage_type = db
+        .storage_type
+        .clone()
+        .or(o.defaults.storage_type.clone())
+        .or_else(|| only_one(file, region, |t, r| t.storage.iter().filter(|p| p.region == r).map(|p| p.storage_type.clone()).collect()))
+        .ok_or_else(|| missing("storage type", "--storage-type gp3"))?;
     let Some(engine) = engine_key(&engine_raw) else {
         return Err(Error::failure(format!("database `{}`: engine `{engine_raw}` is not priced: only MySQL and PostgreSQL are", db.id))
             .hint("leave it out with `--db`, naming the others"));
