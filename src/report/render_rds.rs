@@ -162,6 +162,13 @@ pub fn table(report: &Report, r: &RdsWhatIf, top: Option<usize>) -> String {
         align_right(&mut t, &[2, 3, 4, 5]);
         out.push_str(&format!("{t}\n"));
         match rec {
+            Some(r) if r.keep => out.push_str(&format!(
+                "Recommendation: keep it ({} with the writer in {}, {}/month as projected): {}\n",
+                r.option.as_str(),
+                r.writer_az,
+                human_usd(r.monthly_total_usd),
+                r.why
+            )),
             Some(r) => out.push_str(&format!(
                 "Recommendation: {} with the writer in {}: {}/month, {} against today ({})\n",
                 r.reads.as_ref().map(|x| format!("multi-az-cluster with {x} reads")).unwrap_or_else(|| r.option.as_str().to_string()),

@@ -297,6 +297,8 @@ pub struct Recommendation {
     /// Today's total minus the recommendation's; negative when surviving an AZ loss costs more.
     pub monthly_savings_usd: Decimal,
     pub why: String,
+    /// True when the recommendation is to keep today's deployment and placement.
+    pub keep: bool,
 }
 
 /// Bytes a client AZ sends to the writer and to readers, as the projection splits them.
@@ -753,17 +755,28 @@ fn analyze_db(
     })
 }
 
-/// The cheapest option that survives the loss of an AZ and meets `--rto`; ties go to today's
-/// deployment, then to fewer cross-AZ bytes.
+/// The cheapest option that survives the loss of an AZ and meets `--rto`; ties, and savings under
+/// $1 a month, go to today's deployment, then to fewer cross-AZ bytes.
 fn recommend(options: &[DbOption], today: &TodayCost, rto: Option<u32>) -> Option<Recommendation> {
-    let best = options
+    let qualifies = |o: &&DbOption| o.survives_az_loss && o.meets_rto != Some(false);
+    let cheapest = options
         .iter()
-        .filter(|o| o.survives_az_loss && o.meets_rto != Some(false))
+        .filter(qualifies)
         .min_by(|a, b| a.monthly_total_usd.cmp(&b.monthly_total_usd).then(b.current.cmp(&a.current)).then(a.cross_az_bytes.cmp(&b.cross_az_bytes)))?;
+    let best = match options.iter().filter(qualifies).find(|o| o.current) {
+        Some(current) if current.monthly_total_usd - cheapest.monthly_total_usd < Decimal::ONE => current,
+        _ => cheapest,
+    };
     let total = round_usd(best.monthly_total_usd);
     let savings = today.monthly_total_usd - total;
     let mut why = format!("the cheapest option that survives the loss of an AZ{}", rto.map(|r| format!(" and fails over within {r} s")).unwrap_or_default());
-    if best.current {
+    if best.current && !std::ptr::eq(best, cheapest) {
+        why = format!(
+            "today's deployment, within $1/month of the cheapest option that survives the loss of an AZ ({} in {})",
+            cheapest.option.as_str(),
+            cheapest.writer_az
+        );
+    } else if best.current {
         why.push_str("; it is today's deployment");
     }
     Some(Recommendation {
@@ -773,5 +786,6 @@ fn recommend(options: &[DbOption], today: &TodayCost, rto: Option<u32>) -> Optio
         monthly_total_usd: total,
         monthly_savings_usd: savings,
         why,
+        keep: best.current,
     })
 }
