@@ -1,33 +1,18 @@
 //! Renders the RDS what-if of a Report (`crossaz whatif rds`) as a table, CSV or JSON.
 
+use super::Report;
 use super::render::{Format, human_bytes, human_usd};
-use super::render_routing::{align_right, new_table, short_zone};
-use super::{Report, WindowInfo};
+use super::render_routing::{align_right, assumptions_and_notes, new_table, short_zone, whatif_json};
 use crate::error::Error;
 use crate::pricing::rds::Deployment;
 use crate::whatif::rds::{DbOption, DbWhatIf, RdsWhatIf};
-use serde::Serialize;
-
-#[derive(Serialize)]
-struct Document<'r> {
-    schema_version: u32,
-    tool: &'r str,
-    window: &'r WindowInfo,
-    #[serde(flatten)]
-    rds: &'r RdsWhatIf,
-}
 
 pub fn render(report: &Report, format: Format) -> Result<Vec<u8>, Error> {
     let Some(r) = &report.rds else {
         return Err(Error::failure("the report has no RDS what-if"));
     };
     match format {
-        Format::Json => {
-            let doc = Document { schema_version: report.schema_version, tool: &report.tool, window: &report.window, rds: r };
-            let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| Error::failure("failed to write JSON").caused_by(e))?;
-            out.push(b'\n');
-            Ok(out)
-        }
+        Format::Json => whatif_json(report, r),
         Format::Csv => csv(r),
         Format::Parquet => Err(Error::usage("`crossaz whatif rds` writes table, CSV or JSON")),
         Format::Table => Ok(table(report, r, None).into_bytes()),
@@ -199,13 +184,7 @@ pub fn table(report: &Report, r: &RdsWhatIf, top: Option<usize>) -> String {
             human_usd(r.total.monthly_savings_usd)
         ));
     }
-    out.push_str("\nAssumptions:\n");
-    for a in &r.assumptions {
-        out.push_str(&format!("  - {a}\n"));
-    }
-    for n in &r.notes {
-        out.push_str(&format!("note: {n}\n"));
-    }
+    assumptions_and_notes(&mut out, &r.assumptions, &r.notes);
     out
 }
 

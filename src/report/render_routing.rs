@@ -9,13 +9,32 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// A what-if as JSON: the Report's version, tool and window, then the what-if's own fields.
 #[derive(Serialize)]
-struct Document<'r> {
+struct Document<'r, T: Serialize> {
     schema_version: u32,
     tool: &'r str,
     window: &'r WindowInfo,
     #[serde(flatten)]
-    routing: &'r RoutingWhatIf,
+    whatif: &'r T,
+}
+
+pub(super) fn whatif_json<T: Serialize>(report: &Report, whatif: &T) -> Result<Vec<u8>, Error> {
+    let doc = Document { schema_version: report.schema_version, tool: &report.tool, window: &report.window, whatif };
+    let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| Error::failure("failed to write JSON").caused_by(e))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// The closing lines of a what-if table.
+pub(super) fn assumptions_and_notes(out: &mut String, assumptions: &[String], notes: &[String]) {
+    out.push_str("\nAssumptions:\n");
+    for a in assumptions {
+        out.push_str(&format!("  - {a}\n"));
+    }
+    for n in notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
 }
 
 pub fn render(report: &Report, format: Format, top: Option<usize>) -> Result<Vec<u8>, Error> {
@@ -23,12 +42,7 @@ pub fn render(report: &Report, format: Format, top: Option<usize>) -> Result<Vec
         return Err(Error::failure("the report has no routing what-if"));
     };
     match format {
-        Format::Json => {
-            let doc = Document { schema_version: report.schema_version, tool: &report.tool, window: &report.window, routing: r };
-            let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| Error::failure("failed to write JSON").caused_by(e))?;
-            out.push(b'\n');
-            Ok(out)
-        }
+        Format::Json => whatif_json(report, r),
         Format::Csv => csv(r),
         Format::Parquet => Err(Error::usage("`crossaz whatif routing` writes table, CSV or JSON")),
         Format::Table => Ok(table(report, r, top).into_bytes()),
@@ -182,13 +196,7 @@ fn table(report: &Report, r: &RoutingWhatIf, top: Option<usize>) -> String {
     if unsteerable > 0 {
         out.push_str(&format!("\nNot steerable by routing (load balancers, NAT, unknown zone): {} of the cross-AZ bytes shown\n", human_bytes(unsteerable)));
     }
-    out.push_str("\nAssumptions:\n");
-    for a in &r.assumptions {
-        out.push_str(&format!("  - {a}\n"));
-    }
-    for n in &r.notes {
-        out.push_str(&format!("note: {n}\n"));
-    }
+    assumptions_and_notes(&mut out, &r.assumptions, &r.notes);
     out
 }
 
