@@ -38,6 +38,11 @@ impl DbFacts {
         DbFacts { id, deployment, engine: None, class: None, storage_gb: None, storage_type: None, subnet_azs: Vec::new(), members: Vec::new() }
     }
 
+    /// Whether `--db ID` names it: its identifier, or the identifier of one of its interfaces' owners.
+    fn answers_to(&self, id: &str) -> bool {
+        self.id == id || self.members.iter().any(|m| m.server.strip_prefix("rds:") == Some(id))
+    }
+
     /// Known only by its interfaces: no `describe-db-instances` facts and none given by flags.
     fn lacks_facts(&self, d: &Defaults) -> bool {
         (self.engine.is_none() && d.engine.is_none()) || (self.class.is_none() && d.class.is_none()) || (self.storage_gb.is_none() && d.storage_gb.is_none())
@@ -301,6 +306,13 @@ pub struct Recommendation {
     pub keep: bool,
 }
 
+/// A deployment's monthly instance and storage cost, unrounded, with the prices' sources.
+struct Priced {
+    instance: Decimal,
+    storage: Decimal,
+    sources: Vec<String>,
+}
+
 /// Bytes a client AZ sends to the writer and to readers, as the projection splits them.
 #[derive(Clone, Copy, Debug, Default)]
 struct Split {
@@ -317,7 +329,7 @@ pub fn analyze(report: &Report, dbs: &[DbFacts], days: &[DbDay], o: &Options) ->
     let per_gb = report.pricing.out_per_gb_usd + report.pricing.in_per_gb_usd;
     let monthly = |window_usd: Decimal| window_usd * Decimal::from(HOURS_PER_MONTH) / Decimal::from(hours);
     for id in &o.ids {
-        if !dbs.iter().any(|d| &d.id == id || d.members.iter().any(|m| m.server == format!("rds:{id}"))) {
+        if !dbs.iter().any(|d| d.answers_to(id)) {
             return Err(Error::usage(format!("no database `{id}` in the network inventory"))
                 .hint("name a DB instance or cluster identifier from `aws rds describe-db-instances`, or an RDS interface ID"));
         }
@@ -326,7 +338,7 @@ pub fn analyze(report: &Report, dbs: &[DbFacts], days: &[DbDay], o: &Options) ->
     let mut notes = Vec::new();
     let measured = |db: &DbFacts| report.conversations.iter().any(|c| c.server_kind == "rds" && db.members.iter().any(|m| m.server == c.server));
     for db in dbs {
-        if !o.ids.is_empty() && !o.ids.iter().any(|id| id == &db.id || db.members.iter().any(|m| m.server == format!("rds:{id}"))) {
+        if !o.ids.is_empty() && !o.ids.iter().any(|id| db.answers_to(id)) {
             continue;
         }
         if o.ids.is_empty() && !measured(db) && db.lacks_facts(&o.defaults) {
@@ -530,15 +542,15 @@ fn analyze_db(
     }
     let mut notes = Vec::new();
 
-    let price = |d: Deployment, class: &str| -> Result<(Decimal, Decimal, Vec<String>), Error> {
+    let price = |d: Deployment, class: &str| -> Result<Priced, Error> {
         let i = o.prices.instance(region, engine, class, d)?;
         let s = o.prices.storage(region, engine, &storage_type, d)?;
         let src = |derived: bool, source: &str, date: &str| format!("{}{source} ({date})", if derived { "[derived] " } else { "" });
-        Ok((
-            i.usd_per_hour * Decimal::from(HOURS_PER_MONTH),
-            s.usd_per_gb_month * Decimal::from(storage_gb),
-            vec![src(i.derived, &i.source, &i.date), src(s.derived, &s.source, &s.date)],
-        ))
+        Ok(Priced {
+            instance: i.usd_per_hour * Decimal::from(HOURS_PER_MONTH),
+            storage: s.usd_per_gb_month * Decimal::from(storage_gb),
+            sources: vec![src(i.derived, &i.source, &i.date), src(s.derived, &s.source, &s.date)],
+        })
     };
     let usd = |bytes: u64| monthly(cost(bytes, per_gb));
     let cross_single = |writer: &str| client_bytes.iter().filter(|(z, _)| z.as_str() != writer).map(|(_, b)| *b).sum::<u64>();
@@ -568,7 +580,7 @@ fn analyze_db(
     let rto_ok = |f: Option<[u32; 2]>| o.rto_seconds.map(|rto| f.is_some_and(|[_, hi]| hi <= rto));
 
     let mut options = Vec::new();
-    let (si_inst, si_stor, si_src) = price(Deployment::SingleAz, &class)?;
+    let single = price(Deployment::SingleAz, &class)?;
     let multi = if placement.len() >= 2 { Some(price(Deployment::MultiAzInstance, &class)?) } else { None };
     if placement.len() < 2 {
         notes.push(format!("its DB subnet group spans {} AZ: Multi-AZ needs two or more", placement.len()));
@@ -594,29 +606,35 @@ fn analyze_db(
         notes.push(format!("a Multi-AZ DB cluster cannot run on {class}: priced on the nearest supported class, {cc}"));
     }
     let is_current = |d: Deployment, writer: &str| d == db.deployment && current_writer_az.as_deref() == Some(writer);
+    // An option's placement and money; the callers add what depends on the deployment.
+    let priced_option = |option: Deployment, writer: &str, class: &str, p: &Priced, bytes: u64| DbOption {
+        option,
+        writer_az: writer.to_string(),
+        reads: None,
+        reader_azs: vec![],
+        standby_az: None,
+        class: class.to_string(),
+        current: is_current(option, writer),
+        cross_az_bytes: bytes,
+        monthly_instance_usd: p.instance,
+        monthly_storage_usd: p.storage,
+        monthly_cross_az_usd: usd(bytes),
+        monthly_total_usd: p.instance + p.storage + usd(bytes),
+        failover_seconds: None,
+        survives_az_loss: false,
+        meets_rto: None,
+        after_failover: None,
+        price_sources: p.sources.clone(),
+        notes: vec![],
+    };
     for a in &placement {
         let bytes = cross_single(a);
         options.push(DbOption {
-            option: Deployment::SingleAz,
-            writer_az: a.clone(),
-            reads: None,
-            reader_azs: vec![],
-            standby_az: None,
-            class: class.clone(),
-            current: is_current(Deployment::SingleAz, a),
-            cross_az_bytes: bytes,
-            monthly_instance_usd: si_inst,
-            monthly_storage_usd: si_stor,
-            monthly_cross_az_usd: usd(bytes),
-            monthly_total_usd: si_inst + si_stor + usd(bytes),
-            failover_seconds: None,
-            survives_az_loss: false,
             meets_rto: o.rto_seconds.map(|_| false),
-            after_failover: None,
-            price_sources: si_src.clone(),
             notes: vec!["no standby: losing its AZ stops the database until it is restored elsewhere".into()],
+            ..priced_option(Deployment::SingleAz, a, &class, &single, bytes)
         });
-        if let Some((inst, stor, src)) = &multi {
+        if let Some(p) = &multi {
             let worst = placement.iter().filter(|z| *z != a).max_by(|x, y| cross_single(x).cmp(&cross_single(y)).then(y.cmp(x))).cloned();
             let after = worst.as_ref().map(|z| AfterFailover {
                 writer_az: z.clone(),
@@ -629,27 +647,16 @@ fn analyze_db(
                 .find(|m| m.role == "standby" && db.deployment == Deployment::MultiAzInstance && is_current(Deployment::MultiAzInstance, a))
                 .map(|m| m.az.clone());
             options.push(DbOption {
-                option: Deployment::MultiAzInstance,
-                writer_az: a.clone(),
-                reads: None,
-                reader_azs: vec![],
                 standby_az: standby,
-                class: class.clone(),
-                current: is_current(Deployment::MultiAzInstance, a),
-                cross_az_bytes: bytes,
-                monthly_instance_usd: *inst,
-                monthly_storage_usd: *stor,
-                monthly_cross_az_usd: usd(bytes),
-                monthly_total_usd: inst + stor + usd(bytes),
                 failover_seconds: Some(INSTANCE_FAILOVER_SECONDS),
                 survives_az_loss: true,
                 meets_rto: rto_ok(Some(INSTANCE_FAILOVER_SECONDS)),
                 after_failover: after,
-                price_sources: src.clone(),
                 notes: vec!["the standby serves no reads; RDS picks its AZ".into()],
+                ..priced_option(Deployment::MultiAzInstance, a, &class, p, bytes)
             });
         }
-        if let Some((cc, (inst, stor, src))) = &cluster {
+        if let Some((cc, p)) = &cluster {
             let readers = readers_for(a);
             for zone_local in [false, true] {
                 let bytes = cross_cluster(a, &readers, zone_local);
@@ -663,29 +670,21 @@ fn analyze_db(
                     })
                     .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))
                     .map(|(z, b)| AfterFailover { writer_az: z, cross_az_bytes: b, monthly_cross_az_usd: round_usd(usd(b)) });
+                let base = priced_option(Deployment::MultiAzCluster, a, cc, p, bytes);
                 options.push(DbOption {
-                    option: Deployment::MultiAzCluster,
-                    writer_az: a.clone(),
                     reads: Some(if zone_local { "zone-local" } else { "reader-endpoint" }.into()),
                     reader_azs: readers.clone(),
-                    standby_az: None,
-                    class: cc.clone(),
-                    current: is_current(Deployment::MultiAzCluster, a) && !zone_local,
-                    cross_az_bytes: bytes,
-                    monthly_instance_usd: *inst,
-                    monthly_storage_usd: *stor,
-                    monthly_cross_az_usd: usd(bytes),
-                    monthly_total_usd: inst + stor + usd(bytes),
+                    current: base.current && !zone_local,
                     failover_seconds: Some(CLUSTER_FAILOVER_SECONDS),
                     survives_az_loss: true,
                     meets_rto: rto_ok(Some(CLUSTER_FAILOVER_SECONDS)),
                     after_failover: after,
-                    price_sources: src.clone(),
                     notes: vec![if zone_local {
                         "reads use the instance endpoint of the reader in the client's AZ (the writer's AZ reads from the writer): the application must route them".into()
                     } else {
                         "reads go through the reader endpoint, which does not prefer the client's AZ".into()
                     }],
+                    ..base
                 });
             }
         }
@@ -693,13 +692,13 @@ fn analyze_db(
 
     // Today: the deployment as it is, with the bytes as measured.
     let current_class = if db.deployment == Deployment::MultiAzCluster { cluster_cls.clone().unwrap_or(class.clone()) } else { class.clone() };
-    let (t_inst, t_stor, _) = price(db.deployment, &current_class)?;
+    let now = price(db.deployment, &current_class)?;
     let today = TodayCost {
         cross_az_bytes: today_cross_bytes,
-        monthly_instance_usd: round_usd(t_inst),
-        monthly_storage_usd: round_usd(t_stor),
+        monthly_instance_usd: round_usd(now.instance),
+        monthly_storage_usd: round_usd(now.storage),
         monthly_cross_az_usd: round_usd(monthly(today_cross_usd)),
-        monthly_total_usd: round_usd(t_inst + t_stor + monthly(today_cross_usd)),
+        monthly_total_usd: round_usd(now.instance + now.storage + monthly(today_cross_usd)),
     };
     if !failovers.is_empty() {
         notes.push(format!(

@@ -157,24 +157,26 @@ pub fn to_table(region: &str, engine: &str, products: &[Value], date: &str) -> P
 
 pub async fn pull(client: &aws_sdk_pricing::Client, q: &PriceQuery<'_>, ws: &Workspace) -> Result<(PriceTable, PricesPull), Error> {
     let mut n = PricesPull::default();
-    let mut table = match std::fs::read_to_string(ws.rds_prices()) {
-        Ok(_) => PriceTable::load(&ws.rds_prices())?,
-        Err(_) => PriceTable { format: FORMAT.into(), ..PriceTable::default() },
-    };
-    let cache_dir = ws.state().join("pricing").join(q.region);
+    let mut table = if ws.rds_prices().is_file() { PriceTable::load(&ws.rds_prices())? } else { PriceTable::default() };
+    let mut engines = Vec::new();
     for engine in q.engines {
         let (Some(key), Some(pl)) = (engine_key(engine), price_list_engine(engine)) else {
             return Err(Error::usage(format!("engine `{engine}` is not priced: crossaz prices `mysql` and `postgres`")));
         };
+        engines.push((key, pl));
+    }
+    let cache_dir = ws.state().join("pricing").join(q.region);
+    // Storage products are the same query for every engine: each engine takes its own from them.
+    let storage =
+        products(client, &[("regionCode", q.region), ("productFamily", "Database Storage")], cache_dir.join("storage.json"), q.refresh, &mut n).await?;
+    for (key, pl) in engines {
         let mut got = PriceTable::default();
         for class in q.classes {
             let filters = [("regionCode", q.region), ("databaseEngine", pl), ("productFamily", "Database Instance"), ("instanceType", class.as_str())];
             let items = products(client, &filters, cache_dir.join(format!("{key}-{class}.json")), q.refresh, &mut n).await?;
             got.overlay(to_table(q.region, key, &items, &q.date));
         }
-        let filters = [("regionCode", q.region), ("productFamily", "Database Storage")];
-        let items = products(client, &filters, cache_dir.join("storage.json"), q.refresh, &mut n).await?;
-        got.overlay(to_table(q.region, key, &items, &q.date));
+        got.overlay(to_table(q.region, key, &storage, &q.date));
         n.instance_prices += got.instances.len();
         n.storage_prices += got.storage.len();
         table.overlay(got);
