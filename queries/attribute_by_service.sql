@@ -11,7 +11,7 @@
 --          `unattributed` by subnet); the benchmark data has none.
 WITH
 owners AS (SELECT * FROM read_csv('{lookup}/owners.csv', header = true,
-    columns = {'ip': 'VARCHAR', 'from_ts': 'BIGINT', 'to_ts': 'BIGINT', 'entity': 'VARCHAR', 'zone': 'VARCHAR', 'site': 'VARCHAR', 'alb': 'BOOLEAN'})),
+    columns = {'ip': 'VARCHAR', 'from_ts': 'BIGINT', 'to_ts': 'BIGINT', 'entity': 'VARCHAR', 'zone': 'VARCHAR', 'site': 'VARCHAR', 'free_client': 'BOOLEAN', 'free_any': 'BOOLEAN'})),
 services AS (SELECT * FROM read_csv('{lookup}/services.csv', header = true,
     columns = {'ip': 'VARCHAR', 'from_ts': 'BIGINT', 'to_ts': 'BIGINT', 'port': 'INTEGER', 'proto': 'INTEGER', 'service': 'VARCHAR'})),
 enis AS (SELECT * FROM read_csv('{lookup}/enis.csv', header = true,
@@ -35,10 +35,12 @@ ends AS (
         coalesce(e.intermediary, false) AS intermediary,
         CASE WHEN e.intermediary THEN e.entity ELSE coalesce(lo.entity, '/external') END AS l_entity,
         coalesce(r.az_id, CASE WHEN e.intermediary THEN e.zone ELSE lo.zone END) AS l_zone,
-        CASE WHEN e.intermediary THEN false ELSE coalesce(lo.alb, false) END AS l_alb,
+        CASE WHEN e.intermediary THEN false ELSE coalesce(lo.free_client, false) END AS l_free_client,
+        CASE WHEN e.intermediary THEN false ELSE coalesce(lo.free_any, false) END AS l_free_any,
         coalesce(ro.entity, '/external') AS r_entity,
         ro.zone AS r_zone,
-        coalesce(ro.alb, false) AS r_alb,
+        coalesce(ro.free_client, false) AS r_free_client,
+        coalesce(ro.free_any, false) AS r_free_any,
         coalesce(ro.site, 'external') = 'external' AS r_external,
         lg.interface_id IS NOT NULL AS sender_logged
     FROM rec r
@@ -53,9 +55,10 @@ ends AS (
 counted AS (
     SELECT *,
         CASE WHEN flow_direction = 'egress' THEN l_entity ELSE r_entity END AS s_entity,
-        CASE WHEN flow_direction = 'egress' THEN l_alb ELSE r_alb END AS s_alb,
+        CASE WHEN flow_direction = 'egress' THEN l_free_client ELSE r_free_client END AS s_free_client,
         CASE WHEN flow_direction = 'egress' THEN r_entity ELSE l_entity END AS d_entity,
-        CASE WHEN flow_direction = 'egress' THEN r_alb ELSE l_alb END AS d_alb
+        CASE WHEN flow_direction = 'egress' THEN r_free_client ELSE l_free_client END AS d_free_client,
+        l_free_any OR r_free_any AS free_any
     FROM ends
     WHERE NOT (intermediary AND r_external)
       AND (flow_direction = 'egress' OR r_external OR intermediary OR NOT sender_logged)
@@ -74,15 +77,15 @@ classified AS (
              WHEN s_service IS NOT NULL THEN s_service
              WHEN srcport IS NULL OR dstport IS NULL OR dstport <= srcport THEN d_entity
              ELSE s_entity END AS server,
-        CASE WHEN d_service IS NOT NULL THEN s_alb
-             WHEN s_service IS NOT NULL THEN d_alb
-             WHEN srcport IS NULL OR dstport IS NULL OR dstport <= srcport THEN s_alb
-             ELSE d_alb END AS client_is_alb,
+        free_any OR CASE WHEN d_service IS NOT NULL THEN s_free_client
+             WHEN s_service IS NOT NULL THEN d_free_client
+             WHEN srcport IS NULL OR dstport IS NULL OR dstport <= srcport THEN s_free_client
+             ELSE d_free_client END AS free_path,
         r_external, l_zone, r_zone
     FROM served
 )
 SELECT server, sum(bytes)::UBIGINT AS cross_az_bytes
 FROM classified
-WHERE NOT r_external AND l_zone IS NOT NULL AND r_zone IS NOT NULL AND l_zone <> r_zone AND NOT client_is_alb
+WHERE NOT r_external AND l_zone IS NOT NULL AND r_zone IS NOT NULL AND l_zone <> r_zone AND NOT free_path
 GROUP BY server
 ORDER BY server;

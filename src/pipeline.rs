@@ -29,6 +29,8 @@ pub struct Inputs {
     pub billing: Vec<PathBuf>,
     /// Price at the bill's effective per-GB rate instead of `rates`.
     pub price_from_bill: bool,
+    /// Which cross-AZ paths AWS bills (the bundled table unless a test replaces it).
+    pub rules: crate::pricing::transfer::Rules,
 }
 
 impl Inputs {
@@ -159,7 +161,7 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     }
     info.flow_log_files = discovered.files.len();
     info.flow_log_files_outside_window = discovered.outside_window;
-    let resolver = Resolver::new(&loaded.inventory, &loaded.timeline);
+    let resolver = Resolver::new(&loaded.inventory, &loaded.timeline, &inputs.rules);
     let total: u64 = discovered.files.iter().map(|f| f.size).sum();
     let bar = printer.progress(total, "reading flow logs");
     let window = Window { from: inputs.from, to: inputs.to };
@@ -169,6 +171,23 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     info.logged_interfaces = pass.acc.logged_interfaces();
     let files: Vec<PathBuf> = discovered.files.iter().map(|f| f.path.clone()).collect();
     let mut notes = notes(&loaded.inventory, &loaded.timeline, &pass.acc.node_level_files, &files);
+    if let Some(t) = pass.acc.uncounted.get(&crate::attribution::engine::Uncounted::DirectionUnknown).filter(|t| t.records > 0) {
+        notes.push(format!(
+            "{} records ({} bytes) were not counted: without `flow-direction` a record's direction comes from its interface's addresses in the network inventory, and their interface (or instance) is not in it; each flow is recorded by both interfaces, so counting them would count flows twice — add `${{flow-direction}}` and `${{interface-id}}` to the flow log's format (docs/flow-log-format.md), or pass `--network` with every interface",
+            t.records, t.bytes
+        ));
+    }
+    let unknown = pass.acc.unknown_interfaces();
+    if loaded.inventory.has_network() && !unknown.is_empty() {
+        let mut ids: Vec<&String> = unknown.iter().collect();
+        ids.sort();
+        let shown: Vec<&str> = ids.iter().take(3).map(|s| s.as_str()).collect();
+        notes.push(format!(
+            "{} interfaces in the flow logs are in no network snapshot (e.g. {}): replaced nodes or load-balancer interfaces; their zone comes from the records, their owner only from the interface id — keep snapshots with `crossaz pull network --every 1h`",
+            ids.len(),
+            shown.join(", ")
+        ));
+    }
     notes.extend(bill_notes);
     let mut report = build::build(build::BuildInput {
         acc: &pass.acc,
@@ -179,6 +198,7 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         to: inputs.to,
         inputs: info,
         notes,
+        overlaps: &pass.overlaps,
     });
     if !bill_sources.is_empty() {
         let logged = pass.acc.logged_inventory_interfaces();

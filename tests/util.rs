@@ -73,7 +73,8 @@ pub fn truth(dir: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join("truth.json")).expect("truth.json exists")).expect("truth.json is JSON")
 }
 
-pub type ConvKey = (String, String, String, String, String, String, String, String, String);
+/// (client kind, ns, name, server kind, ns, name, client AZ ID, server AZ ID, class, pricing rule, free reason)
+pub type ConvKey = (String, String, String, String, String, String, String, String, String, String, String);
 
 pub fn truth_conversations(truth: &Value, which: &str) -> BTreeMap<ConvKey, (u64, u64)> {
     truth[which]
@@ -92,6 +93,8 @@ pub fn truth_conversations(truth: &Value, which: &str) -> BTreeMap<ConvKey, (u64
                 s("client_az_id"),
                 s("server_az_id"),
                 s("class"),
+                s("pricing_rule"),
+                s("free_reason"),
             );
             (key, (c["bytes_to_server"].as_u64().unwrap(), c["bytes_to_client"].as_u64().unwrap()))
         })
@@ -112,6 +115,8 @@ pub fn report_conversations(r: &Report) -> BTreeMap<ConvKey, (u64, u64)> {
                 c.client_az_id.clone(),
                 c.server_az_id.clone(),
                 c.class.clone(),
+                c.pricing_rule.clone().unwrap_or_default(),
+                c.free_reason.clone().unwrap_or_default(),
             );
             (key, (c.bytes_to_server, c.bytes_to_client))
         })

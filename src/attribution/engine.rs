@@ -1,22 +1,26 @@
 //! The per-record rules: which records count (each flow once), who the client and server are,
-//! and which class the bytes fall in. One `Accumulator` per thread; they merge at the end.
+//! and which class and billing rule the bytes fall under. One `Accumulator` per unit of work
+//! (a file or a few Parquet row groups), absorbed into one per thread; they merge at the end.
 
-use super::resolver::{End, Resolver, Site};
+use super::coverage::{Coverage, Lossy, minute_of};
+use super::resolver::{End, Recorder, Resolver, Site, Unattributed};
 use crate::model::entity::EntityId;
 use crate::model::flow::{Action, Direction, FlowRecord, FlowSink, FormatTraits, LogStatus, SkipReason};
 use crate::model::inventory::{EniIdx, NO_ZONE, ZoneIdx};
 use crate::model::ip::Ip;
-use crate::model::time::{Ts, day_of};
-use rustc_hash::{FxHashMap, FxHashSet};
+use crate::model::time::{Ts, day_of, day_start};
+use crate::pricing::transfer::RuleIdx;
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
 /// Where bytes went, as billing sees them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Class {
-    /// Between two AZs, billed $0.01/GB out at the sender and $0.01/GB in at the receiver.
+    /// Between two AZs and billed (see the transfer rules).
     CrossAzBilled,
-    /// Between two AZs but free: an Application Load Balancer and its targets.
+    /// Between two AZs on a path AWS does not bill (an ALB and its targets, an interface endpoint, …).
     CrossAzFree,
     SameAz,
     /// One end outside the VPC (internet, AWS public endpoints, other networks).
@@ -39,7 +43,10 @@ impl Class {
     }
 }
 
-/// One aggregation cell: a (client, server) conversation, its zones, class, direction and day.
+/// The rule of keys that are not between two AZs.
+pub const NO_RULE: RuleIdx = RuleIdx::MAX;
+
+/// One aggregation cell: a (client, server) conversation, its zones, class, rule, direction and day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
     pub client: EntityId,
@@ -47,6 +54,8 @@ pub struct Key {
     pub client_zone: ZoneIdx,
     pub server_zone: ZoneIdx,
     pub class: Class,
+    /// The transfer rule that priced a cross-AZ key; [`NO_RULE`] otherwise.
+    pub rule: RuleIdx,
     /// Bytes sent by the client to the server (`true`) or back (`false`).
     pub to_server: bool,
     pub day: i32,
@@ -86,6 +95,10 @@ pub enum Uncounted {
     DirectionUnknown,
     /// A NAT or transit gateway's own record of the internet leg; the client's interface records it too.
     GatewayInternetLeg,
+    /// A record of a VPC outside the network inventory (a shared bucket holds several).
+    OtherVpc,
+    /// The same record from a second flow log over the same interface.
+    OverlappingFlowLog,
     Skipped(SkipReason),
     /// An OK record without bytes, addresses or start time.
     MissingFields,
@@ -102,6 +115,8 @@ impl Uncounted {
             Uncounted::Rejected => "rejected",
             Uncounted::DirectionUnknown => "direction-unknown",
             Uncounted::GatewayInternetLeg => "gateway-internet-leg",
+            Uncounted::OtherVpc => "other-vpc",
+            Uncounted::OverlappingFlowLog => "overlapping-flow-log",
             Uncounted::Skipped(r) => r.as_str(),
             Uncounted::MissingFields => "missing-fields",
         }
@@ -114,8 +129,10 @@ impl Uncounted {
             Uncounted::SkipData => "SKIPDATA (AWS skipped records)",
             Uncounted::OutsideWindow => "outside --from/--to",
             Uncounted::Rejected => "REJECT (blocked, not billed)",
-            Uncounted::DirectionUnknown => "direction unknown (no flow-direction, interface not in inventory)",
+            Uncounted::DirectionUnknown => "direction unknown (no flow-direction; interface or instance not in the inventory)",
             Uncounted::GatewayInternetLeg => "NAT/transit gateway's internet leg (counted at the client)",
+            Uncounted::OtherVpc => "another VPC (not in the network inventory): not analysed",
+            Uncounted::OverlappingFlowLog => "also recorded by a richer flow log over the same interface",
             Uncounted::Skipped(SkipReason::Malformed) => "malformed",
             Uncounted::Skipped(SkipReason::Truncated) => "truncated",
             Uncounted::Skipped(SkipReason::UnusableFormat) => "unusable format",
@@ -127,13 +144,6 @@ impl Uncounted {
     pub fn is_bad_input(self) -> bool {
         matches!(self, Uncounted::Skipped(_) | Uncounted::MissingFields)
     }
-}
-
-/// Who sent an ingress record's traffic, on which day: its twin exists if that sender was logged then.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum SenderRef {
-    Eni(EniIdx, i32),
-    Ip(Ip, i32),
 }
 
 /// Up to this many `file:line` examples are kept per reason.
@@ -153,50 +163,104 @@ pub struct Window {
     pub to: Option<Ts>,
 }
 
+/// An interface as the overlap check keys it: a hash of its id.
+pub type IfaceKey = u64;
+
+pub fn iface_key(id: &str) -> IfaceKey {
+    let mut h = FxHasher::default();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// What a pass knows before it starts, shared by every accumulator.
+#[derive(Clone, Default)]
+pub struct PassContext {
+    pub window: Window,
+    /// Interface coverage of the richer flow logs read in earlier waves (two logs over one interface).
+    pub prior_logs: std::sync::Arc<Vec<Coverage<IfaceKey>>>,
+    /// Record interface coverage for later waves.
+    pub track_interfaces: bool,
+}
+
+/// Tallies of records left out because they belong to another VPC.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OtherVpc {
+    pub records: u64,
+    pub bytes: u64,
+}
+
+/// A held-back ingress record: counted only if its sender was not logged at that minute.
+type PendingKey = (Key, Ip, i64);
+
 pub struct Accumulator<'r, 'a> {
     resolver: &'r Resolver<'a>,
-    window: Window,
+    ctx: PassContext,
     file: u32,
     traits: FormatTraits,
     /// This file already counted among those without pkt-* fields.
     file_marked_node_level: bool,
     pub(crate) counted: FxHashMap<Key, Tally>,
-    pending: FxHashMap<(Key, SenderRef), Tally>,
-    /// Interfaces seen in the logs, by day: a flow log can start or stop mid-month.
-    logged_enis: FxHashSet<(EniIdx, i32)>,
+    pending: FxHashMap<PendingKey, Tally>,
+    /// Addresses seen sending (egress records), minute by minute.
+    senders: Coverage<Ip>,
+    /// SKIPDATA windows, by interface.
+    skipdata: Vec<(Option<EniIdx>, String, Ts, Ts)>,
+    /// Addresses of interfaces missing from the inventory, as their own records show them, with
+    /// the first and last time seen.
+    learned_addrs: FxHashMap<(String, Ip), (Ts, Ts)>,
+    /// Stand-ins for addresses on no interface of the inventory, named after the pass from the
+    /// interfaces that recorded them (see [`Accumulator::settle`]).
+    placeholders: FxHashMap<Ip, EntityId>,
+    /// Interfaces covered by this accumulator's records (for the overlap check of later waves).
+    pub(crate) interfaces: Coverage<IfaceKey>,
+    logged_enis: FxHashSet<EniIdx>,
     logged_unknown_enis: FxHashSet<String>,
-    logged_addrs: FxHashSet<(Ip, i32)>,
     pub(crate) uncounted: BTreeMap<Uncounted, Tally>,
     pub(crate) examples: BTreeMap<Uncounted, Vec<Example>>,
+    pub(crate) other_vpcs: BTreeMap<String, OtherVpc>,
     pub(crate) first_start: Option<Ts>,
     pub(crate) last_start: Option<Ts>,
     pub(crate) node_level_files: FxHashSet<u32>,
     pub(crate) read: u64,
+    pub(crate) read_bytes: u64,
     pub(crate) progress_bytes: u64,
+    /// Records that tie this unit to the inventory's VPC (a known interface, VPC or subnet).
+    pub(crate) in_scope_evidence: u64,
     last_az: Option<(String, ZoneIdx)>,
+    rules: FxHashMap<(EntityId, EntityId), RuleIdx>,
+    unknown_entities: FxHashMap<String, EntityId>,
 }
 
 impl<'r, 'a> Accumulator<'r, 'a> {
-    pub fn new(resolver: &'r Resolver<'a>, window: Window) -> Accumulator<'r, 'a> {
+    pub fn new(resolver: &'r Resolver<'a>, ctx: PassContext) -> Accumulator<'r, 'a> {
         Accumulator {
             resolver,
-            window,
+            ctx,
             file: 0,
             traits: FormatTraits::default(),
             file_marked_node_level: false,
             counted: FxHashMap::default(),
             pending: FxHashMap::default(),
+            senders: Coverage::new(),
+            skipdata: Vec::new(),
+            learned_addrs: FxHashMap::default(),
+            placeholders: FxHashMap::default(),
+            interfaces: Coverage::new(),
             logged_enis: FxHashSet::default(),
             logged_unknown_enis: FxHashSet::default(),
-            logged_addrs: FxHashSet::default(),
             uncounted: BTreeMap::new(),
             examples: BTreeMap::new(),
+            other_vpcs: BTreeMap::new(),
             first_start: None,
             last_start: None,
             node_level_files: FxHashSet::default(),
             read: 0,
+            read_bytes: 0,
             progress_bytes: 0,
+            in_scope_evidence: 0,
             last_az: None,
+            rules: FxHashMap::default(),
+            unknown_entities: FxHashMap::default(),
         }
     }
 
@@ -216,27 +280,70 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         }
     }
 
-    fn zone_by_id(&mut self, az: &str) -> Option<ZoneIdx> {
+    fn zone_by_id(&mut self, az: &str) -> ZoneIdx {
         if let Some((last, z)) = &self.last_az
             && last == az
         {
-            return Some(*z);
+            return *z;
         }
-        let z = self.resolver.inv.zone_by_id(az)?;
+        let z = self.resolver.zone_by_id(az);
         self.last_az = Some((az.to_string(), z));
-        Some(z)
+        z
+    }
+
+    fn rule(&mut self, client: EntityId, server: EntityId) -> RuleIdx {
+        let res = self.resolver;
+        *self.rules.entry((client, server)).or_insert_with(|| res.rule(client, server))
+    }
+
+    fn learn(&mut self, interface_id: &str, ip: Ip, t: Ts) {
+        match self.learned_addrs.get_mut(&(interface_id.to_string(), ip)) {
+            Some((first, last)) => {
+                *first = (*first).min(t);
+                *last = (*last).max(t);
+            }
+            None => {
+                self.learned_addrs.insert((interface_id.to_string(), ip), (t, t));
+            }
+        }
+    }
+
+    /// The stand-in for an address on no interface of the inventory.
+    fn placeholder(&mut self, ip: Ip) -> EntityId {
+        let res = self.resolver;
+        *self.placeholders.entry(ip).or_insert_with(|| res.placeholder(ip))
     }
 
     fn process(&mut self, r: &FlowRecord<'_>, line: u64) {
-        let inv = self.resolver.inv;
-        let eni = match (r.interface_id, r.resource_id) {
-            (Some(id), _) | (None, Some(id)) => {
+        let res = self.resolver;
+        let inv = res.inv;
+        let bytes = r.bytes.unwrap_or(0);
+        let packets = r.packets.unwrap_or(0);
+        self.read_bytes += bytes;
+        // A record of another VPC is not analysed: its addresses may well coincide with ours.
+        if let Some(vpc) = r.vpc_id
+            && !res.vpcs.is_empty()
+        {
+            if !res.vpcs.contains(vpc) {
+                let o = self.other_vpcs.entry(vpc.to_string()).or_default();
+                o.records += 1;
+                o.bytes += bytes;
+                return self.uncount(Uncounted::OtherVpc, bytes, packets);
+            }
+            self.in_scope_evidence += 1;
+        } else if let Some(subnet) = r.subnet_id
+            && res.subnet_ids.contains(subnet)
+        {
+            self.in_scope_evidence += 1;
+        }
+        let iface_id = r.interface_id.or(r.resource_id);
+        let eni = match iface_id {
+            Some(id) => {
                 let idx = inv.eni_idx(id);
                 match idx {
                     Some(i) => {
-                        if let Some(t) = r.start {
-                            self.logged_enis.insert((i, day_of(t)));
-                        }
+                        self.in_scope_evidence += 1;
+                        self.logged_enis.insert(i);
                     }
                     None if !self.logged_unknown_enis.contains(id) => {
                         self.logged_unknown_enis.insert(id.to_string());
@@ -245,13 +352,25 @@ impl<'r, 'a> Accumulator<'r, 'a> {
                 }
                 idx
             }
-            (None, None) => None,
+            None => None,
         };
-        let bytes = r.bytes.unwrap_or(0);
-        let packets = r.packets.unwrap_or(0);
+        if let (Some(id), Some(s)) = (iface_id, r.start) {
+            let key = iface_key(id);
+            if self.ctx.prior_logs.iter().any(|p| p.has(key, minute_of(s))) {
+                return self.uncount(Uncounted::OverlappingFlowLog, bytes, packets);
+            }
+            if self.ctx.track_interfaces {
+                self.interfaces.mark(key, s, r.end.unwrap_or(s));
+            }
+        }
         match r.log_status {
             Some(LogStatus::NoData) => return self.uncount(Uncounted::NoData, 0, 0),
-            Some(LogStatus::SkipData) => return self.uncount(Uncounted::SkipData, 0, 0),
+            Some(LogStatus::SkipData) => {
+                if let (Some(id), Some(s)) = (iface_id, r.start) {
+                    self.skipdata.push((eni, id.to_string(), s, r.end.unwrap_or(s)));
+                }
+                return self.uncount(Uncounted::SkipData, 0, 0);
+            }
             _ => {}
         }
         let (Some(start), Some(src), Some(dst), Some(_)) = (r.start, r.srcaddr, r.dstaddr, r.bytes) else {
@@ -264,7 +383,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             self.example(Uncounted::MissingFields, line, &format!("an OK record without `{missing}`"));
             return self.uncount(Uncounted::MissingFields, bytes, packets);
         };
-        if self.window.from.is_some_and(|f| start < f) || self.window.to.is_some_and(|t| start >= t) {
+        if self.ctx.window.from.is_some_and(|f| start < f) || self.ctx.window.to.is_some_and(|t| start >= t) {
             return self.uncount(Uncounted::OutsideWindow, bytes, packets);
         }
         self.first_start = Some(self.first_start.map_or(start, |s| s.min(start)));
@@ -272,17 +391,24 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         if r.action == Some(Action::Reject) {
             return self.uncount(Uncounted::Rejected, bytes, packets);
         }
+        // Without flow-direction: the recording interface's (or instance's) own address is srcaddr
+        // on the way out and dstaddr on the way in.
+        let owns = |ip: Ip| match (eni, r.instance_id) {
+            (Some(e), _) => inv.eni_has_ip(e, ip),
+            (None, Some(i)) => inv.enis_of_instance(i).any(|e| inv.eni_has_ip(e, ip)),
+            (None, None) => false,
+        };
         let direction = r.flow_direction.or_else(|| {
-            let e = eni?;
-            if inv.eni_has_ip(e, src) {
+            if owns(src) {
                 Some(Direction::Egress)
-            } else if inv.eni_has_ip(e, dst) {
+            } else if owns(dst) {
                 Some(Direction::Ingress)
             } else {
                 None
             }
         });
         let Some(direction) = direction else {
+            self.example(Uncounted::DirectionUnknown, line, "no `flow-direction`, and the recording interface is not in the network inventory");
             return self.uncount(Uncounted::DirectionUnknown, bytes, packets);
         };
         let intermediary = match eni {
@@ -292,39 +418,54 @@ impl<'r, 'a> Accumulator<'r, 'a> {
                     || (r.interface_id.is_none() && r.resource_id.is_some_and(|id| id.starts_with("nat-")))
             }
         };
-        let day = day_of(start);
-        // Fast path: the sender's interface is already known to be logged that day, so its egress
-        // record counts this flow and this ingress record is its twin.
-        if direction == Direction::Ingress
-            && !intermediary
-            && let Some(sender) = inv.eni_of_ip(src)
-            && self.logged_enis.contains(&(sender, day))
-        {
-            return self.uncount(Uncounted::Duplicate, bytes, packets);
-        }
+        let end_t = r.end.unwrap_or(start);
         let pkt_src = r.pkt_srcaddr.unwrap_or(src);
         let pkt_dst = r.pkt_dstaddr.unwrap_or(dst);
         let (local_ip, remote_ip, hop_remote) = match direction {
             Direction::Egress => (pkt_src, pkt_dst, dst),
             Direction::Ingress => (pkt_dst, pkt_src, src),
         };
+        if direction == Direction::Egress && !intermediary {
+            // This address was logged sending now: its flows' ingress twins are duplicates.
+            self.senders.mark(src, start, end_t);
+            if pkt_src != src {
+                self.senders.mark(pkt_src, start, end_t);
+            }
+        }
+        if eni.is_none()
+            && let Some(id) = iface_id
+        {
+            let own = if direction == Direction::Egress { src } else { dst };
+            self.learn(id, own, start);
+            if local_ip != own {
+                self.learn(id, local_ip, start);
+            }
+        }
         let node_level = !self.traits.has_pkt_addresses;
         if node_level && !self.file_marked_node_level {
             self.node_level_files.insert(self.file);
             self.file_marked_node_level = true;
         }
-        let res = self.resolver;
-        let mut local = match (intermediary, eni) {
-            (true, Some(e)) => res.interface_end(e),
-            _ => res.resolve(local_ip, start, node_level),
+        let zone = match (r.az_id, r.subnet_id.and_then(|s| inv.subnet(s))) {
+            (Some(az), _) => Some(self.zone_by_id(az)),
+            (None, Some(s)) if s.zone != NO_ZONE => Some(s.zone),
+            _ => None,
         };
-        if let Some(z) = r.az_id.and_then(|az| self.zone_by_id(az)) {
-            local.zone = z;
-        }
-        let remote = res.resolve(remote_ip, start, node_level);
-        if direction == Direction::Egress && local.eni.is_none() {
-            // The sender's own address: lets an ingress twin find it when the inventory lacks this interface.
-            self.logged_addrs.insert((local_ip, day));
+        let recorder = Recorder { interface_id: iface_id, eni, instance_id: r.instance_id, zone };
+        let local = match (intermediary, eni) {
+            (true, Some(e)) => {
+                let mut end = res.interface_end(e);
+                if let Some(z) = zone {
+                    end.zone = z;
+                }
+                end
+            }
+            _ => res.local(local_ip, start, node_level, &recorder, &mut self.unknown_entities),
+        };
+        let mut remote = res.resolve(remote_ip, start, node_level);
+        if remote.site == Site::Unattributed(Unattributed::NoInterface) {
+            // Perhaps an interface deleted since the inventory was taken: its own records may name it.
+            remote.entity = self.placeholder(remote_ip);
         }
         if remote.site == Site::External && intermediary {
             return self.uncount(Uncounted::GatewayInternetLeg, bytes, packets);
@@ -343,41 +484,89 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         } else if let Some(svc) = service_of(sender, pkt_src, r.srcport) {
             (*receiver, End { entity: svc, ..*sender }, false)
         } else {
-            // No Service: the end on the lower port serves (ephemeral ports are 32768 and up).
-            let receiver_serves = match (r.srcport, r.dstport) {
-                (Some(s), Some(d)) => d <= s,
+            // What a node listens on (its pods' Service ports, NodePorts), then port order: the end
+            // on the lower port serves (ephemeral ports are high).
+            let receiver_listens = res.listens(receiver, r.dstport, proto);
+            let sender_listens = res.listens(sender, r.srcport, proto);
+            let receiver_serves = match (receiver_listens, sender_listens, r.srcport, r.dstport) {
+                (true, false, _, _) => true,
+                (false, true, _, _) => false,
+                (_, _, Some(s), Some(d)) => d <= s,
                 _ => true,
             };
             if receiver_serves { (*sender, *receiver, true) } else { (*receiver, *sender, false) }
         };
-        let class = if remote.site == Site::External {
-            Class::InternetOther
+        let (class, rule) = if remote.site == Site::External {
+            (Class::InternetOther, NO_RULE)
         } else if local.zone == NO_ZONE || remote.zone == NO_ZONE {
-            Class::UnknownAz
+            (Class::UnknownAz, NO_RULE)
         } else if local.zone == remote.zone {
-            Class::SameAz
-        } else if res.is_alb(client.entity) {
-            Class::CrossAzFree
+            (Class::SameAz, NO_RULE)
         } else {
-            Class::CrossAzBilled
+            let rule = self.rule(client.entity, server.entity);
+            (if res.rules.is_free(rule) { Class::CrossAzFree } else { Class::CrossAzBilled }, rule)
         };
-        let key = Key { client: client.entity, server: server.entity, client_zone: client.zone, server_zone: server.zone, class, to_server, day };
+        let day = day_of(start);
+        let key = Key { client: client.entity, server: server.entity, client_zone: client.zone, server_zone: server.zone, class, rule, to_server, day };
         // Each flow once: the sender's egress record, or the receiver's ingress record when the
-        // sender's interface is not logged. Nobody addresses a NAT/transit gateway itself, so what
-        // one receives has no twin: the sender's record names the final destination instead.
+        // sender was not logged at that moment. Nobody addresses a NAT/transit gateway itself, so
+        // what one receives has no twin: the sender's record names the final destination instead.
         let counts_now = direction == Direction::Egress || remote.site == Site::External || intermediary;
         if counts_now {
             self.counted.entry(key).or_default().add(bytes, packets);
         } else {
-            let sender_ref = match inv.eni_of_ip(hop_remote) {
-                Some(e) => SenderRef::Eni(e, day),
-                None => SenderRef::Ip(hop_remote, day),
-            };
-            self.pending.entry((key, sender_ref)).or_default().add(bytes, packets);
+            let probe = if node_level { res.primary_for(hop_remote, start) } else { hop_remote };
+            self.pending.entry((key, probe, minute_of(start))).or_default().add(bytes, packets);
         }
     }
 
-    /// Folds another thread's accumulator into this one.
+    /// Ends a unit of work: ingress records whose sender this unit saw sending are duplicates
+    /// (unless the unit holds SKIPDATA, whose windows are settled with everything else).
+    pub fn close_unit(&mut self) {
+        if !self.skipdata.is_empty() {
+            return;
+        }
+        let senders = &self.senders;
+        let mut dup = Tally::default();
+        self.pending.retain(|(_, probe, minute), t| {
+            if senders.near(*probe, *minute) {
+                dup.merge(t);
+                false
+            } else {
+                true
+            }
+        });
+        if dup.records > 0 {
+            self.uncounted.entry(Uncounted::Duplicate).or_default().merge(&dup);
+        }
+    }
+
+    /// Turns a unit judged to belong to another VPC into one tally (keeping input problems).
+    pub fn discard_as_other_vpc(&mut self, name: &str) {
+        let bad: u64 = self.uncounted.iter().filter(|(u, _)| u.is_bad_input()).map(|(_, t)| t.records).sum();
+        let bad_bytes: u64 = self.uncounted.iter().filter(|(u, _)| u.is_bad_input()).map(|(_, t)| t.bytes).sum();
+        let records = self.read - bad;
+        let bytes = self.read_bytes - bad_bytes;
+        self.counted.clear();
+        self.pending.clear();
+        self.senders = Coverage::new();
+        self.skipdata.clear();
+        self.learned_addrs.clear();
+        self.placeholders.clear();
+        self.interfaces = Coverage::new();
+        self.logged_enis.clear();
+        self.logged_unknown_enis.clear();
+        self.uncounted.retain(|u, _| u.is_bad_input());
+        self.examples.retain(|u, _| u.is_bad_input());
+        self.other_vpcs.clear();
+        self.first_start = None;
+        self.last_start = None;
+        self.node_level_files.clear();
+        self.uncounted.insert(Uncounted::OtherVpc, Tally { records, bytes, packets: 0 });
+        self.other_vpcs.insert(name.to_string(), OtherVpc { records, bytes });
+    }
+
+    /// Folds another accumulator into this one.
     pub fn merge(&mut self, o: Accumulator<'r, 'a>) {
         for (k, v) in o.counted {
             self.counted.entry(k).or_default().merge(&v);
@@ -385,9 +574,16 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         for (k, v) in o.pending {
             self.pending.entry(k).or_default().merge(&v);
         }
+        self.senders.merge(o.senders);
+        self.skipdata.extend(o.skipdata);
+        for ((id, ip), (first, last)) in o.learned_addrs {
+            self.learn(&id, ip, first);
+            self.learn(&id, ip, last);
+        }
+        self.placeholders.extend(o.placeholders);
+        self.interfaces.merge(o.interfaces);
         self.logged_enis.extend(o.logged_enis);
         self.logged_unknown_enis.extend(o.logged_unknown_enis);
-        self.logged_addrs.extend(o.logged_addrs);
         for (k, v) in o.uncounted {
             self.uncounted.entry(k).or_default().merge(&v);
         }
@@ -399,6 +595,11 @@ impl<'r, 'a> Accumulator<'r, 'a> {
                 }
             }
         }
+        for (k, v) in o.other_vpcs {
+            let e = self.other_vpcs.entry(k).or_default();
+            e.records += v.records;
+            e.bytes += v.bytes;
+        }
         self.first_start = match (self.first_start, o.first_start) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -409,33 +610,86 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         };
         self.node_level_files.extend(o.node_level_files);
         self.read += o.read;
+        self.read_bytes += o.read_bytes;
         self.progress_bytes += o.progress_bytes;
+        self.in_scope_evidence += o.in_scope_evidence;
     }
 
-    /// Settles the ingress records held back: counted when their sender's interface was not logged.
-    pub fn settle(&mut self) {
-        for ((key, sender), tally) in std::mem::take(&mut self.pending) {
-            let logged = match sender {
-                SenderRef::Eni(e, day) => self.logged_enis.contains(&(e, day)),
-                SenderRef::Ip(ip, day) => self.logged_addrs.contains(&(ip, day)),
+    /// The SKIPDATA windows, by the addresses of the interfaces that reported them.
+    fn lossy(&self) -> Lossy {
+        let inv = self.resolver.inv;
+        let mut lossy = Lossy::default();
+        for (eni, id, s, e) in &self.skipdata {
+            let addrs: Vec<Ip> = match eni {
+                Some(i) => inv.eni(*i).ips.clone(),
+                None => self.learned_addrs.keys().filter(|(i, _)| i == id).map(|(_, ip)| *ip).collect(),
             };
-            if logged {
+            for ip in addrs {
+                lossy.add(ip, *s, *e);
+            }
+        }
+        lossy
+    }
+
+    /// Settles the ingress records held back: a duplicate when its sender was logged sending at
+    /// that minute and the sender's records are complete there; counted otherwise.
+    pub fn settle(&mut self) {
+        let lossy = self.lossy();
+        for ((key, probe, minute), tally) in std::mem::take(&mut self.pending) {
+            if self.senders.near(probe, minute) && !lossy.at(probe, minute) {
                 self.uncounted.entry(Uncounted::Duplicate).or_default().merge(&tally);
             } else {
                 self.counted.entry(key).or_default().merge(&tally);
             }
         }
         self.examples.values_mut().for_each(|v| v.sort_by_key(|e| (e.file, e.line)));
+        self.name_placeholders();
     }
 
-    /// Interfaces of the inventory seen in the logs (on any day).
-    pub fn logged_inventory_interfaces(&self) -> FxHashSet<EniIdx> {
-        self.logged_enis.iter().map(|(e, _)| *e).collect()
+    /// Names each stand-in address after the interface missing from the inventory whose own
+    /// records held it that day, or `unattributed` when no record did.
+    fn name_placeholders(&mut self) {
+        if self.placeholders.is_empty() {
+            return;
+        }
+        let res = self.resolver;
+        let mut holders: FxHashMap<Ip, Vec<(Ts, Ts, &str)>> = FxHashMap::default();
+        for ((id, ip), (first, last)) in &self.learned_addrs {
+            holders.entry(*ip).or_default().push((*first, *last, id.as_str()));
+        }
+        let by_entity: FxHashMap<EntityId, Ip> = self.placeholders.iter().map(|(ip, e)| (*e, *ip)).collect();
+        let mut names: FxHashMap<(EntityId, i32), EntityId> = FxHashMap::default();
+        let mut name = |e: EntityId, day: i32| -> EntityId {
+            let Some(ip) = by_entity.get(&e) else { return e };
+            *names.entry((e, day)).or_insert_with(|| {
+                let (from, to) = (day_start(day), day_start(day + 1));
+                let mut list: Vec<&(Ts, Ts, &str)> = holders.get(ip).map(|l| l.iter().collect()).unwrap_or_default();
+                list.sort();
+                match list.iter().find(|(f, l, _)| *f < to && *l >= from) {
+                    Some((_, _, id)) => res.unknown_interface(id),
+                    None => res.no_interface(),
+                }
+            })
+        };
+        for (k, t) in std::mem::take(&mut self.counted) {
+            let key = Key { client: name(k.client, k.day), server: name(k.server, k.day), ..k };
+            self.counted.entry(key).or_default().merge(&t);
+        }
+        self.placeholders.clear();
+    }
+
+    /// Interfaces of the inventory seen in the logs.
+    pub fn logged_inventory_interfaces(&self) -> &FxHashSet<EniIdx> {
+        &self.logged_enis
+    }
+
+    /// Interfaces seen in the logs that the inventory does not list.
+    pub fn unknown_interfaces(&self) -> &FxHashSet<String> {
+        &self.logged_unknown_enis
     }
 
     pub fn logged_interfaces(&self) -> usize {
-        let known: FxHashSet<EniIdx> = self.logged_enis.iter().map(|(e, _)| *e).collect();
-        known.len() + self.logged_unknown_enis.len()
+        self.logged_enis.len() + self.logged_unknown_enis.len()
     }
 }
 

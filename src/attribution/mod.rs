@@ -1,6 +1,11 @@
 //! Attribution: reads every flow-log file in parallel through the per-record rules and
 //! returns conversations with their bytes, plus an account of every record not counted.
+//!
+//! When several flow logs cover the same interfaces (a format migration, a security team's own
+//! log), they are read in waves, richest format first: a record on an interface that an earlier
+//! wave's log covered at that minute is the same record again, and is not counted.
 
+pub mod coverage;
 pub mod engine;
 pub mod resolver;
 
@@ -9,10 +14,12 @@ use crate::sources::flowlogs::format::Format;
 use crate::sources::flowlogs::parquet::{read_parquet_row_groups, row_groups};
 use crate::sources::flowlogs::text::{FileOutcome, read_text_file};
 use crate::sources::flowlogs::{FileKind, FlowFile};
-use engine::{Accumulator, Window};
+use coverage::Coverage;
+use engine::{Accumulator, IfaceKey, PassContext, Window};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use resolver::Resolver;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How to read files without a header line.
 #[derive(Clone, Debug)]
@@ -21,11 +28,24 @@ pub struct TextFormat {
     pub is_default: bool,
 }
 
+/// Records of one flow log left out because a richer log covered the same interfaces.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overlap {
+    pub flow_log: String,
+    /// The richer flow logs read before it.
+    pub covered_by: Vec<String>,
+    pub records: u64,
+    pub bytes: u64,
+}
+
 /// The result of one pass: the merged accumulator and what went wrong along the way.
 pub struct Pass<'r, 'a> {
     pub acc: Accumulator<'r, 'a>,
     pub problems: Vec<InputProblem>,
     pub warnings: Vec<InputProblem>,
+    pub overlaps: Vec<Overlap>,
+    /// Flow logs read, in the order of their waves (richest format first).
+    pub flow_logs: Vec<String>,
 }
 
 struct Unit {
@@ -34,11 +54,21 @@ struct Unit {
     weight: u64,
 }
 
-/// Runs the attribution pass over `files`.
-pub fn run<'r, 'a>(resolver: &'r Resolver<'a>, files: &[FlowFile], text: &TextFormat, window: Window, progress: &ProgressBar) -> Pass<'r, 'a> {
-    let mut problems = Vec::new();
+/// One thread's share of a wave.
+struct State<'r, 'a> {
+    acc: Accumulator<'r, 'a>,
+    out: FileOutcome,
+    /// Units that looked like another VPC's (reduced to their tallies), to be read again if their
+    /// flow log turns out to be ours.
+    foreign: Vec<(usize, Accumulator<'r, 'a>)>,
+    /// Flow logs with a unit tied to the inventory.
+    ours: BTreeSet<String>,
+}
+
+fn units_of(files: &[FlowFile], which: &[usize], problems: &mut Vec<InputProblem>) -> Vec<Unit> {
     let mut units = Vec::new();
-    for (i, f) in files.iter().enumerate() {
+    for &i in which {
+        let f = &files[i];
         match f.kind {
             FileKind::Text => units.push(Unit { file: i as u32, groups: None, weight: f.size }),
             FileKind::Parquet => match row_groups(&f.path) {
@@ -56,46 +86,159 @@ pub fn run<'r, 'a>(resolver: &'r Resolver<'a>, files: &[FlowFile], text: &TextFo
         }
     }
     units.sort_by_key(|u| std::cmp::Reverse(u.weight));
-    let new_state = || (Accumulator::new(resolver, window), FileOutcome::default());
-    let (mut acc, outcome) = units
-        .par_iter()
-        .fold(new_state, |(mut acc, mut out), unit| {
-            let f = &files[unit.file as usize];
-            acc.begin_file(unit.file);
-            let o = match &unit.groups {
-                None => read_text_file(&f.path, &text.format, text.is_default, &mut acc),
-                Some(groups) => read_parquet_row_groups(&f.path, groups, &mut acc),
-            };
-            out.problems.extend(o.problems);
-            out.warnings.extend(o.warnings);
-            progress.inc(unit.weight);
-            (acc, out)
-        })
-        .reduce(new_state, |(mut a, mut ao), (b, bo)| {
-            a.merge(b);
-            ao.problems.extend(bo.problems);
-            ao.warnings.extend(bo.warnings);
-            (a, ao)
-        });
+    units
+}
+
+/// Reads one unit into a fresh accumulator and decides whether it belongs to the inventory's VPC.
+fn read_unit<'r, 'a>(
+    resolver: &'r Resolver<'a>,
+    ctx: &PassContext,
+    files: &[FlowFile],
+    text: &TextFormat,
+    unit: &Unit,
+    force: bool,
+) -> (Accumulator<'r, 'a>, FileOutcome, bool) {
+    let f = &files[unit.file as usize];
+    let mut acc = Accumulator::new(resolver, ctx.clone());
+    acc.begin_file(unit.file);
+    let o = match &unit.groups {
+        None => read_text_file(&f.path, &text.format, text.is_default, &mut acc),
+        Some(groups) => read_parquet_row_groups(&f.path, groups, &mut acc),
+    };
+    acc.close_unit();
+    let scoped = resolver.inv.has_network();
+    let foreign = scoped && !force && acc.in_scope_evidence == 0 && acc.read > 0 && acc.other_vpcs.is_empty();
+    if foreign {
+        acc.discard_as_other_vpc(&f.describe_source());
+    }
+    (acc, o, foreign)
+}
+
+/// Runs the attribution pass over `files`.
+pub fn run<'r, 'a>(resolver: &'r Resolver<'a>, files: &[FlowFile], text: &TextFormat, window: Window, progress: &ProgressBar) -> Pass<'r, 'a> {
+    let mut problems = Vec::new();
+    let waves = waves(files, text);
+    let multi = waves.len() > 1;
+    // Interface coverage of each wave's flow log, in wave order.
+    let mut prior: Vec<Coverage<IfaceKey>> = Vec::new();
+    let mut total: Option<Accumulator<'r, 'a>> = None;
+    let mut outcome = FileOutcome::default();
+    let mut foreign: Vec<(usize, Unit, Accumulator<'r, 'a>)> = Vec::new();
+    let mut ours: BTreeSet<String> = BTreeSet::new();
+    let mut overlaps = Vec::new();
+    let mut flow_logs = Vec::new();
+    for (w, (log, members)) in waves.iter().enumerate() {
+        flow_logs.push(log.clone());
+        let ctx = PassContext { window, prior_logs: std::sync::Arc::new(prior.clone()), track_interfaces: multi };
+        let units = units_of(files, members, &mut problems);
+        let new_state = || State { acc: Accumulator::new(resolver, ctx.clone()), out: FileOutcome::default(), foreign: Vec::new(), ours: BTreeSet::new() };
+        let state = units
+            .par_iter()
+            .enumerate()
+            .fold(new_state, |mut st, (k, unit)| {
+                let (acc, o, is_foreign) = read_unit(resolver, &ctx, files, text, unit, false);
+                let log_id = files[unit.file as usize].flow_log_id.clone();
+                if is_foreign {
+                    st.foreign.push((k, acc));
+                } else {
+                    if let Some(l) = log_id {
+                        st.ours.insert(l);
+                    }
+                    st.acc.merge(acc);
+                }
+                st.out.problems.extend(o.problems);
+                st.out.warnings.extend(o.warnings);
+                progress.inc(unit.weight);
+                st
+            })
+            .reduce(new_state, |mut a, b| {
+                a.acc.merge(b.acc);
+                a.out.problems.extend(b.out.problems);
+                a.out.warnings.extend(b.out.warnings);
+                a.foreign.extend(b.foreign);
+                a.ours.extend(b.ours);
+                a
+            });
+        let mut acc = state.acc;
+        if w > 0 {
+            let t = acc.uncounted.get(&engine::Uncounted::OverlappingFlowLog).copied().unwrap_or_default();
+            if t.records > 0 {
+                overlaps.push(Overlap { flow_log: log.clone(), covered_by: flow_logs[..w].to_vec(), records: t.records, bytes: t.bytes });
+            }
+        }
+        if multi {
+            prior.push(std::mem::take(&mut acc.interfaces));
+        }
+        ours.extend(state.ours);
+        let mut units = units;
+        let mut keep = state.foreign;
+        keep.sort_unstable_by_key(|(k, _)| *k);
+        for (k, reduced) in keep.into_iter().rev() {
+            foreign.push((w, units.swap_remove(k), reduced));
+        }
+        outcome.problems.extend(state.out.problems);
+        outcome.warnings.extend(state.out.warnings);
+        match &mut total {
+            Some(t) => t.merge(acc),
+            None => total = Some(acc),
+        }
+    }
+    let mut acc = total.unwrap_or_else(|| Accumulator::new(resolver, PassContext { window, ..PassContext::default() }));
+    // A unit with no record tied to the inventory belongs to our VPC after all when another unit of
+    // its flow log is (every interface in it was replaced since): read it again as ours.
+    for (w, unit, reduced) in foreign {
+        let ours_after_all = files[unit.file as usize].flow_log_id.as_ref().is_some_and(|l| ours.contains(l));
+        if !ours_after_all {
+            acc.merge(reduced);
+            continue;
+        }
+        let ctx = PassContext { window, prior_logs: std::sync::Arc::new(prior[..w.min(prior.len())].to_vec()), track_interfaces: false };
+        let (fresh, _, _) = read_unit(resolver, &ctx, files, text, &unit, true);
+        acc.merge(fresh);
+    }
     acc.settle();
     problems.extend(outcome.problems);
     let mut warnings = outcome.warnings;
     problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    problems.dedup();
     warnings.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
-    Pass { acc, problems, warnings }
+    warnings.dedup();
+    Pass { acc, problems, warnings, overlaps, flow_logs }
+}
+
+/// Groups the files by flow log, richest format first; one wave when there is one flow log.
+fn waves(files: &[FlowFile], text: &TextFormat) -> Vec<(String, Vec<usize>)> {
+    let mut by_log: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, f) in files.iter().enumerate() {
+        by_log.entry(f.flow_log_id.clone().unwrap_or_default()).or_default().push(i);
+    }
+    if by_log.len() <= 1 {
+        return by_log.into_iter().collect();
+    }
+    let mut ranked: Vec<(u32, String, Vec<usize>)> = by_log
+        .into_iter()
+        .map(|(log, members)| {
+            let richness = members.iter().map(|&i| crate::sources::flowlogs::format_richness(&files[i], text)).max().unwrap_or(0);
+            (richness, log, members)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    ranked.into_iter().map(|(_, log, members)| (log, members)).collect()
 }
 
 /// Counted bytes with a database interface as the server, by day and the server's AZ.
 pub fn db_days(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate::whatif::rds::DbDay> {
     use crate::model::entity::EntityKind;
     use crate::model::time::{day_start, format_date};
-    let mut by: std::collections::BTreeMap<(i32, String, u16), u64> = std::collections::BTreeMap::new();
+    let mut by: BTreeMap<(i32, String, u16), u64> = BTreeMap::new();
+    let entities = resolver.entities();
     for (k, t) in &acc.counted {
-        let server = resolver.entities.get(k.server);
+        let server = entities.get(k.server);
         if server.kind == EntityKind::Rds {
             *by.entry((k.day, server.label(), k.server_zone)).or_default() += t.bytes;
         }
     }
+    drop(entities);
     by.into_iter()
         .map(|((day, server, zone), bytes)| {
             let (id, name) = resolver.zone_label(zone);

@@ -1,5 +1,6 @@
 //! Names the owner of an address at a moment: a pod's workload, a node, an AWS-managed peer,
-//! `unattributed` (inside the VPC, owner unknown) or `external`.
+//! `unattributed` (inside the VPC, owner unknown) or `external`; and which billing rule applies
+//! between two ends.
 
 use crate::model::entity::{Entities, Entity, EntityId, EntityKind};
 use crate::model::inventory::{EniIdx, EniOwner, Inventory, LbKind, NO_ZONE, ZoneIdx, owner_entity};
@@ -7,7 +8,9 @@ use crate::model::ip::Ip;
 use crate::model::k8s::Proto;
 use crate::model::time::Ts;
 use crate::model::timeline::{PodIdx, Timeline};
-use rustc_hash::{FxHashMap, FxHashSet};
+use crate::pricing::transfer::{Peer, RuleIdx, Rules};
+use rustc_hash::FxHashMap;
+use std::sync::{Mutex, MutexGuard};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Site {
@@ -24,18 +27,21 @@ pub enum Site {
 pub enum Unattributed {
     /// A secondary IP of a node with no known pod holding it at that time.
     PodUnknown,
-    /// In a known subnet but on no interface of the inventory.
+    /// In a known subnet but on no interface of the inventory at that time.
     NoInterface,
+    /// A private address, and no network inventory to say whose.
+    NoInventory,
 }
 
 impl Unattributed {
-    pub const ALL: [Unattributed; 2] = [Unattributed::PodUnknown, Unattributed::NoInterface];
+    pub const ALL: [Unattributed; 3] = [Unattributed::PodUnknown, Unattributed::NoInterface, Unattributed::NoInventory];
 
     /// Stable name, kept as the entity's name (reports show every reason as `unattributed`).
     pub fn code(self) -> &'static str {
         match self {
             Unattributed::PodUnknown => "pod-unknown",
             Unattributed::NoInterface => "no-interface",
+            Unattributed::NoInventory => "no-inventory",
         }
     }
 
@@ -46,7 +52,8 @@ impl Unattributed {
     pub fn as_str(self) -> &'static str {
         match self {
             Unattributed::PodUnknown => "pod IP with no known pod at that time",
-            Unattributed::NoInterface => "address on no interface of the network inventory",
+            Unattributed::NoInterface => "address on no interface of the network inventory at that time",
+            Unattributed::NoInventory => "private address, no network inventory (pass `--network`)",
         }
     }
 }
@@ -56,14 +63,32 @@ pub struct End {
     pub entity: EntityId,
     pub zone: ZoneIdx,
     pub site: Site,
-    /// The interface holding the address, when the inventory knows it.
+}
+
+/// What a record says about the interface that recorded it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Recorder<'r> {
+    pub interface_id: Option<&'r str>,
     pub eni: Option<EniIdx>,
+    pub instance_id: Option<&'r str>,
+    /// From the record's `az-id` or `subnet-id`.
+    pub zone: Option<ZoneIdx>,
 }
 
 pub struct Resolver<'a> {
     pub inv: &'a Inventory,
     pub timeline: &'a Timeline,
-    pub entities: Entities,
+    pub rules: &'a Rules,
+    /// The inventory's VPCs and subnets: records of others are not analysed.
+    pub vpcs: rustc_hash::FxHashSet<String>,
+    pub subnet_ids: rustc_hash::FxHashSet<String>,
+    /// Every entity; interfaces missing from the inventory are added during the pass.
+    entities: Mutex<Entities>,
+    /// Per entity known before the pass: what it is for billing, and the resource it belongs to.
+    peers: Vec<Peer>,
+    groups: Vec<Option<u32>>,
+    /// Node entities and what their pods listen on (for records without pkt-* fields).
+    node_names: FxHashMap<EntityId, String>,
     pod_workload: Vec<EntityId>,
     pod_node: Vec<Option<EntityId>>,
     pod_zone: Vec<ZoneIdx>,
@@ -75,26 +100,58 @@ pub struct Resolver<'a> {
     node_zone: FxHashMap<String, ZoneIdx>,
     pub external: EntityId,
     /// One entity per reason, all shown as `unattributed`.
-    unattributed: [EntityId; 2],
-    /// Application Load Balancers: their traffic to targets is free across zones.
-    albs: FxHashSet<EntityId>,
+    unattributed: [EntityId; 3],
+    /// Zones learnt from records' `az-id` that the inventory did not list.
+    extra_zones: Mutex<Vec<String>>,
+}
+
+fn peer_of_owner(owner: &EniOwner) -> Peer {
+    match owner {
+        EniOwner::Instance { .. } | EniOwner::Branch => Peer::Compute,
+        EniOwner::NatGateway { .. } => Peer::Nat,
+        EniOwner::LoadBalancer { kind: LbKind::Application, .. } => Peer::Alb,
+        EniOwner::LoadBalancer { kind: LbKind::Classic, .. } => Peer::Clb,
+        EniOwner::LoadBalancer { kind: LbKind::Network, .. } => Peer::Nlb,
+        EniOwner::LoadBalancer { kind: LbKind::Gateway, .. } => Peer::Gwlb,
+        EniOwner::Rds { .. } => Peer::Rds,
+        EniOwner::VpcEndpoint { .. } => Peer::Vpce,
+        EniOwner::EksControlPlane { .. } => Peer::Eks,
+        EniOwner::Lambda { .. } => Peer::Lambda,
+        EniOwner::TransitGateway { .. } => Peer::Tgw,
+        EniOwner::ElastiCache { .. } => Peer::Elasticache,
+        EniOwner::Efs { .. } => Peer::Efs,
+        EniOwner::OpenSearch { .. } => Peer::Opensearch,
+        EniOwner::Msk { .. } => Peer::Msk,
+        EniOwner::ClientVpn { .. } => Peer::ClientVpn,
+        EniOwner::Other => Peer::Eni,
+    }
 }
 
 impl<'a> Resolver<'a> {
-    pub fn new(inv: &'a Inventory, timeline: &'a Timeline) -> Resolver<'a> {
+    pub fn new(inv: &'a Inventory, timeline: &'a Timeline, rules: &'a Rules) -> Resolver<'a> {
         let mut entities = Entities::default();
         let external = entities.intern(Entity::new(EntityKind::External, "", ""));
         let unattributed = Unattributed::ALL.map(|u| entities.intern(Entity::new(EntityKind::Unattributed, "", u.code())));
         let mut node_entity = FxHashMap::default();
         let mut node_zone = FxHashMap::default();
+        let mut node_names = FxHashMap::default();
         for (name, node) in &timeline.nodes {
-            node_entity.insert(name.clone(), entities.intern(Entity::new(EntityKind::Node, "", name)));
+            let id = entities.intern(Entity::new(EntityKind::Node, "", name));
+            node_entity.insert(name.clone(), id);
+            node_names.insert(id, name.clone());
             let zone = node.zone_id().and_then(|id| inv.zone_by_id(id)).or_else(|| node.zone_name().and_then(|n| inv.zone_by_name(n))).unwrap_or(NO_ZONE);
             node_zone.insert(name.clone(), zone);
         }
         let mut eni_entity = Vec::with_capacity(inv.enis.len());
         let mut eni_node = Vec::with_capacity(inv.enis.len());
-        let mut albs = FxHashSet::default();
+        let mut peer_by_entity: FxHashMap<EntityId, Peer> = FxHashMap::default();
+        let mut group_by_entity: FxHashMap<EntityId, u32> = FxHashMap::default();
+        // Interfaces of one database (a Multi-AZ instance's standby, a cluster's members) share a group.
+        let mut group_names: FxHashMap<String, u32> = FxHashMap::default();
+        let mut group_of = |name: String| {
+            let n = group_names.len() as u32;
+            *group_names.entry(name).or_insert(n)
+        };
         for eni in &inv.enis {
             let node = match &eni.owner {
                 EniOwner::Instance { instance_id } => timeline.node_by_instance(instance_id).map(str::to_string),
@@ -105,8 +162,19 @@ impl<'a> Resolver<'a> {
                 Some(n) => *node_entity.entry(n.clone()).or_insert_with(|| entities.intern(Entity::new(EntityKind::Node, "", n))),
                 None => entities.intern(owner_entity(eni)),
             };
-            if let EniOwner::LoadBalancer { kind: LbKind::Application, .. } = eni.owner {
-                albs.insert(id);
+            if node.is_none() {
+                peer_by_entity.insert(id, peer_of_owner(&eni.owner));
+                let group = match &eni.owner {
+                    EniOwner::Rds { name, .. } if !name.is_empty() => {
+                        let cluster = inv.databases.iter().find(|d| &d.id == name).and_then(|d| d.cluster.clone());
+                        Some(group_of(format!("rds:{}", cluster.unwrap_or_else(|| name.clone()))))
+                    }
+                    EniOwner::Msk { cluster } => Some(group_of(format!("msk:{cluster}"))),
+                    _ => None,
+                };
+                if let Some(g) = group {
+                    group_by_entity.insert(id, g);
+                }
             }
             eni_entity.push(id);
             eni_node.push(node.is_some());
@@ -121,10 +189,29 @@ impl<'a> Resolver<'a> {
             pod_node.push(node.and_then(|n| node_entity.get(n).copied()));
             pod_zone.push(node.and_then(|n| node_zone.get(n).copied()).unwrap_or(NO_ZONE));
         }
+        let n = entities.len();
+        let mut peers = vec![Peer::Compute; n];
+        let mut groups = vec![None; n];
+        for (id, p) in peer_by_entity {
+            peers[id as usize] = p;
+        }
+        for (id, g) in group_by_entity {
+            groups[id as usize] = Some(g);
+        }
+        peers[external as usize] = Peer::External;
+        for u in unattributed {
+            peers[u as usize] = Peer::Unattributed;
+        }
         Resolver {
             inv,
             timeline,
-            entities,
+            rules,
+            vpcs: inv.vpcs().into_iter().map(str::to_string).collect(),
+            subnet_ids: inv.subnets.iter().map(|s| s.id.clone()).collect(),
+            entities: Mutex::new(entities),
+            peers,
+            groups,
+            node_names,
             pod_workload,
             pod_node,
             pod_zone,
@@ -135,59 +222,187 @@ impl<'a> Resolver<'a> {
             node_zone,
             external,
             unattributed,
-            albs,
+            extra_zones: Mutex::new(Vec::new()),
         }
     }
 
-    /// Who held `ip` at `t`. With `node_level`, pods are named by their node (flow logs without pkt-* fields).
+    /// Every entity, for naming them after the pass.
+    pub fn entities(&self) -> MutexGuard<'_, Entities> {
+        self.entities.lock().expect("the entity table is never poisoned")
+    }
+
+    pub fn entity(&self, id: EntityId) -> Entity {
+        self.entities().get(id).clone()
+    }
+
+    /// The entity standing for an interface the inventory does not list (added on first sight).
+    pub fn unknown_interface(&self, interface_id: &str) -> EntityId {
+        self.entities().intern(Entity::new(EntityKind::Eni, "", interface_id))
+    }
+
+    /// A stand-in entity for an address on no interface of the inventory, named after the pass.
+    pub fn placeholder(&self, ip: Ip) -> EntityId {
+        self.entities().intern(Entity::new(EntityKind::Unattributed, "", format!("addr:{ip}")))
+    }
+
+    /// The entity of addresses on no interface of the inventory.
+    pub fn no_interface(&self) -> EntityId {
+        self.unattributed[1]
+    }
+
+    /// An AZ by its ID, registering AZ IDs the inventory did not list.
+    pub fn zone_by_id(&self, id: &str) -> ZoneIdx {
+        if let Some(z) = self.inv.zone_by_id(id) {
+            return z;
+        }
+        let mut extra = self.extra_zones.lock().expect("never poisoned");
+        let i = match extra.iter().position(|z| z == id) {
+            Some(i) => i,
+            None => {
+                extra.push(id.to_string());
+                extra.len() - 1
+            }
+        };
+        (self.inv.zones.len() + i) as ZoneIdx
+    }
+
+    pub fn zone_label(&self, z: ZoneIdx) -> (String, String) {
+        match self.inv.zone(z) {
+            Some(zone) => (zone.id.clone(), zone.name.clone().unwrap_or_default()),
+            None => {
+                let extra = self.extra_zones.lock().expect("never poisoned");
+                let id = usize::from(z).checked_sub(self.inv.zones.len()).and_then(|i| extra.get(i).cloned()).unwrap_or_default();
+                (id, String::new())
+            }
+        }
+    }
+
+    /// Zones seen in the records that the inventory did not list.
+    pub fn extra_zone_ids(&self) -> Vec<String> {
+        self.extra_zones.lock().expect("never poisoned").clone()
+    }
+
+    fn peer(&self, e: EntityId) -> Peer {
+        self.peers.get(e as usize).copied().unwrap_or(Peer::Eni)
+    }
+
+    fn group(&self, e: EntityId) -> Option<u32> {
+        self.groups.get(e as usize).copied().flatten()
+    }
+
+    /// The billing rule between two ends in different AZs.
+    pub fn rule(&self, client: EntityId, server: EntityId) -> RuleIdx {
+        let same = match (self.group(client), self.group(server)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        };
+        self.rules.lookup(self.peer(client), self.peer(server), same)
+    }
+
+    /// Whether an entity's cross-AZ traffic with pods is free when it is the client, and when it is
+    /// either end (for the benchmark's SQL, which applies the same rules).
+    pub fn free_with_compute(&self, e: EntityId) -> (bool, bool) {
+        let as_client = self.rules.is_free(self.rules.lookup(self.peer(e), Peer::Compute, false));
+        let as_server = self.rules.is_free(self.rules.lookup(Peer::Compute, self.peer(e), false));
+        (as_client, as_client && as_server)
+    }
+
+    /// Who held `ip` at `t`, seen from elsewhere. With `node_level`, pods are named by their node
+    /// (flow logs without pkt-* fields).
     pub fn resolve(&self, ip: Ip, t: Ts, node_level: bool) -> End {
         match self.timeline.pod_at(ip, t) {
             Some(pod) => self.pod_end(ip, pod, node_level),
-            None => self.resolve_static(ip, node_level),
+            None => self.resolve_static(ip, t, node_level),
         }
     }
 
-    /// The end for a pod holding `ip`.
+    /// The end for a pod holding `ip`: its zone is its address's subnet's, else its node's.
     pub fn pod_end(&self, ip: Ip, pod: PodIdx, node_level: bool) -> End {
-        let eni = self.inv.eni_of_ip(ip);
-        let eni_zone = eni.map(|e| self.inv.eni(e).zone).filter(|z| *z != NO_ZONE);
-        let zone = eni_zone.or_else(|| self.inv.subnet_of_ip(ip).map(|s| s.zone)).unwrap_or(self.pod_zone[pod as usize]);
+        let zone = Some(self.inv.zone_of_ip(ip)).filter(|z| *z != NO_ZONE).unwrap_or(self.pod_zone[pod as usize]);
         if node_level && let Some(n) = self.pod_node[pod as usize] {
-            return End { entity: n, zone, site: Site::Node, eni };
+            return End { entity: n, zone, site: Site::Node };
         }
-        End { entity: self.pod_workload[pod as usize], zone, site: Site::Pod(pod), eni }
+        End { entity: self.pod_workload[pod as usize], zone, site: Site::Pod(pod) }
     }
 
-    /// Who holds `ip` when no pod does: an interface's owner, a node, `unattributed` or `external`.
-    pub fn resolve_static(&self, ip: Ip, node_level: bool) -> End {
-        let eni = self.inv.eni_of_ip(ip);
-        if let Some(e) = eni {
+    /// Who holds `ip` at `t` when no pod does: an interface's owner, a node, `unattributed` or `external`.
+    pub fn resolve_static(&self, ip: Ip, t: Ts, node_level: bool) -> End {
+        let subnet_zone = self.inv.zone_of_ip(ip);
+        if let Some(e) = self.inv.eni_of_ip_at(ip, t) {
             let i = e as usize;
             let interface = self.inv.eni(e);
-            let zone = interface.zone;
+            let zone = if subnet_zone != NO_ZONE { subnet_zone } else { interface.zone };
             if self.eni_node[i] {
-                let is_node_ip = interface.primary_ip == Some(ip) || self.timeline.node_by_ip(ip).is_some();
+                let is_node_ip = interface.primary_ip == Some(ip) || self.timeline.node_by_ip_at(ip, t).is_some();
                 if is_node_ip || node_level {
-                    return End { entity: self.eni_entity[i], zone, site: Site::Node, eni };
+                    return End { entity: self.eni_entity[i], zone, site: Site::Node };
                 }
-                return End { entity: self.unattributed[0], zone, site: Site::Unattributed(Unattributed::PodUnknown), eni };
+                return End { entity: self.unattributed[0], zone, site: Site::Unattributed(Unattributed::PodUnknown) };
             }
-            return End { entity: self.eni_entity[i], zone, site: Site::Peer, eni };
+            return End { entity: self.eni_entity[i], zone, site: Site::Peer };
         }
-        if let Some(node) = self.timeline.node_by_ip(ip) {
-            let zone = self.node_zone.get(node).copied().unwrap_or(NO_ZONE);
-            let zone = self.inv.subnet_of_ip(ip).map(|s| s.zone).filter(|z| *z != NO_ZONE).unwrap_or(zone);
-            return End { entity: self.node_entity[node], zone, site: Site::Node, eni };
+        if let Some(node) = self.timeline.node_by_ip_at(ip, t) {
+            let zone = if subnet_zone != NO_ZONE { subnet_zone } else { self.node_zone.get(node).copied().unwrap_or(NO_ZONE) };
+            return End { entity: self.node_entity[node], zone, site: Site::Node };
         }
-        if let Some(s) = self.inv.subnet_of_ip(ip) {
-            return End { entity: self.unattributed[1], zone: s.zone, site: Site::Unattributed(Unattributed::NoInterface), eni };
+        if subnet_zone != NO_ZONE || self.inv.subnet_of_ip(ip).is_some() {
+            return End { entity: self.unattributed[1], zone: subnet_zone, site: Site::Unattributed(Unattributed::NoInterface) };
         }
-        End { entity: self.external, zone: NO_ZONE, site: Site::External, eni }
+        if !self.inv.has_network() && is_private(ip) {
+            return End { entity: self.unattributed[2], zone: NO_ZONE, site: Site::Unattributed(Unattributed::NoInventory) };
+        }
+        End { entity: self.external, zone: NO_ZONE, site: Site::External }
+    }
+
+    /// The recording side of a record: the pod at `ip` if one held it, else whoever the record's
+    /// interface belongs to. The record's own `az-id`/`subnet-id` give the zone.
+    pub fn local(&self, ip: Ip, t: Ts, node_level: bool, rec: &Recorder<'_>, cache: &mut FxHashMap<String, EntityId>) -> End {
+        let mut end = match (self.timeline.pod_at(ip, t), rec.eni) {
+            (Some(pod), _) => self.pod_end(ip, pod, node_level),
+            (None, Some(e)) => {
+                let (i, interface) = (e as usize, self.inv.eni(e));
+                let site = if !self.eni_node[i] {
+                    Site::Peer
+                } else if node_level || interface.primary_ip == Some(ip) || self.timeline.node_by_ip_at(ip, t).is_some() {
+                    Site::Node
+                } else {
+                    Site::Unattributed(Unattributed::PodUnknown)
+                };
+                let entity = if let Site::Unattributed(_) = site { self.unattributed[0] } else { self.eni_entity[i] };
+                End { entity, zone: interface.zone, site }
+            }
+            (None, None) => {
+                let node = rec.instance_id.and_then(|i| self.timeline.node_by_instance(i)).or_else(|| self.timeline.node_by_ip_at(ip, t));
+                match node {
+                    Some(n) => End { entity: self.node_entity[n], zone: self.node_zone.get(n).copied().unwrap_or(NO_ZONE), site: Site::Node },
+                    None => match rec.interface_id {
+                        Some(id) => {
+                            let entity = match cache.get(id) {
+                                Some(&e) => e,
+                                None => {
+                                    let e = self.unknown_interface(id);
+                                    cache.insert(id.to_string(), e);
+                                    e
+                                }
+                            };
+                            End { entity, zone: self.inv.zone_of_ip(ip), site: Site::Peer }
+                        }
+                        None => self.resolve_static(ip, t, node_level),
+                    },
+                }
+            }
+        };
+        if let Some(z) = rec.zone {
+            end.zone = z;
+        } else if end.zone == NO_ZONE {
+            end.zone = self.inv.zone_of_ip(ip);
+        }
+        end
     }
 
     /// The end standing for an interface itself (NAT or transit gateway forwarding traffic).
     pub fn interface_end(&self, eni: EniIdx) -> End {
-        End { entity: self.eni_entity[eni as usize], zone: self.inv.eni(eni).zone, site: Site::Peer, eni: Some(eni) }
+        End { entity: self.eni_entity[eni as usize], zone: self.inv.eni(eni).zone, site: Site::Peer }
     }
 
     /// The Service an end serves on `port`, if it backs one.
@@ -201,24 +416,46 @@ impl<'a> Resolver<'a> {
         Some(self.service_entity[svc as usize])
     }
 
-    pub fn is_alb(&self, e: EntityId) -> bool {
-        self.albs.contains(&e)
+    /// Does a node end listen on `port` (one of its pods' Service ports, a NodePort)?
+    pub fn listens(&self, end: &End, port: Option<u16>, proto: Proto) -> bool {
+        match (end.site, port, self.node_names.get(&end.entity)) {
+            (Site::Node, Some(p), Some(node)) => self.timeline.node_listens(node, p, proto),
+            _ => false,
+        }
+    }
+
+    /// The address an interface's egress records carry for traffic from `ip` at `t` when records
+    /// have no pkt-* fields: the primary address of the interface that held it.
+    pub fn primary_for(&self, ip: Ip, t: Ts) -> Ip {
+        if let Some(e) = self.inv.eni_of_ip_at(ip, t)
+            && let Some(p) = self.inv.eni(e).primary_ip
+        {
+            return p;
+        }
+        if let Some(pod) = self.timeline.pod_at(ip, t)
+            && let Some(node) = self.timeline.pod(pod).node.as_ref().and_then(|n| self.timeline.nodes.get(n))
+            && let Some(p) = node.internal_ips.first()
+        {
+            return *p;
+        }
+        ip
     }
 
     /// The name of an interface's owner, as reports show it (`node:…`, `rds:…`).
     pub fn eni_label(&self, eni: EniIdx) -> String {
-        self.entities.get(self.eni_entity[eni as usize]).label()
+        self.entity(self.eni_entity[eni as usize]).label()
     }
 
     /// The entity standing for each Service of the timeline.
     pub fn service_entity(&self, s: crate::model::timeline::ServiceIdx) -> EntityId {
         self.service_entity[s as usize]
     }
+}
 
-    pub fn zone_label(&self, z: ZoneIdx) -> (String, String) {
-        match self.inv.zone(z) {
-            Some(zone) => (zone.id.clone(), zone.name.clone().unwrap_or_default()),
-            None => (String::new(), String::new()),
-        }
+/// RFC 1918, shared address space (100.64/10) and unique local IPv6 (fc00::/7).
+pub fn is_private(ip: Ip) -> bool {
+    match ip.to_ipaddr() {
+        std::net::IpAddr::V4(v4) => v4.is_private() || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64),
+        std::net::IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
     }
 }

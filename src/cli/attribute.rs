@@ -73,6 +73,7 @@ impl InputArgs {
             rates,
             billing: self.billing,
             price_from_bill: self.price_from_bill,
+            ..Inputs::default()
         };
         add_workspace(&mut inputs, self.workspace.as_deref(), need_flow_logs)?;
         Ok(inputs)

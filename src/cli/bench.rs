@@ -57,7 +57,8 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     let lookup_dir = work.join("lookup");
     {
         let loaded = pipeline::load_context(&crate::cli::demo::demo_inputs(&text));
-        let res = crate::attribution::resolver::Resolver::new(&loaded.inventory, &loaded.timeline);
+        let rules = crate::pricing::transfer::Rules::bundled();
+        let res = crate::attribution::resolver::Resolver::new(&loaded.inventory, &loaded.timeline, &rules);
         lookup::export(&res, &lookup_dir).map_err(|e| Error::io("write the lookup tables to", &lookup_dir, e))?;
     }
     let python = if args.skip_duckdb { None } else { Some(bench::duckdb_python(args.python.as_deref())?) };

@@ -49,6 +49,7 @@ pub fn services() -> Vec<ServiceDef> {
             node_port: Some(30080),
             annotations: vec![],
             traffic_distribution: None,
+            load_balancer: false,
         },
         ServiceDef {
             namespace: "shop",
@@ -58,6 +59,7 @@ pub fn services() -> Vec<ServiceDef> {
             node_port: None,
             annotations: vec![("service.kubernetes.io/topology-mode", "Auto")],
             traffic_distribution: None,
+            load_balancer: false,
         },
         ServiceDef {
             namespace: "shop",
@@ -67,6 +69,7 @@ pub fn services() -> Vec<ServiceDef> {
             node_port: None,
             annotations: vec![],
             traffic_distribution: None,
+            load_balancer: false,
         },
         ServiceDef {
             namespace: "shop",
@@ -76,6 +79,7 @@ pub fn services() -> Vec<ServiceDef> {
             node_port: None,
             annotations: vec![],
             traffic_distribution: None,
+            load_balancer: false,
         },
         ServiceDef {
             namespace: "shop",
@@ -85,6 +89,7 @@ pub fn services() -> Vec<ServiceDef> {
             node_port: None,
             annotations: vec![],
             traffic_distribution: None,
+            load_balancer: false,
         },
         ServiceDef {
             namespace: "monitoring",
@@ -94,6 +99,7 @@ pub fn services() -> Vec<ServiceDef> {
             node_port: None,
             annotations: vec![],
             traffic_distribution: None,
+            load_balancer: false,
         },
         ServiceDef {
             namespace: "kube-system",
@@ -103,6 +109,7 @@ pub fn services() -> Vec<ServiceDef> {
             node_port: None,
             annotations: vec![],
             traffic_distribution: None,
+            load_balancer: false,
         },
     ]
 }

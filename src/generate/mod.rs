@@ -193,6 +193,8 @@ fn conversations_json(map: &std::collections::BTreeMap<traffic::TruthKey, (u64, 
                 "client_kind": k.client.0, "client_namespace": k.client.1, "client": k.client.2,
                 "server_kind": k.server.0, "server_namespace": k.server.1, "server": k.server.2,
                 "client_az_id": k.client_az_id, "server_az_id": k.server_az_id, "class": k.class,
+                "pricing_rule": (!k.rule.is_empty()).then_some(k.rule),
+                "free_reason": (k.class == "cross-az-free").then_some(k.rule),
                 "bytes_to_server": to_s, "bytes_to_client": to_c
             })
         })

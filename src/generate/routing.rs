@@ -134,6 +134,7 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
             node_port: None,
             annotations: vec![],
             traffic_distribution: d.active,
+            load_balancer: false,
         });
     }
     // Pods: replicas alternate between a zone's two nodes; IPs come from the nodes' pools.

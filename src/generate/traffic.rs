@@ -40,6 +40,8 @@ pub struct TruthKey {
     pub client_az_id: String,
     pub server_az_id: String,
     pub class: &'static str,
+    /// For traffic between two AZs: the billing rule of the path the generator built.
+    pub rule: &'static str,
 }
 
 /// What a correct engine must report, built from the simulation rather than the records.
@@ -210,7 +212,7 @@ impl Hour<'_, '_> {
     /// record, each written only if its interface is logged. Returns whether the bytes are counted.
     fn leg(&mut self, from: Ep, to: Ep, ports: (u16, u16), proto: u8, bytes: u64, t: Ts) -> bool {
         let c = self.c;
-        let logged = |e: Option<usize>| e.filter(|i| c.world.enis[*i].logged);
+        let logged = |e: Option<usize>| e.filter(|i| c.world.enis[*i].logged_at(t));
         let (s, r) = (logged(c.eni(from)), logged(c.eni(to)));
         if let Some(s) = s {
             self.record(s, true, from, to, ports, proto, bytes, t);
@@ -223,19 +225,45 @@ impl Hour<'_, '_> {
         s.is_some() || r.is_some()
     }
 
-    fn class(&self, client: Ep, server: Ep) -> &'static str {
+    /// How AWS bills the path between two ends the generator built: (class, rule). The generator
+    /// knows what each end is; this is that knowledge written down, not crossaz's table.
+    fn billing(&self, client: Ep, server: Ep) -> (&'static str, &'static str) {
         let c = self.c;
         if matches!(client, Ep::Internet(_)) || matches!(server, Ep::Internet(_)) {
-            return "internet-other";
+            return ("internet-other", "");
         }
         let zone = |e: Ep| c.eni(e).map(|i| c.world.enis[i].zone);
         if zone(client) == zone(server) {
-            "same-az"
-        } else if matches!(client, Ep::Eni(i) if matches!(c.world.enis[i].kind, EniKind::Alb(_))) {
-            "cross-az-free"
-        } else {
-            "cross-az-billed"
+            return ("same-az", "");
         }
+        let kind = |e: Ep| match e {
+            Ep::Eni(i) => Some(&c.world.enis[i].kind),
+            _ => None,
+        };
+        let (ck, sk) = (kind(client), kind(server));
+        let either = |f: &dyn Fn(&EniKind) -> bool| ck.is_some_and(f) || sk.is_some_and(f);
+        let free = match (ck, sk) {
+            (Some(EniKind::Alb(_)), _) => Some("alb-to-target"),
+            (Some(EniKind::Clb(_)), _) => Some("clb-to-instance"),
+            _ if either(&|k| matches!(k, EniKind::Vpce(_))) => Some("privatelink-interface-endpoint"),
+            (Some(EniKind::Rds(..)), Some(EniKind::Rds(..))) => Some("rds-multi-az-replication"),
+            _ => None,
+        };
+        if let Some(rule) = free {
+            return ("cross-az-free", rule);
+        }
+        let rule = if either(&|k| matches!(k, EniKind::Nlb(_))) {
+            "nlb"
+        } else if either(&|k| matches!(k, EniKind::Nat(_))) {
+            "nat-gateway"
+        } else if either(&|k| matches!(k, EniKind::Rds(..))) {
+            "rds-clients"
+        } else if either(&|k| matches!(k, EniKind::Eks)) {
+            "eks-control-plane"
+        } else {
+            "default"
+        };
+        ("cross-az-billed", rule)
     }
 
     /// Adds a conversation's counted bytes; the request leg started at `t`, the response at `t + 1`.
@@ -244,13 +272,13 @@ impl Hour<'_, '_> {
             return; // Neither side logged: flow logs cannot know.
         }
         let c = self.c;
-        let class = self.class(client, server);
+        let (class, rule) = self.billing(client, server);
         if class == "cross-az-billed" {
             *self.truth.daily_billed.entry(crate::model::time::day_of(t)).or_default() += bytes.0;
             *self.truth.daily_billed.entry(crate::model::time::day_of(t + 1)).or_default() += bytes.1;
         }
         for (map, (cn, sn)) in [(&mut self.truth.conversations, names), (&mut self.truth.node_level, node_names)] {
-            let k = TruthKey { client: cn, server: sn, client_az_id: c.zone_id(client), server_az_id: c.zone_id(server), class };
+            let k = TruthKey { client: cn, server: sn, client_az_id: c.zone_id(client), server_az_id: c.zone_id(server), class, rule };
             let e = map.entry(k).or_default();
             e.0 += bytes.0;
             e.1 += bytes.1;
@@ -262,6 +290,13 @@ impl Hour<'_, '_> {
     /// by its node.
     #[allow(clippy::too_many_arguments)]
     fn conv(&mut self, client: Ep, server: Ep, service: Option<usize>, port: u16, proto: u8, req: u64, resp: u64, t: Ts) {
+        let cport = self.ephemeral();
+        self.conv_from(client, server, service, cport, port, proto, req, resp, t);
+    }
+
+    /// A conversation whose client uses port `cport`.
+    #[allow(clippy::too_many_arguments)]
+    fn conv_from(&mut self, client: Ep, server: Ep, service: Option<usize>, cport: u16, port: u16, proto: u8, req: u64, resp: u64, t: Ts) {
         let c = self.c;
         if let (Some(a), Some(b)) = (c.node(client), c.node(server))
             && a == b
@@ -269,7 +304,6 @@ impl Hour<'_, '_> {
             return; // Traffic inside one node never reaches the VPC.
         }
         let (req, resp) = (req * BYTE_SCALE, resp * BYTE_SCALE);
-        let cport = self.ephemeral();
         let up = self.leg(client, server, (cport, port), proto, req, t);
         let down = self.leg(server, client, (port, cport), proto, resp, t + 1);
         let server_name = match service {
@@ -313,7 +347,7 @@ impl Hour<'_, '_> {
         let names = (c.name(n, false), c.name(h, false));
         let class = "internet-other";
         for map in [&mut self.truth.conversations, &mut self.truth.node_level] {
-            let k = TruthKey { client: names.0.clone(), server: names.1.clone(), client_az_id: c.zone_id(n), server_az_id: String::new(), class };
+            let k = TruthKey { client: names.0.clone(), server: names.1.clone(), client_az_id: c.zone_id(n), server_az_id: String::new(), class, rule: "" };
             let e = map.entry(k).or_default();
             e.0 += req;
             e.1 += resp;
@@ -353,7 +387,9 @@ impl Hour<'_, '_> {
         let alb = albs[self.rng.below(albs.len() as u64) as usize];
         let host = Ip::from_v4([198, 18, self.rng.below(256) as u8, self.rng.range(1, 254) as u8]);
         self.conv(Ep::Internet(host), Ep::Eni(alb), None, 443, TCP, req / 2 + 100, resp + 500, t);
-        self.conv(Ep::Eni(alb), Ep::Pod(target), Some(service), c.plan.services[service].ports[0].2, TCP, req, resp, t);
+        // Load balancers pick source ports from the whole range, often below the target's port.
+        let lb_port = self.rng.range(1024, 65535) as u16;
+        self.conv_from(Ep::Eni(alb), Ep::Pod(target), Some(service), lb_port, c.plan.services[service].ports[0].2, TCP, req, resp, t);
     }
 
     fn run(&mut self, hour_start: Ts) {

@@ -33,6 +33,8 @@ pub enum EniKind {
     Nat(String),
     Alb(String),
     Nlb(String),
+    /// A Classic Load Balancer (a `type: LoadBalancer` Service without the AWS Load Balancer Controller).
+    Clb(String),
     /// A Multi-AZ DB cluster instance: (instance id, writer?).
     Rds(String, bool),
     Eks,
@@ -54,15 +56,41 @@ pub struct EniDef {
     /// Whether the flow log covers this interface (tests turn some off).
     pub logged: bool,
     pub lb_full_name: Option<String>,
+    /// When it existed and when the flow log covered it.
+    pub life: Life,
+}
+
+/// An interface's life: created and deleted (node churn, load-balancer scaling), when the flow
+/// log covered it, and windows whose records AWS skipped (SKIPDATA).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Life {
+    pub exists: (Ts, Ts),
+    pub logged_from: Ts,
+    pub skipped: Vec<(Ts, Ts)>,
+}
+
+impl Life {
+    pub fn always() -> Life {
+        Life { exists: (Ts::MIN, Ts::MAX), logged_from: Ts::MIN, skipped: Vec::new() }
+    }
+
+    pub fn exists_at(&self, t: Ts) -> bool {
+        self.exists.0 <= t && t < self.exists.1
+    }
 }
 
 impl EniDef {
+    /// Whether the flow log records this interface's traffic at `t`.
+    pub fn logged_at(&self, t: Ts) -> bool {
+        self.logged && self.life.exists_at(t) && t >= self.life.logged_from && !self.life.skipped.iter().any(|(a, b)| *a <= t && t < *b)
+    }
+
     /// The entity name crossaz shows for this interface's owner.
     pub fn label(&self, world: &World) -> String {
         match &self.kind {
             EniKind::Node(n) => format!("node:{}", world.nodes[*n].name),
             EniKind::Nat(id) => format!("nat:{id}"),
-            EniKind::Alb(name) | EniKind::Nlb(name) => format!("elb:{name}"),
+            EniKind::Alb(name) | EniKind::Nlb(name) | EniKind::Clb(name) => format!("elb:{name}"),
             EniKind::Rds(id, _) => format!("rds:{id}"),
             EniKind::Eks => format!("eks:{CLUSTER}"),
             EniKind::Vpce(id) => format!("vpce:{id}"),
@@ -73,7 +101,7 @@ impl EniDef {
         match &self.kind {
             EniKind::Node(_) => "node",
             EniKind::Nat(_) => "nat",
-            EniKind::Alb(_) | EniKind::Nlb(_) => "elb",
+            EniKind::Alb(_) | EniKind::Nlb(_) | EniKind::Clb(_) => "elb",
             EniKind::Rds(..) => "rds",
             EniKind::Eks => "eks",
             EniKind::Vpce(_) => "vpce",
@@ -91,6 +119,14 @@ pub struct NodeDef {
     pub pool: Vec<(Ip, usize)>,
     pub primary_eni: usize,
     pub cpu_milli: u64,
+    /// When the node (its instance) ran.
+    pub alive: (Ts, Ts),
+}
+
+impl NodeDef {
+    pub fn alive_at(&self, t: Ts) -> bool {
+        self.alive.0 <= t && t < self.alive.1
+    }
 }
 
 pub struct World {
@@ -174,12 +210,13 @@ impl World {
                             instance_id: Some(instance_id.clone()),
                             logged: true,
                             lb_full_name: None,
+                            life: Life::always(),
                         },
                     );
                     pool.extend(secondaries.into_iter().map(|s| (s, idx)));
                     node_enis.push(idx);
                 }
-                w.nodes.push(NodeDef { name, instance_id, zone: z, ip: node_ip, pool, primary_eni: node_enis[0], cpu_milli: 1930 });
+                w.nodes.push(NodeDef { name, instance_id, zone: z, ip: node_ip, pool, primary_eni: node_enis[0], cpu_milli: 1930, alive: (Ts::MIN, Ts::MAX) });
             }
         }
         for z in 0..3 {
@@ -197,6 +234,7 @@ impl World {
                 instance_id: None,
                 logged: true,
                 lb_full_name: None,
+                life: Life::always(),
             };
             let i = add(&mut w, e);
             w.nat_by_zone.push(i);
@@ -223,6 +261,7 @@ impl World {
                     instance_id: None,
                     logged: true,
                     lb_full_name: Some(format!("{kind}/{name}/{lb_id}")),
+                    life: Life::always(),
                 };
                 let i = add(&mut w, e);
                 match li {
@@ -246,6 +285,7 @@ impl World {
                 instance_id: None,
                 logged: true,
                 lb_full_name: None,
+                life: Life::always(),
             };
             let i = add(&mut w, e);
             w.rds.push(i);
@@ -264,6 +304,7 @@ impl World {
                 instance_id: None,
                 logged: true,
                 lb_full_name: None,
+                life: Life::always(),
             };
             let i = add(&mut w, e);
             w.eks.push(i);
@@ -282,6 +323,7 @@ impl World {
             instance_id: None,
             logged: true,
             lb_full_name: None,
+            life: Life::always(),
         };
         w.vpce = add(&mut w, e);
         w
@@ -308,6 +350,8 @@ pub struct ServiceDef {
     pub annotations: Vec<(&'static str, &'static str)>,
     /// `spec.trafficDistribution`; its slices then carry own-zone hints, as the controller writes them.
     pub traffic_distribution: Option<&'static str>,
+    /// `type: LoadBalancer` (a Classic Load Balancer in front of its NodePort).
+    pub load_balancer: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -215,7 +215,14 @@ pub fn snapshot(world: &World, plan: &Plan, t: Ts) -> Value {
             meta["annotations"] = Value::Object(s.annotations.iter().map(|(k, v)| (k.to_string(), json!(v))).collect());
         }
         let w = &plan.workloads[s.workload];
-        let mut spec = json!({"type": if s.node_port.is_some() { "NodePort" } else { "ClusterIP" }, "ports": ports,
+        let type_ = if s.load_balancer {
+            "LoadBalancer"
+        } else if s.node_port.is_some() {
+            "NodePort"
+        } else {
+            "ClusterIP"
+        };
+        let mut spec = json!({"type": type_, "ports": ports,
                               "selector": {"app.kubernetes.io/name": w.name}, "clusterIP": "172.20.0.10", "internalTrafficPolicy": "Cluster"});
         if let Some(td) = s.traffic_distribution {
             spec["trafficDistribution"] = json!(td);

@@ -25,6 +25,10 @@ pub enum EntityKind {
     Lambda,
     Tgw,
     Elasticache,
+    Efs,
+    Opensearch,
+    Msk,
+    ClientVpn,
     /// Any other network interface, named by its id.
     Eni,
     External,
@@ -52,6 +56,10 @@ impl EntityKind {
             EntityKind::Lambda => "lambda",
             EntityKind::Tgw => "tgw",
             EntityKind::Elasticache => "elasticache",
+            EntityKind::Efs => "efs",
+            EntityKind::Opensearch => "opensearch",
+            EntityKind::Msk => "msk",
+            EntityKind::ClientVpn => "client-vpn",
             EntityKind::Eni => "eni",
             EntityKind::External => "external",
             EntityKind::Unattributed => "unattributed",
@@ -78,7 +86,7 @@ impl EntityKind {
     }
 }
 
-const ALL_KINDS: [EntityKind; 21] = [
+const ALL_KINDS: [EntityKind; 25] = [
     EntityKind::Deployment,
     EntityKind::StatefulSet,
     EntityKind::DaemonSet,
@@ -97,6 +105,10 @@ const ALL_KINDS: [EntityKind; 21] = [
     EntityKind::Lambda,
     EntityKind::Tgw,
     EntityKind::Elasticache,
+    EntityKind::Efs,
+    EntityKind::Opensearch,
+    EntityKind::Msk,
+    EntityKind::ClientVpn,
     EntityKind::Eni,
     EntityKind::External,
     EntityKind::Unattributed,

@@ -2,7 +2,9 @@
 
 use super::entity::{Entity, EntityKind};
 use super::ip::{Cidr, Ip};
+use super::time::Ts;
 use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
 
 pub type ZoneIdx = u16;
 pub const NO_ZONE: ZoneIdx = ZoneIdx::MAX;
@@ -59,6 +61,18 @@ pub enum EniOwner {
     },
     /// A pod's own ENI (security groups for pods).
     Branch,
+    Efs {
+        file_system: String,
+    },
+    OpenSearch {
+        domain: String,
+    },
+    Msk {
+        cluster: String,
+    },
+    ClientVpn {
+        endpoint: String,
+    },
     Other,
 }
 
@@ -109,6 +123,7 @@ impl EniOwner {
 pub struct Eni {
     pub id: String,
     pub subnet: Option<String>,
+    pub vpc: Option<String>,
     pub zone: ZoneIdx,
     pub owner: EniOwner,
     pub primary_ip: Option<Ip>,
@@ -116,26 +131,44 @@ pub struct Eni {
     pub ips: Vec<Ip>,
     pub prefixes: Vec<Cidr>,
     pub description: String,
-    /// Entity this interface stands for (node, NAT gateway, load balancer, …); set by the resolver.
-    pub entity: Option<Entity>,
+    /// `Attachment.AttachTime`: the interface held its addresses from then on.
+    pub attach_time: Option<Ts>,
+    /// When the interface existed, from the inventory snapshots: `[valid_from, valid_to)`.
+    pub valid_from: Ts,
+    pub valid_to: Ts,
 }
 
 pub type EniIdx = u32;
+
+/// An interface holding an address over `[from, to)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Holding {
+    from: Ts,
+    to: Ts,
+    eni: EniIdx,
+}
 
 #[derive(Default, Debug)]
 pub struct Inventory {
     pub zones: Vec<Zone>,
     pub subnets: Vec<Subnet>,
+    /// Every interface of any snapshot, once, in its latest version.
     pub enis: Vec<Eni>,
     pub databases: Vec<Database>,
     /// RDS interfaces that could not be matched to one DB instance.
     pub unmatched_db_interfaces: usize,
+    /// Times of the snapshots that listed interfaces (`None`: a file without a time).
+    pub interface_snapshots: BTreeSet<Option<Ts>>,
     zone_by_id: FxHashMap<String, ZoneIdx>,
     zone_by_name: FxHashMap<String, ZoneIdx>,
     eni_by_id: FxHashMap<String, EniIdx>,
-    eni_by_ip: FxHashMap<Ip, EniIdx>,
+    /// The snapshots each interface appeared in.
+    eni_seen: Vec<BTreeSet<Option<Ts>>>,
+    /// Every address any version of an interface held.
+    eni_addresses: Vec<BTreeSet<Ip>>,
+    eni_by_ip: FxHashMap<Ip, Vec<Holding>>,
     /// Delegated prefixes and subnet blocks, widest last, searched linearly (there are few).
-    eni_prefixes: Vec<(Cidr, EniIdx)>,
+    eni_prefixes: Vec<(Cidr, Holding)>,
     subnet_blocks: Vec<(Cidr, usize)>,
     subnet_by_id: FxHashMap<String, usize>,
 }
@@ -195,14 +228,35 @@ impl Inventory {
         self.subnet_by_id.get(id).map(|&i| &self.subnets[i])
     }
 
-    pub fn add_eni(&mut self, eni: Eni) {
-        match self.eni_by_id.get(&eni.id) {
-            Some(&i) => self.enis[i as usize] = eni,
+    /// Adds an interface as a snapshot taken at `snapshot` lists it; a later snapshot's version wins.
+    pub fn add_eni(&mut self, eni: Eni, snapshot: Option<Ts>) {
+        self.interface_snapshots.insert(snapshot);
+        let i = match self.eni_by_id.get(&eni.id) {
+            Some(&i) => i as usize,
             None => {
                 self.eni_by_id.insert(eni.id.clone(), self.enis.len() as EniIdx);
-                self.enis.push(eni);
+                self.enis.push(eni.clone());
+                self.eni_seen.push(BTreeSet::new());
+                self.eni_addresses.push(BTreeSet::new());
+                self.enis.len() - 1
             }
+        };
+        self.eni_addresses[i].extend(eni.ips.iter().copied());
+        let newest = self.eni_seen[i].last().copied().flatten();
+        let replaces = match (snapshot, newest) {
+            (_, None) => true,
+            (Some(t), Some(n)) => t >= n,
+            (None, Some(_)) => false,
+        };
+        self.eni_seen[i].insert(snapshot);
+        if replaces {
+            self.enis[i] = eni;
         }
+    }
+
+    /// Marks that a snapshot listing interfaces was taken at `time`, even if it listed none.
+    pub fn add_interface_snapshot(&mut self, time: Option<Ts>) {
+        self.interface_snapshots.insert(time);
     }
 
     pub fn add_database(&mut self, db: Database) {
@@ -264,19 +318,40 @@ impl Inventory {
             }
         }
         self.match_databases();
+        self.set_validity();
         self.eni_by_ip.clear();
         self.eni_prefixes.clear();
         for (i, eni) in self.enis.iter().enumerate() {
-            for ip in &eni.ips {
-                self.eni_by_ip.insert(*ip, i as EniIdx);
+            let h = Holding { from: eni.valid_from, to: eni.valid_to, eni: i as EniIdx };
+            for ip in &self.eni_addresses[i] {
+                self.eni_by_ip.entry(*ip).or_default().push(h);
             }
             for p in &eni.prefixes {
-                self.eni_prefixes.push((*p, i as EniIdx));
+                self.eni_prefixes.push((*p, h));
+            }
+        }
+        // Two interfaces claiming one address: the later one holds it from its start.
+        for list in self.eni_by_ip.values_mut() {
+            list.sort_by_key(|h| (h.from, h.eni));
+            for k in 1..list.len() {
+                let next = list[k].from;
+                if list[k - 1].to > next {
+                    list[k - 1].to = next.max(list[k - 1].from);
+                }
             }
         }
         self.subnet_blocks = self.subnets.iter().enumerate().flat_map(|(i, s)| s.cidrs.iter().map(move |c| (*c, i))).collect();
         self.subnet_blocks.sort_by_key(|(c, _)| c.width());
         self.eni_prefixes.sort_by_key(|(c, _)| c.width());
+    }
+
+    /// The interfaces attached to an instance.
+    pub fn enis_of_instance<'s>(&'s self, instance_id: &'s str) -> impl Iterator<Item = EniIdx> + 's {
+        self.enis
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| matches!(&e.owner, EniOwner::Instance { instance_id: i } if i == instance_id))
+            .map(|(i, _)| i as EniIdx)
     }
 
     pub fn eni_idx(&self, id: &str) -> Option<EniIdx> {
@@ -287,12 +362,60 @@ impl Inventory {
         &self.enis[idx as usize]
     }
 
-    /// The interface that holds an address, as a primary/secondary IP or inside a delegated prefix.
-    pub fn eni_of_ip(&self, ip: Ip) -> Option<EniIdx> {
-        if let Some(&i) = self.eni_by_ip.get(&ip) {
-            return Some(i);
+    /// When each interface existed: from its attachment (or the snapshot before the first that
+    /// lists it) until the first snapshot that no longer lists it.
+    fn set_validity(&mut self) {
+        let times: Vec<Ts> = self.interface_snapshots.iter().filter_map(|t| *t).collect();
+        for (i, eni) in self.enis.iter_mut().enumerate() {
+            let seen: Vec<Ts> = self.eni_seen[i].iter().filter_map(|t| *t).collect();
+            let untimed = self.eni_seen[i].contains(&None);
+            let (first, last) = match (seen.first(), seen.last()) {
+                (Some(f), Some(l)) => (*f, *l),
+                _ => {
+                    eni.valid_from = eni.attach_time.unwrap_or(Ts::MIN);
+                    eni.valid_to = Ts::MAX;
+                    continue;
+                }
+            };
+            let before = times.iter().rev().find(|t| **t < first).copied();
+            eni.valid_from = match (eni.attach_time, before) {
+                (Some(a), _) if a <= first => a,
+                (_, Some(b)) => b,
+                _ => Ts::MIN,
+            };
+            // A file without a time is the present: the interface still exists.
+            eni.valid_to = if untimed { Ts::MAX } else { times.iter().find(|t| **t > last).copied().unwrap_or(Ts::MAX) };
         }
-        self.eni_prefixes.iter().find(|(c, _)| c.contains(ip)).map(|(_, i)| *i)
+    }
+
+    /// The interface that holds an address now (its latest holder), as a primary/secondary IP or inside a delegated prefix.
+    pub fn eni_of_ip(&self, ip: Ip) -> Option<EniIdx> {
+        if let Some(list) = self.eni_by_ip.get(&ip) {
+            return list.last().map(|h| h.eni);
+        }
+        self.eni_prefixes.iter().find(|(c, _)| c.contains(ip)).map(|(_, h)| h.eni)
+    }
+
+    /// The interface that held an address at `t`, if any interface of the inventory did.
+    pub fn eni_of_ip_at(&self, ip: Ip, t: Ts) -> Option<EniIdx> {
+        if let Some(list) = self.eni_by_ip.get(&ip) {
+            return list.iter().find(|h| h.from <= t && t < h.to).map(|h| h.eni);
+        }
+        self.eni_prefixes.iter().find(|(c, h)| c.contains(ip) && h.from <= t && t < h.to).map(|(_, h)| h.eni)
+    }
+
+    /// The zone of an address of the VPC: its subnet's (an address never changes AZ).
+    pub fn zone_of_ip(&self, ip: Ip) -> ZoneIdx {
+        self.subnet_of_ip(ip).map(|s| s.zone).unwrap_or(NO_ZONE)
+    }
+
+    /// The VPCs of the inventory.
+    pub fn vpcs(&self) -> BTreeSet<&str> {
+        self.subnets.iter().filter_map(|s| s.vpc_id.as_deref()).chain(self.enis.iter().filter_map(|e| e.vpc.as_deref())).collect()
+    }
+
+    pub fn eni_count(&self) -> usize {
+        self.enis.len()
     }
 
     pub fn subnet_of_ip(&self, ip: Ip) -> Option<&Subnet> {
@@ -301,8 +424,7 @@ impl Inventory {
 
     /// Does this interface own the address (so a record on it names itself)?
     pub fn eni_has_ip(&self, eni: EniIdx, ip: Ip) -> bool {
-        let e = self.eni(eni);
-        e.ips.contains(&ip) || e.prefixes.iter().any(|p| p.contains(ip))
+        self.eni_addresses[eni as usize].contains(&ip) || self.eni(eni).prefixes.iter().any(|p| p.contains(ip))
     }
 
     pub fn has_network(&self) -> bool {
@@ -341,6 +463,10 @@ pub fn owner_entity(eni: &Eni) -> Entity {
         EniOwner::Lambda { function } => Entity::new(EntityKind::Lambda, "", function),
         EniOwner::TransitGateway { attachment } => Entity::new(EntityKind::Tgw, "", attachment),
         EniOwner::ElastiCache { name } => Entity::new(EntityKind::Elasticache, "", name),
+        EniOwner::Efs { file_system } => Entity::new(EntityKind::Efs, "", file_system),
+        EniOwner::OpenSearch { domain } => Entity::new(EntityKind::Opensearch, "", domain),
+        EniOwner::Msk { cluster } => Entity::new(EntityKind::Msk, "", cluster),
+        EniOwner::ClientVpn { endpoint } => Entity::new(EntityKind::ClientVpn, "", endpoint),
         EniOwner::Branch | EniOwner::Other => Entity::new(EntityKind::Eni, "", &eni.id),
     }
 }

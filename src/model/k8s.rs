@@ -41,6 +41,7 @@ pub struct Node {
     pub internal_ips: Vec<Ip>,
     pub allocatable_cpu_milli: Option<u64>,
     pub ready: Option<bool>,
+    pub created: Option<Ts>,
 }
 
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";

@@ -52,7 +52,10 @@ pub struct Timeline {
     holders: FxHashMap<Ip, Vec<Holding>>,
     /// The latest version of each node.
     pub nodes: BTreeMap<String, Node>,
-    node_by_ip: FxHashMap<Ip, String>,
+    /// Which node held each InternalIP when: a replaced node's address goes to other interfaces.
+    node_by_ip: FxHashMap<Ip, Vec<(Ts, Ts, String)>>,
+    /// Ports pods listen on behind each node (their Services' target ports), for flow logs without pkt-* fields.
+    node_ports_listening: FxHashMap<String, Vec<(u16, Proto)>>,
     node_by_instance: FxHashMap<String, String>,
     /// Endpoints that are not pod IPs: hostNetwork pods (node IPs) and selector-less Services.
     address_bindings: FxHashMap<Ip, Vec<Binding>>,
@@ -73,9 +76,12 @@ impl Timeline {
         }
         let mut by_uid: BTreeMap<String, Seen> = BTreeMap::new();
         let mut all_ips: FxHashMap<String, Vec<Ip>> = FxHashMap::default();
+        // (first snapshot index, last snapshot index) of each node.
+        let mut node_seen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for (idx, snap) in snapshots.iter().enumerate() {
             for node in &snap.nodes {
                 t.nodes.insert(node.name.clone(), node.clone());
+                node_seen.entry(node.name.clone()).and_modify(|s| s.1 = idx).or_insert((idx, idx));
             }
             for svc in &snap.services {
                 let s = t.service_idx(&svc.namespace, &svc.name);
@@ -104,11 +110,25 @@ impl Timeline {
             }
         }
         for node in t.nodes.values() {
+            let (first, last) = node_seen.get(&node.name).copied().unwrap_or((0, 0));
+            // From its creation (or the snapshot before it was first seen) until the first snapshot without it.
+            let before = first.checked_sub(1).and_then(|i| snapshots[i].time);
+            let from = node.created.or(before).unwrap_or(Ts::MIN);
+            let to = snapshots.get(last + 1).and_then(|s| s.time).unwrap_or(Ts::MAX);
             for ip in &node.internal_ips {
-                t.node_by_ip.insert(*ip, node.name.clone());
+                t.node_by_ip.entry(*ip).or_default().push((from, to.max(from), node.name.clone()));
             }
             if let Some(i) = &node.instance_id {
                 t.node_by_instance.insert(i.clone(), node.name.clone());
+            }
+        }
+        for list in t.node_by_ip.values_mut() {
+            list.sort();
+            for k in 1..list.len() {
+                let next = list[k].0;
+                if list[k - 1].1 > next {
+                    list[k - 1].1 = next.max(list[k - 1].0);
+                }
             }
         }
         let mut uid_index: FxHashMap<String, PodIdx> = FxHashMap::default();
@@ -218,6 +238,26 @@ impl Timeline {
         for list in t.address_bindings.values_mut() {
             list.sort_by_key(key);
         }
+        // What each node listens on: its pods' Service ports, hostNetwork endpoints, every NodePort.
+        let mut listening: FxHashMap<String, Vec<(u16, Proto)>> = FxHashMap::default();
+        for p in &t.pods {
+            if let Some(node) = &p.node {
+                let list = listening.entry(node.clone()).or_default();
+                list.extend(p.services.iter().filter_map(|b| Some((b.port?, b.proto))));
+            }
+        }
+        for node in t.nodes.values() {
+            let list = listening.entry(node.name.clone()).or_default();
+            for ip in &node.internal_ips {
+                list.extend(t.address_bindings.get(ip).into_iter().flatten().filter_map(|b| Some((b.port?, b.proto))));
+            }
+            list.extend(t.node_ports.keys().copied());
+        }
+        for list in listening.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        t.node_ports_listening = listening;
         t.latest = snapshots.into_iter().last();
         t
     }
@@ -256,8 +296,19 @@ impl Timeline {
         &self.pods[idx as usize]
     }
 
+    /// The node whose InternalIP `ip` was at `t`.
+    pub fn node_by_ip_at(&self, ip: Ip, t: Ts) -> Option<&str> {
+        self.node_by_ip.get(&ip)?.iter().find(|(f, to, _)| *f <= t && t < *to).map(|(_, _, n)| n.as_str())
+    }
+
+    /// The node whose InternalIP `ip` is, at any time (its latest holder).
     pub fn node_by_ip(&self, ip: Ip) -> Option<&str> {
-        self.node_by_ip.get(&ip).map(String::as_str)
+        self.node_by_ip.get(&ip)?.last().map(|(_, _, n)| n.as_str())
+    }
+
+    /// Does something on `node` listen on `port` (a Service's target port, a NodePort)?
+    pub fn node_listens(&self, node: &str, port: u16, proto: Proto) -> bool {
+        self.node_ports_listening.get(node).is_some_and(|l| l.binary_search(&(port, proto)).is_ok())
     }
 
     pub fn node_by_instance(&self, instance_id: &str) -> Option<&str> {

@@ -1,6 +1,7 @@
 //! Prices for data transfer. Money is `Decimal`; a GB is 2^30 bytes; a month is 730 hours.
 
 pub mod rds;
+pub mod transfer;
 
 use crate::error::Error;
 use rust_decimal::Decimal;

@@ -2,7 +2,7 @@
 //! for every record that was read.
 
 use super::*;
-use crate::attribution::engine::{Accumulator, Class, Key};
+use crate::attribution::engine::{Accumulator, Class, Key, NO_RULE};
 use crate::attribution::resolver::{Resolver, Unattributed};
 use crate::model::entity::EntityKind;
 use crate::model::time::{Ts, day_start, format_date, format_time};
@@ -19,6 +19,7 @@ pub struct BuildInput<'x, 'r, 'a> {
     pub to: Option<Ts>,
     pub inputs: InputsInfo,
     pub notes: Vec<String>,
+    pub overlaps: &'x [crate::attribution::Overlap],
 }
 
 pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
@@ -32,15 +33,17 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
 
     // Conversations: fold days and directions.
     // Keyed by what reports show, so entities that display alike (unattributed reasons) share a row.
-    type ConvKey = (String, String, String, String, String, String, u16, u16, Class);
+    type ConvKey = (String, String, String, String, String, String, u16, u16, Class, u8);
     let mut convs: BTreeMap<ConvKey, (u64, u64, u64)> = BTreeMap::new();
     let mut days: BTreeMap<i32, [u64; 5]> = BTreeMap::new();
     let mut by_class = [0u64; 5];
+    let mut by_rule: BTreeMap<u8, u64> = BTreeMap::new();
     let mut counted_records = 0;
     let mut keys: Vec<(&Key, _)> = b.acc.counted.iter().collect();
     keys.sort_by_key(|(k, _)| **k);
+    let entities = res.entities();
     for (k, t) in keys {
-        let (c, sv) = (res.entities.get(k.client), res.entities.get(k.server));
+        let (c, sv) = (entities.get(k.client), entities.get(k.server));
         let key = (
             c.kind.as_str().to_string(),
             c.namespace.clone(),
@@ -51,7 +54,11 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
             k.client_zone,
             k.server_zone,
             k.class,
+            k.rule,
         );
+        if k.rule != NO_RULE {
+            *by_rule.entry(k.rule).or_default() += t.bytes;
+        }
         let e = convs.entry(key).or_default();
         if k.to_server {
             e.0 += t.bytes;
@@ -67,9 +74,10 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     let zone = |z: u16| res.zone_label(z);
     let mut conversations: Vec<Conversation> = convs
         .into_iter()
-        .map(|((client_kind, client_namespace, client, server_kind, server_namespace, server, cz, sz, class), (to_s, to_c, records))| {
+        .map(|((client_kind, client_namespace, client, server_kind, server_namespace, server, cz, sz, class, rule), (to_s, to_c, records))| {
             let (client_az_id, client_az) = zone(cz);
             let (server_az_id, server_az) = zone(sz);
+            let rule_id = (rule != NO_RULE).then(|| res.rules.get(rule).id.clone());
             Conversation {
                 client_kind,
                 client_namespace,
@@ -82,6 +90,8 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
                 server_az_id,
                 server_az,
                 class: class.as_str().into(),
+                free_reason: rule_id.clone().filter(|_| class == Class::CrossAzFree),
+                pricing_rule: rule_id,
                 bytes_to_server: to_s,
                 bytes_to_client: to_c,
                 bytes: to_s + to_c,
@@ -135,7 +145,7 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
 
     // Unattributed ends are entities named by their reason; all show as `unattributed`.
     let reason_of = |id: u32| {
-        let e = res.entities.get(id);
+        let e = entities.get(id);
         (e.kind == EntityKind::Unattributed).then(|| Unattributed::from_code(&e.name)).flatten()
     };
     let mut un_bytes = 0;
@@ -167,8 +177,44 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         }
         _ => None,
     };
+    drop(entities);
     let mut zones: Vec<ZoneInfo> = res.inv.zones.iter().map(|z| ZoneInfo { id: z.id.clone(), name: z.name.clone() }).collect();
+    zones.extend(res.extra_zone_ids().into_iter().map(|id| ZoneInfo { id, name: None }));
     zones.sort_by(|a, b| a.id.cmp(&b.id));
+
+    // The transfer rules, with the bytes each decided; assumptions that priced bytes are listed.
+    let rules: Vec<RuleInfo> = res
+        .rules
+        .list
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RuleInfo {
+            id: r.id.clone(),
+            billed: serde_plain(&r.billed),
+            evidence: serde_plain(&r.evidence),
+            source: r.source.clone(),
+            bytes: by_rule.get(&(i as u8)).copied().unwrap_or(0),
+        })
+        .collect();
+    let free_by_reason: Vec<ReasonBytes> = res
+        .rules
+        .list
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| r.billed == crate::pricing::transfer::Billed::None && by_rule.contains_key(&(*i as u8)))
+        .map(|(i, r)| ReasonBytes { reason: r.id.clone(), class: Class::CrossAzFree.as_str().into(), bytes: by_rule[&(i as u8)] })
+        .collect();
+    let assumptions: Vec<String> = res
+        .rules
+        .list
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| r.evidence == crate::pricing::transfer::Evidence::Assumption && by_rule.get(&(*i as u8)).is_some_and(|b| *b > 0))
+        .map(|(i, r)| format!("`{}` ({} bytes): billed both sides for want of a source — {}", r.id, by_rule[&(i as u8)], r.source))
+        .collect();
+    let other_vpcs: Vec<OtherVpcInfo> = b.acc.other_vpcs.iter().map(|(vpc, o)| OtherVpcInfo { vpc: vpc.clone(), records: o.records, bytes: o.bytes }).collect();
+    let flow_log_overlaps: Vec<OverlapInfo> =
+        b.overlaps.iter().map(|o| OverlapInfo { flow_log: o.flow_log.clone(), covered_by: o.covered_by.clone(), records: o.records, bytes: o.bytes }).collect();
 
     Report {
         schema_version: SCHEMA_VERSION,
@@ -181,7 +227,7 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
             last_record: b.acc.last_start.map(format_time),
             hours,
         },
-        pricing: PricingInfo { out_per_gb_usd: rate.out_per_gb, in_per_gb_usd: rate.in_per_gb, bytes_per_gb: GB, source: b.rates.source.clone() },
+        pricing: PricingInfo { out_per_gb_usd: rate.out_per_gb, in_per_gb_usd: rate.in_per_gb, bytes_per_gb: GB, source: b.rates.source.clone(), rules },
         inputs: b.inputs,
         summary: Summary {
             records: RecordsInfo { read: b.acc.read, counted: counted_records, uncounted },
@@ -200,6 +246,10 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
                 share_of_cost_pct: share,
                 reasons,
             },
+            free_by_reason,
+            other_vpcs,
+            flow_log_overlaps,
+            assumptions,
             notes: b.notes,
         },
         zones,
@@ -219,13 +269,17 @@ pub fn without_traffic(inputs: InputsInfo, rates: &Rates, region: Option<String>
         tool: format!("crossaz {}", env!("CARGO_PKG_VERSION")),
         region,
         window: WindowInfo { from: None, to: None, first_record: None, last_record: None, hours: None },
-        pricing: PricingInfo { out_per_gb_usd: rate.out_per_gb, in_per_gb_usd: rate.in_per_gb, bytes_per_gb: GB, source: rates.source.clone() },
+        pricing: PricingInfo { out_per_gb_usd: rate.out_per_gb, in_per_gb_usd: rate.in_per_gb, bytes_per_gb: GB, source: rates.source.clone(), rules: vec![] },
         inputs,
         summary: Summary {
             records: RecordsInfo::default(),
             bytes: BytesByClass::default(),
             cross_az_cost_usd: Decimal::ZERO,
             unattributed: UnattributedInfo { bytes: 0, cross_az_billed_bytes: 0, cost_usd: Decimal::ZERO, share_of_cost_pct: Decimal::ZERO, reasons: vec![] },
+            free_by_reason: vec![],
+            other_vpcs: vec![],
+            flow_log_overlaps: vec![],
+            assumptions: vec![],
             notes,
         },
         zones: vec![],
@@ -235,4 +289,9 @@ pub fn without_traffic(inputs: InputsInfo, rates: &Rates, region: Option<String>
         routing: None,
         rds: None,
     }
+}
+
+/// A unit enum's serde name (`both`, `primary`).
+fn serde_plain<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }

@@ -11,7 +11,8 @@ pub mod write;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: transfer rules (`pricing.rules`, `pricing_rule`, `free_reason`), other VPCs, flow-log overlaps, assumptions.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -55,6 +56,22 @@ pub struct PricingInfo {
     pub in_per_gb_usd: Decimal,
     pub bytes_per_gb: u64,
     pub source: String,
+    /// Which cross-AZ paths AWS bills, in the order they are tried (src/pricing/transfer-rules.json).
+    #[serde(default)]
+    pub rules: Vec<RuleInfo>,
+}
+
+/// One transfer rule, as the report applied it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleInfo {
+    pub id: String,
+    /// `both` ($0.01/GB out + $0.01/GB in) or `none`.
+    pub billed: String,
+    /// `primary`, `secondary` or `assumption`.
+    pub evidence: String,
+    pub source: String,
+    /// Cross-AZ bytes this rule decided in the window.
+    pub bytes: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -78,8 +95,36 @@ pub struct Summary {
     pub bytes: BytesByClass,
     pub cross_az_cost_usd: Decimal,
     pub unattributed: UnattributedInfo,
+    /// Cross-AZ bytes AWS does not bill, by the rule that made them free.
+    #[serde(default)]
+    pub free_by_reason: Vec<ReasonBytes>,
+    /// Records of VPCs outside the network inventory, by VPC (or flow log): not analysed.
+    #[serde(default)]
+    pub other_vpcs: Vec<OtherVpcInfo>,
+    /// Records left out because a richer flow log recorded the same interface at the same time.
+    #[serde(default)]
+    pub flow_log_overlaps: Vec<OverlapInfo>,
+    /// Billing rules without a primary source that priced bytes in this window.
+    #[serde(default)]
+    pub assumptions: Vec<String>,
     /// Things the reader of the report should know (missing pkt-* fields, ignored columns, …).
     pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherVpcInfo {
+    /// A VPC id from the records' `vpc-id`, or the flow log (and account) of files without one.
+    pub vpc: String,
+    pub records: u64,
+    pub bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverlapInfo {
+    pub flow_log: String,
+    pub covered_by: Vec<String>,
+    pub records: u64,
+    pub bytes: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -151,6 +196,12 @@ pub struct Conversation {
     pub server_az_id: String,
     pub server_az: String,
     pub class: String,
+    /// The transfer rule that decided a cross-AZ row (`default`, `rds-clients`, `alb-to-target`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing_rule: Option<String>,
+    /// For `cross-az-free` rows: the rule that made the bytes free.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_reason: Option<String>,
     pub bytes_to_server: u64,
     pub bytes_to_client: u64,
     pub bytes: u64,

@@ -139,6 +139,27 @@ pub fn summary_text(r: &Report) -> String {
         human_usd_rate(r.pricing.out_per_gb_usd),
         human_usd_rate(r.pricing.in_per_gb_usd)
     ));
+    if !s.free_by_reason.is_empty() {
+        let parts: Vec<String> = s.free_by_reason.iter().map(|f| format!("{} {}", human_bytes(f.bytes), f.reason)).collect();
+        out.push_str(&format!("Free paths    {} (not billed by AWS: docs/pricing.md)\n", parts.join(" · ")));
+    }
+    for o in &s.other_vpcs {
+        out.push_str(&format!(
+            "Other VPCs    {} records of {} ({}; not in the network inventory): not analysed\n",
+            human_count(o.records),
+            o.vpc,
+            human_bytes(o.bytes)
+        ));
+    }
+    for o in &s.flow_log_overlaps {
+        out.push_str(&format!(
+            "Overlap       {} records of {} ({}) also recorded by {}: counted once, from the richer log\n",
+            human_count(o.records),
+            o.flow_log,
+            human_bytes(o.bytes),
+            o.covered_by.join(", ")
+        ));
+    }
     let u = &s.unattributed;
     out.push_str(&format!(
         "Unattributed  {} ({} cross-AZ, {}, {}% of cost)\n",
@@ -157,6 +178,9 @@ pub fn summary_text(r: &Report) -> String {
     }
     if let Some(rec) = &r.reconciliation {
         out.push_str(&reconciliation_summary(rec));
+    }
+    for a in &s.assumptions {
+        out.push_str(&format!("Assumption    {a}\n"));
     }
     for n in &s.notes {
         out.push_str(&format!("Note          {n}\n"));

@@ -244,6 +244,8 @@ pub fn view(r: &Report, by: By) -> Table {
                         Cell::Text(c.server_az_id.clone()),
                         Cell::U64(c.bytes_to_server),
                         Cell::U64(c.bytes_to_client),
+                        Cell::Text(c.pricing_rule.clone().unwrap_or_default()),
+                        Cell::Text(c.free_reason.clone().unwrap_or_default()),
                     ]
                 })
                 .collect();
@@ -265,6 +267,8 @@ pub fn view(r: &Report, by: By) -> Table {
                     col("server_az_id", "Server AZ ID", ColType::Text),
                     col("bytes_to_server", "To server", ColType::Bytes),
                     col("bytes_to_client", "To client", ColType::Bytes),
+                    col("pricing_rule", "Rule", ColType::Text),
+                    col("free_reason", "Free because", ColType::Text),
                 ],
                 rows,
             }

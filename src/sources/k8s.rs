@@ -294,7 +294,8 @@ fn node(o: Object) -> Node {
     });
     let ready = o.status.conditions.iter().find(|c| c.type_ == "Ready").map(|c| c.status == "True");
     let internal_ips = ips(o.status.addresses.iter().filter(|a| a.type_ == "InternalIP").map(|a| &a.address));
-    Node { name: o.metadata.name, labels: o.metadata.labels, instance_id, internal_ips, allocatable_cpu_milli: cpu, ready }
+    let created = ts(&o.metadata.creation_timestamp);
+    Node { name: o.metadata.name, labels: o.metadata.labels, instance_id, internal_ips, allocatable_cpu_milli: cpu, ready, created }
 }
 
 /// `"2"` → 2000, `"1930m"` → 1930, `"0.5"` → 500.

@@ -5,6 +5,7 @@ use super::{json_problem, read_all};
 use crate::error::InputProblem;
 use crate::model::inventory::{Database, Eni, EniOwner, Inventory, LbKind, NO_ZONE, Subnet};
 use crate::model::ip::{Cidr, Ip};
+use crate::model::time::{Ts, parse_file_time, parse_time};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -104,6 +105,7 @@ struct NetworkInterface {
     availability_zone: Option<String>,
     availability_zone_id: Option<String>,
     subnet_id: Option<String>,
+    vpc_id: Option<String>,
     #[serde(default)]
     description: String,
     interface_type: Option<String>,
@@ -124,6 +126,7 @@ struct NetworkInterface {
 #[serde(rename_all = "PascalCase")]
 struct Attachment {
     instance_id: Option<String>,
+    attach_time: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -161,6 +164,13 @@ pub struct NetworkCounts {
     pub subnets: usize,
     pub zones: usize,
     pub databases: usize,
+}
+
+/// When a snapshot of the network was taken: the RFC 3339 time its folder (as `pull network
+/// --every` writes them) or its file is named with; `None` for the present.
+pub fn snapshot_time(path: &Path) -> Option<Ts> {
+    let stem = path.file_name()?.to_str()?.split('.').next()?.to_string();
+    parse_file_time(&stem).or_else(|| path.parent()?.file_name()?.to_str().and_then(parse_file_time))
 }
 
 /// Adds one file to the inventory. Call [`Inventory::finish`] after the last one.
@@ -222,10 +232,14 @@ pub fn load_file(inv: &mut Inventory, path: &Path) -> Result<NetworkCounts, Inpu
             inv.set_cluster_role(&c.db_cluster_identifier, &m.db_instance_identifier, m.is_cluster_writer);
         }
     }
-    for n in doc.network_interfaces.unwrap_or_default() {
-        let eni = build_eni(inv, path, n)?;
-        inv.add_eni(eni);
-        counts.interfaces += 1;
+    if let Some(list) = doc.network_interfaces {
+        let time = snapshot_time(path);
+        inv.add_interface_snapshot(time);
+        for n in list {
+            let eni = build_eni(inv, path, n)?;
+            inv.add_eni(eni, time);
+            counts.interfaces += 1;
+        }
     }
     Ok(counts)
 }
@@ -266,7 +280,21 @@ fn build_eni(inv: &mut Inventory, path: &Path, n: NetworkInterface) -> Result<En
         &n.description,
         n.attachment.as_ref().and_then(|a| a.instance_id.as_deref()),
     );
-    Ok(Eni { id: n.network_interface_id, subnet: n.subnet_id, zone, owner, primary_ip, ips, prefixes, description: n.description, entity: None })
+    let attach_time = n.attachment.as_ref().and_then(|a| a.attach_time.as_deref()).and_then(parse_time);
+    Ok(Eni {
+        id: n.network_interface_id,
+        subnet: n.subnet_id,
+        vpc: n.vpc_id,
+        zone,
+        owner,
+        primary_ip,
+        ips,
+        prefixes,
+        description: n.description,
+        attach_time,
+        valid_from: Ts::MIN,
+        valid_to: Ts::MAX,
+    })
 }
 
 /// Tells what owns an interface from the fields EC2 reports.
@@ -314,6 +342,22 @@ pub fn classify_owner(interface_type: &str, requester_id: &str, description: &st
     }
     if let Some(name) = after("ElastiCache ") {
         return EniOwner::ElastiCache { name };
+    }
+    if let Some(rest) = after("EFS mount target for ") {
+        let fs = rest.split_whitespace().next().unwrap_or("unknown");
+        return EniOwner::Efs { file_system: fs.to_string() };
+    }
+    if requester_id == "amazon-elasticsearch" || requester_id == "amazon-opensearch" || description.starts_with("ES ") {
+        let domain = after("ES ").unwrap_or_else(|| description.to_string());
+        return EniOwner::OpenSearch { domain };
+    }
+    if requester_id == "amazon-kafka" || description.starts_with("Amazon MSK") {
+        let cluster = description.split_whitespace().find(|w| w.starts_with("arn:aws:kafka:")).and_then(|a| a.split('/').nth(1)).unwrap_or("unknown");
+        return EniOwner::Msk { cluster: cluster.to_string() };
+    }
+    if description.starts_with("ClientVPN") || description.starts_with("Client VPN") {
+        let id = description.split_whitespace().find(|w| w.starts_with("cvpn-endpoint-")).unwrap_or("unknown");
+        return EniOwner::ClientVpn { endpoint: id.to_string() };
     }
     if kind == "branch" {
         return EniOwner::Branch;

@@ -241,9 +241,10 @@ impl Format {
         self.fields.is_empty()
     }
 
-    /// The fields crossaz cannot do without, or `None` when all are there. (Without
-    /// `interface-id` and `flow-direction` records cannot be told from their twins; they are
-    /// then read and tallied as direction unknown.)
+    /// The fields crossaz cannot do without, or `None` when all are there. (Each flow is recorded
+    /// by both interfaces: without `flow-direction`, the direction comes from the interface's or
+    /// the instance's addresses in the inventory; records without either are tallied as
+    /// direction unknown, and the summary names the fields to add.)
     pub fn missing_required(&self) -> Option<String> {
         let mut missing = Vec::new();
         for f in [Field::Srcaddr, Field::Dstaddr, Field::Bytes, Field::Start] {
@@ -252,6 +253,22 @@ impl Format {
             }
         }
         (!missing.is_empty()).then(|| missing.join("`, `"))
+    }
+
+    /// How much the format tells crossaz: the richer of two flow logs over one interface wins.
+    pub fn richness(&self) -> u32 {
+        let weights = [
+            (Field::PktSrcaddr, 64),
+            (Field::PktDstaddr, 64),
+            (Field::FlowDirection, 32),
+            (Field::AzId, 16),
+            (Field::InterfaceId, 8),
+            (Field::VpcId, 4),
+            (Field::SubnetId, 4),
+            (Field::InstanceId, 2),
+            (Field::TrafficPath, 1),
+        ];
+        weights.iter().filter(|(f, _)| self.has(*f)).map(|(_, w)| w).sum::<u32>() + self.fields.iter().flatten().count() as u32 / 8
     }
 
     pub fn describe(&self) -> String {

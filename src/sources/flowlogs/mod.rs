@@ -21,6 +21,64 @@ pub struct FlowFile {
     pub path: PathBuf,
     pub kind: FileKind,
     pub size: u64,
+    /// From an S3 object name: `{account}_vpcflowlogs_{region}_{flow-log-id}_{time}_{hash}…`.
+    pub flow_log_id: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+impl FlowFile {
+    pub fn new(path: PathBuf, kind: FileKind, size: u64) -> FlowFile {
+        let name = S3Name::parse(&path);
+        FlowFile {
+            path,
+            kind,
+            size,
+            flow_log_id: name.as_ref().map(|n| n.flow_log_id.clone()),
+            account: name.as_ref().map(|n| n.account.clone()),
+            region: name.map(|n| n.region),
+        }
+    }
+
+    /// How reports name what a file belongs to: its flow log and account, or its path.
+    pub fn describe_source(&self) -> String {
+        match (&self.flow_log_id, &self.account) {
+            (Some(l), Some(a)) => format!("flow log {l} (account {a})"),
+            _ => format!("`{}`", self.path.display()),
+        }
+    }
+}
+
+/// The parts of a flow-log object's name as AWS writes it to S3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Name {
+    pub account: String,
+    pub region: String,
+    pub flow_log_id: String,
+}
+
+impl S3Name {
+    pub fn parse(path: &Path) -> Option<S3Name> {
+        let name = path.file_name()?.to_str()?;
+        let mut parts = name.split('_');
+        let account = parts.next()?;
+        if parts.next()? != "vpcflowlogs" || account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let region = parts.next()?;
+        let flow_log_id = parts.next()?;
+        flow_log_id.starts_with("fl-").then(|| S3Name { account: account.to_string(), region: region.to_string(), flow_log_id: flow_log_id.to_string() })
+    }
+}
+
+/// How much a file's format tells (pkt-* fields, flow-direction, az-id, …): when two flow logs
+/// cover one interface, the richer one's records count.
+pub fn format_richness(file: &FlowFile, assumed: &super::super::attribution::TextFormat) -> u32 {
+    let format = match file.kind {
+        FileKind::Parquet => parquet::columns(&file.path).ok(),
+        FileKind::Text => text::header_format(&file.path).ok().flatten().or_else(|| Some(assumed.format.clone())),
+    };
+    format.map(|f| f.richness()).unwrap_or(0)
 }
 
 /// What discovery found: files to read, files left out by their date path, problems.
@@ -59,7 +117,7 @@ pub fn discover(paths: &[PathBuf], from: Option<Ts>, to: Option<Ts>) -> Discover
             }
             let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             let kind = if is_parquet(&path) { FileKind::Parquet } else { FileKind::Text };
-            d.files.push(FlowFile { path, kind, size });
+            d.files.push(FlowFile::new(path, kind, size));
         }
     }
     d
@@ -91,6 +149,13 @@ pub fn date_of_path(path: &Path) -> Option<i32> {
 mod tests {
     use super::*;
     use crate::model::time::parse_time;
+
+    #[test]
+    fn names_of_s3_objects() {
+        let n = S3Name::parse(Path::new("x/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz")).unwrap();
+        assert_eq!((n.account.as_str(), n.region.as_str(), n.flow_log_id.as_str()), ("123456789012", "us-east-1", "fl-1234abcd"));
+        assert_eq!(S3Name::parse(Path::new("flows.log")), None);
+    }
 
     #[test]
     fn dates_from_s3_layouts() {

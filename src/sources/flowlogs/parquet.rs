@@ -24,6 +24,9 @@ const WANTED: &[Field] = &[
     Field::ResourceId,
     Field::InterfaceType,
     Field::AzId,
+    Field::VpcId,
+    Field::SubnetId,
+    Field::InstanceId,
     Field::Srcaddr,
     Field::Dstaddr,
     Field::PktSrcaddr,
@@ -48,6 +51,14 @@ pub fn row_groups(path: &Path) -> Result<(usize, u64), InputProblem> {
     let md = meta.metadata();
     let rows = md.file_metadata().num_rows().max(0) as u64;
     Ok((md.num_row_groups(), rows))
+}
+
+/// The format a Parquet file's columns make.
+pub fn columns(path: &Path) -> Result<Format, InputProblem> {
+    let file = File::open(path).map_err(|e| InputProblem::new(path, None, format!("cannot open: {e}")))?;
+    let meta = ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| parquet_problem(path, &e))?;
+    let names: Vec<String> = meta.schema().fields().iter().map(|f| f.name().clone()).collect();
+    Format::from_names(names.iter().map(String::as_str)).map_err(|e| InputProblem::new(path, None, format!("invalid columns: {e}")))
 }
 
 fn parquet_problem(path: &Path, e: &dyn std::fmt::Display) -> InputProblem {
@@ -130,13 +141,21 @@ fn read_groups_from<R: parquet::file::reader::ChunkReader + 'static>(
     let wanted: Vec<usize> = WANTED.iter().filter_map(|f| format.position(*f)).collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
     let reader = builder.with_row_groups(groups.to_vec()).with_projection(mask).with_batch_size(8 * 1024).build().map_err(|e| parquet_problem(path, &e))?;
+    let total: u64 = groups.iter().map(|&g| md.row_group(g).num_rows().max(0) as u64).sum();
     let mut row = first_row;
     let mut caches = Caches::default();
     for batch in reader {
-        let batch = batch.map_err(|e| {
-            InputProblem::new(path, Some(row + 1), format!("cannot decode the Parquet data after row {row}: {e}"))
-                .with_hint("download the object again; crossaz counted every row before the damage")
-        })?;
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                // The rest of these row groups cannot be read: count them, from the file's metadata.
+                let lost = total - (row - first_row);
+                let what = format!("cannot decode the Parquet data after row {row}: {e}");
+                sink.skip(SkipReason::Truncated, row + 1, &what, lost);
+                return Err(InputProblem::new(path, Some(row + 1), format!("{what}; {lost} rows of its row groups are skipped"))
+                    .with_hint("download the object again; crossaz counted every row before the damage"));
+            }
+        };
         let cols = Columns::new(&batch, &mut caches);
         for i in 0..batch.num_rows() {
             row += 1;
@@ -323,6 +342,9 @@ struct Columns<'b> {
     resource_id: Text<'b>,
     interface_type: Text<'b>,
     az_id: Text<'b>,
+    vpc_id: Text<'b>,
+    subnet_id: Text<'b>,
+    instance_id: Text<'b>,
     addrs: [Coded<'b, Parsed<Ip>>; 4],
     action: Coded<'b, Parsed<Action>>,
     log_status: Coded<'b, Parsed<LogStatus>>,
@@ -343,6 +365,9 @@ impl<'b> Columns<'b> {
             resource_id: Text::new(col(Field::ResourceId)),
             interface_type: Text::new(col(Field::InterfaceType)),
             az_id: Text::new(col(Field::AzId)),
+            vpc_id: Text::new(col(Field::VpcId)),
+            subnet_id: Text::new(col(Field::SubnetId)),
+            instance_id: Text::new(col(Field::InstanceId)),
             addrs: [
                 Coded::new(col(ADDR_FIELDS[0]), a0, ip_value),
                 Coded::new(col(ADDR_FIELDS[1]), a1, ip_value),
@@ -382,6 +407,9 @@ impl<'b> Columns<'b> {
             resource_id: self.resource_id.get(i),
             interface_type: self.interface_type.get(i),
             az_id: self.az_id.get(i),
+            vpc_id: self.vpc_id.get(i),
+            subnet_id: self.subnet_id.get(i),
+            instance_id: self.instance_id.get(i),
             srcaddr: addrs[0],
             dstaddr: addrs[1],
             pkt_srcaddr: addrs[2],

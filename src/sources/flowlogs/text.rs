@@ -124,6 +124,20 @@ pub fn read_text_file(path: &Path, assumed: &Format, assumed_is_default: bool, s
     out
 }
 
+/// The format a file's header line names, or `None` when its first line is a record.
+pub fn header_format(path: &Path) -> Result<Option<Format>, InputProblem> {
+    use std::io::BufRead;
+    let reader = crate::sources::open_maybe_gz(path)?;
+    let mut line = String::new();
+    let mut r = io::BufReader::new(reader.take(64 * 1024));
+    r.read_line(&mut line).map_err(|e| InputProblem::new(path, Some(1), format!("cannot read: {e}")))?;
+    let first = line.split_ascii_whitespace().next().unwrap_or("");
+    if !is_header_token(first.as_bytes()) {
+        return Ok(None);
+    }
+    Ok(Format::from_names(line.split_ascii_whitespace()).ok())
+}
+
 /// Splits lines into records, following header lines as they come.
 pub struct LineParser<'p> {
     path: &'p Path,
@@ -356,6 +370,9 @@ fn parse_field<'l>(r: &mut FlowRecord<'l>, addrs: &mut [&'l [u8]; 4], field: Fie
         Field::ResourceId => r.resource_id = Some(text()?),
         Field::InterfaceType => r.interface_type = Some(text()?),
         Field::AzId => r.az_id = Some(text()?),
+        Field::VpcId => r.vpc_id = Some(text()?),
+        Field::SubnetId => r.subnet_id = Some(text()?),
+        Field::InstanceId => r.instance_id = Some(text()?),
         Field::Srcaddr => addrs[0] = v,
         Field::Dstaddr => addrs[1] = v,
         Field::PktSrcaddr => addrs[2] = v,
