@@ -24,7 +24,7 @@ fn demo_month_matches_its_ground_truth() {
 
 #[test]
 fn generator_still_writes_the_committed_demo() {
-    let dir = generated(crossaz::generate::Options::default());
+    let dir = generated(crossaz::generate::demo_options());
     let fresh = std::fs::read_to_string(dir.path().join("truth.json")).unwrap();
     let committed = std::fs::read_to_string(demo_dir().join("truth.json")).unwrap();
     assert!(fresh == committed, "fixtures/demo is stale: run `cargo run -- generate --out fixtures/demo`");
@@ -32,9 +32,10 @@ fn generator_still_writes_the_committed_demo() {
 
 #[test]
 fn demo_has_an_ip_reused_across_workloads() {
-    // The timeline matters: one pod IP served web-api, then queue-worker, the same day.
+    // The timeline matters: one pod IP served web-api, then queue-worker, the same day; on the
+    // last day a replaced node's addresses go to other pods (its own address to one of them).
     let t = truth(&demo_dir());
-    assert_eq!(t["reused_ips"].as_array().unwrap().len(), 1);
+    assert_eq!(t["reused_ips"].as_array().unwrap().len(), 4);
 }
 
 #[test]
@@ -47,8 +48,11 @@ fn one_snapshot_is_not_enough() {
     let expected = truth_conversations(&truth(&dir), "conversations");
     let actual = report_conversations(&outcome.report);
     assert_ne!(actual, expected);
-    // …but every byte still lands in a row: the totals by class do not change.
-    assert_eq!(outcome.report.summary.bytes, attribute(&inputs_of(&dir)).report.summary.bytes);
+    // …but every byte still lands in a row: the totals do not change. (Some cross-AZ bytes move
+    // between billed and free: a pod missing from the snapshot is not known as an ALB's target.)
+    let (one, all) = (&outcome.report.summary.bytes, &attribute(&inputs_of(&dir)).report.summary.bytes);
+    assert_eq!(one.cross_az_billed + one.cross_az_free, all.cross_az_billed + all.cross_az_free);
+    assert_eq!((one.same_az, one.internet_other, one.unknown_az), (all.same_az, all.internet_other, all.unknown_az));
 }
 
 #[test]

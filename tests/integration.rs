@@ -15,6 +15,7 @@ mod price_list;
 mod proxy;
 mod pull;
 mod rds;
+mod real_account;
 mod reconcile;
 mod routing;
 mod rules;

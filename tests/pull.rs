@@ -20,6 +20,8 @@ fn demo_day_files() -> BTreeMap<u32, PathBuf> {
     crossaz::sources::expand_path(&demo_dir().join("flow-logs"))
         .unwrap()
         .into_iter()
+        // The VPC's own flow log (the bucket also holds other VPCs' and a second flow log).
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().contains(crossaz::generate::world::FLOW_LOG_ID))
         .map(|p| {
             let day: u32 = p.parent().unwrap().file_name().unwrap().to_str().unwrap().parse().unwrap();
             (day, p)

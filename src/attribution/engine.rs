@@ -218,6 +218,8 @@ pub struct Accumulator<'r, 'a> {
     pub(crate) uncounted: BTreeMap<Uncounted, Tally>,
     pub(crate) examples: BTreeMap<Uncounted, Vec<Example>>,
     pub(crate) other_vpcs: BTreeMap<String, OtherVpc>,
+    /// Records left out as overlapping, by the earlier wave whose flow log covered them.
+    pub(crate) overlapped_by: BTreeMap<usize, u64>,
     pub(crate) first_start: Option<Ts>,
     pub(crate) last_start: Option<Ts>,
     pub(crate) node_level_files: FxHashSet<u32>,
@@ -251,6 +253,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             uncounted: BTreeMap::new(),
             examples: BTreeMap::new(),
             other_vpcs: BTreeMap::new(),
+            overlapped_by: BTreeMap::new(),
             first_start: None,
             last_start: None,
             node_level_files: FxHashSet::default(),
@@ -356,7 +359,8 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         };
         if let (Some(id), Some(s)) = (iface_id, r.start) {
             let key = iface_key(id);
-            if self.ctx.prior_logs.iter().any(|p| p.has(key, minute_of(s))) {
+            if let Some(w) = self.ctx.prior_logs.iter().position(|p| p.has(key, minute_of(s))) {
+                *self.overlapped_by.entry(w).or_default() += 1;
                 return self.uncount(Uncounted::OverlappingFlowLog, bytes, packets);
             }
             if self.ctx.track_interfaces {
@@ -594,6 +598,9 @@ impl<'r, 'a> Accumulator<'r, 'a> {
                     mine.push(e);
                 }
             }
+        }
+        for (k, v) in o.overlapped_by {
+            *self.overlapped_by.entry(k).or_default() += v;
         }
         for (k, v) in o.other_vpcs {
             let e = self.other_vpcs.entry(k).or_default();

@@ -163,7 +163,8 @@ pub fn run<'r, 'a>(resolver: &'r Resolver<'a>, files: &[FlowFile], text: &TextFo
         if w > 0 {
             let t = acc.uncounted.get(&engine::Uncounted::OverlappingFlowLog).copied().unwrap_or_default();
             if t.records > 0 {
-                overlaps.push(Overlap { flow_log: log.clone(), covered_by: flow_logs[..w].to_vec(), records: t.records, bytes: t.bytes });
+                let covered_by = acc.overlapped_by.keys().map(|&k| flow_logs[k].clone()).collect();
+                overlaps.push(Overlap { flow_log: log.clone(), covered_by, records: t.records, bytes: t.bytes });
             }
         }
         if multi {

@@ -8,11 +8,18 @@ use std::process::ExitCode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scenario {
-    /// A month of the sample cluster (the demo data).
+    /// The bundled demo (`fixtures/demo`): the sample month, its last day shaped like a real account.
+    Demo,
+    /// A month of the sample cluster, without the real-account shapes (what `bench` measures).
     Month,
     /// One day of Services placed so that what topology-aware routing would save is known
     /// (`routing-truth.json`).
     Routing,
+    /// One day shaped like a real account: a node and an ALB interface replaced, network
+    /// snapshots, a Classic Load Balancer with kube-proxy's second hop, a database logged from
+    /// 10:00, a SKIPDATA gap, database replication, another account's and another VPC's flow logs
+    /// on the same CIDR in the bucket, and a security team's second flow log over one subnet.
+    RealAccount,
     /// A month of three databases (a Multi-AZ DB instance that fails over, a Multi-AZ DB cluster,
     /// a single-AZ instance) whose options' cross-AZ bytes are known (`rds-truth.json`).
     Rds,
@@ -20,7 +27,7 @@ pub enum Scenario {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    #[arg(long, value_enum, default_value = "month")]
+    #[arg(long, value_enum, default_value = "demo")]
     pub scenario: Scenario,
     /// Directory to write `flow-logs/`, `network/`, `k8s/` and `truth.json` into.
     #[arg(long, value_name = "DIR")]
@@ -56,8 +63,12 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         header: !args.no_header,
         files_per_day: args.files_per_day,
         unlogged: args.unlogged,
+        real_account: matches!(args.scenario, Scenario::RealAccount | Scenario::Demo),
         ..Options::default()
     };
+    if args.scenario == Scenario::RealAccount {
+        opts.days = 1;
+    }
     if args.scenario == Scenario::Routing {
         let n = generate::routing::generate(&args.out, args.seed, opts.start).map_err(|e| Error::io("write the routing scenario to", &args.out, e))?;
         if !printer.quiet {

@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod rds;
+pub mod real;
 pub mod rng;
 pub mod routing;
 pub mod traffic;
@@ -38,6 +39,8 @@ pub struct Options {
     /// Split each day's records over this many files.
     pub files_per_day: usize,
     pub unlogged: Vec<Unlogged>,
+    /// The real-account day's shapes (node churn, other VPCs in the bucket, a second flow log, …).
+    pub real_account: bool,
 }
 
 impl Default for Options {
@@ -51,8 +54,14 @@ impl Default for Options {
             header: true,
             files_per_day: 1,
             unlogged: Vec::new(),
+            real_account: false,
         }
     }
+}
+
+/// The bundled demo (`fixtures/demo`): the sample month, ending with a day shaped like a real account.
+pub fn demo_options() -> Options {
+    Options { real_account: true, ..Options::default() }
 }
 
 #[derive(Debug, Default)]
@@ -63,7 +72,7 @@ pub struct Summary {
     pub flow_log_bytes: u64,
 }
 
-fn world_and_plan(opts: &Options) -> (world::World, cluster::Plan) {
+fn world_and_plan(opts: &Options) -> (world::World, cluster::Plan, Option<real::Shapes>) {
     let mut rng = rng::Rng::new(opts.seed);
     let mut world = world::World::build(&mut rng);
     for u in &opts.unlogged {
@@ -77,22 +86,28 @@ fn world_and_plan(opts: &Options) -> (world::World, cluster::Plan) {
             }
         }
     }
-    let plan = cluster::plan(&world, &mut rng, opts.start, opts.days);
-    (world, plan)
+    // A node's records are skipped for ten minutes on the 17th (SKIPDATA).
+    let skip_from = opts.start + 16 * cluster::DAY + 5 * cluster::HOUR;
+    let eni = world.nodes[3].primary_eni;
+    world.enis[eni].life.skipped.push((skip_from, skip_from + 10 * cluster::MINUTE));
+    let mut plan = cluster::plan(&world, &mut rng, opts.start, opts.days);
+    let shapes = opts.real_account.then(|| real::apply(&mut world, &mut plan, &mut rng, opts.start, opts.days));
+    (world, plan, shapes)
 }
 
 /// Records of the whole window at scale 1 (to size benchmark data): generated, not written.
 pub fn records_per_month_at_scale_one(opts: &Options) -> u64 {
-    let (world, plan) = world_and_plan(opts);
-    let ctx = Ctx { world: &world, plan: &plan, seed: opts.seed, scale: 1 };
+    let (world, plan, shapes) = world_and_plan(opts);
+    let ctx = Ctx { world: &world, plan: &plan, seed: opts.seed, scale: 1, real: shapes.as_ref() };
     (0..Ts::from(opts.days) * 24).into_par_iter().map(|h| traffic::hour(&ctx, opts.start + h * cluster::HOUR).0.len() as u64).sum()
 }
 
 pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Summary> {
-    let (world, plan) = world_and_plan(opts);
-    write::network(&world, &out.join("network"))?;
+    let (world, plan, shapes) = world_and_plan(opts);
+    let net_times = shapes.as_ref().map(|s| s.network_snapshots.clone()).unwrap_or_default();
+    write::network(&world, &out.join("network"), &net_times)?;
     let snapshots = write::snapshots(&world, &plan, &out.join("k8s"))?;
-    let ctx = Ctx { world: &world, plan: &plan, seed: opts.seed, scale: opts.scale };
+    let ctx = Ctx { world: &world, plan: &plan, seed: opts.seed, scale: opts.scale, real: shapes.as_ref() };
     let flow_dir = out.join("flow-logs");
     let per_day: Vec<std::io::Result<(u64, usize, u64, Truth)>> = (0..opts.days)
         .into_par_iter()
@@ -102,6 +117,7 @@ pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Summary> {
             let mut truth = Truth::default();
             let mut records = 0u64;
             let mut bytes = 0u64;
+            let mut extra_files = 0;
             for part in 0..parts {
                 let hours = (part * 24 / parts)..((part + 1) * 24 / parts);
                 let mut recs = Vec::new();
@@ -111,6 +127,12 @@ pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Summary> {
                     truth.merge(t);
                 }
                 records += recs.len() as u64;
+                if let Some(real) = &shapes {
+                    let (n, b, f) = write::real_account_extras(&flow_dir, &world, real, opts.seed, day, part, &recs, &mut truth)?;
+                    records += n;
+                    bytes += b;
+                    extra_files += f;
+                }
                 let path = match opts.format {
                     FlowFormat::Parquet => {
                         let p = flow_dir.join(write::parquet_key(day, part));
@@ -125,7 +147,7 @@ pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Summary> {
                 };
                 bytes += std::fs::metadata(&path)?.len();
             }
-            Ok((records, parts, bytes, truth))
+            Ok((records, parts + extra_files, bytes, truth))
         })
         .collect();
     let mut summary = Summary { snapshots, ..Summary::default() };
@@ -227,6 +249,7 @@ fn truth_json(opts: &Options, plan: &cluster::Plan, truth: &Truth, records: u64)
             "unexplained_share": UNEXPLAINED_SHARE,
             "daily_billed_bytes": truth.daily_billed.iter().map(|(d, b)| (crate::model::time::format_date(crate::model::time::day_start(*d)), *b)).collect::<std::collections::BTreeMap<_, _>>()
         },
+        "other_vpcs": truth.other_vpcs,
         "reused_ips": plan.reused_ips.iter().map(|(ip, t)| json!({"ip": ip.to_string(), "at": format_time(*t)})).collect::<Vec<_>>(),
         "conversations": conversations_json(&truth.conversations),
         "node_level_conversations": conversations_json(&truth.node_level),

@@ -55,6 +55,8 @@ pub struct Truth {
     pub records: BTreeMap<&'static str, u64>,
     /// Billed cross-AZ bytes per UTC day (days since 1970) of each counted leg's start.
     pub daily_billed: BTreeMap<i32, u64>,
+    /// Records of VPCs outside the inventory, by the name the summary gives them.
+    pub other_vpcs: BTreeMap<String, u64>,
 }
 
 impl Truth {
@@ -75,6 +77,9 @@ impl Truth {
         for (k, v) in o.daily_billed {
             *self.daily_billed.entry(k).or_default() += v;
         }
+        for (k, v) in o.other_vpcs {
+            *self.other_vpcs.entry(k).or_default() += v;
+        }
     }
 }
 
@@ -92,6 +97,8 @@ pub struct Ctx<'a> {
     pub seed: u64,
     /// Multiplies every traffic rate.
     pub scale: u64,
+    /// The real-account day's shapes, when generating it.
+    pub real: Option<&'a super::real::Shapes>,
 }
 
 struct Hour<'a, 'c> {
@@ -178,6 +185,12 @@ impl Ctx<'_> {
 impl Hour<'_, '_> {
     fn pick(&mut self, list: &[usize]) -> Option<usize> {
         (!list.is_empty()).then(|| list[self.rng.below(list.len() as u64) as usize])
+    }
+
+    /// A node that runs at `t` (nodes are replaced on the real-account day).
+    fn alive_node(&mut self, t: Ts) -> usize {
+        let alive: Vec<usize> = self.c.world.nodes.iter().enumerate().filter(|(_, n)| n.alive_at(t)).map(|(i, _)| i).collect();
+        alive[self.rng.below(alive.len() as u64) as usize]
     }
 
     fn ephemeral(&mut self) -> u16 {
@@ -384,12 +397,31 @@ impl Hour<'_, '_> {
         let Some(target) = self.pick(&targets) else {
             return;
         };
+        let albs: Vec<usize> = albs.iter().copied().filter(|&a| c.world.enis[a].life.exists_at(t)).collect();
         let alb = albs[self.rng.below(albs.len() as u64) as usize];
         let host = Ip::from_v4([198, 18, self.rng.below(256) as u8, self.rng.range(1, 254) as u8]);
         self.conv(Ep::Internet(host), Ep::Eni(alb), None, 443, TCP, req / 2 + 100, resp + 500, t);
         // Load balancers pick source ports from the whole range, often below the target's port.
         let lb_port = self.rng.range(1024, 65535) as u16;
         self.conv_from(Ep::Eni(alb), Ep::Pod(target), Some(service), lb_port, c.plan.services[service].ports[0].2, TCP, req, resp, t);
+    }
+
+    /// Internet client → a Classic Load Balancer node → a NodePort on any node → kube-proxy's
+    /// second hop to a pod of the Service, maybe in another AZ (SNAT to the node's address).
+    fn via_clb(&mut self, t: Ts) {
+        let c = self.c;
+        let Some(real) = c.real else { return };
+        let pods = c.live(real.storefront, t);
+        let Some(target) = self.pick(&pods) else { return };
+        let clb = c.world.clb[self.rng.below(c.world.clb.len() as u64) as usize];
+        let node = self.alive_node(t);
+        let host = Ip::from_v4([198, 18, self.rng.below(256) as u8, self.rng.range(1, 254) as u8]);
+        let (req, resp) = (self.rng.log_range(2_000, 50_000), self.rng.log_range(50_000, 2_000_000));
+        self.conv(Ep::Internet(host), Ep::Eni(clb), None, 80, TCP, req, resp, t);
+        let lb_port = self.rng.range(1024, 65535) as u16;
+        let svc = real.storefront_service;
+        self.conv_from(Ep::Eni(clb), Ep::Node(node), Some(svc), lb_port, super::real::STOREFRONT_NODE_PORT, TCP, req, resp, t);
+        self.conv(Ep::Node(node), Ep::Pod(target), Some(svc), super::real::STOREFRONT_PORT, TCP, req, resp, t);
     }
 
     fn run(&mut self, hour_start: Ts) {
@@ -412,7 +444,9 @@ impl Hour<'_, '_> {
             (13, 200),
             (14, 700),
         ];
-        for (kind, rate) in rates {
+        // The real-account day adds a Classic Load Balancer's traffic and database replication.
+        let extra: &[(u8, u64)] = if c.real.is_some() { &[(15, 700), (16, 300)] } else { &[] };
+        for &(kind, rate) in rates.iter().chain(extra) {
             let n = self.rng.count(rate * scale);
             for _ in 0..n {
                 let t = hour_start + self.rng.below(3600 - 61) as Ts;
@@ -430,11 +464,12 @@ impl Hour<'_, '_> {
                 }
             }
         }
-        // Housekeeping records: NODATA on the quiet endpoint, a rejected scan, a SKIPDATA once.
-        if day_offset == 4 * HOUR {
+        // Housekeeping records: NODATA on idle interfaces, a rejected scan.
+        if day_offset == 4 * HOUR || (c.real.is_some() && day_offset == 16 * HOUR) {
             // Idle logged interfaces report NODATA: the quiet endpoint, and the nodes' second interfaces.
             let idle = std::iter::once(c.world.vpce)
-                .chain(c.world.enis.iter().enumerate().filter(|(_, e)| !e.description.is_empty() && matches!(e.kind, EniKind::Node(_))).map(|(i, _)| i));
+                .chain(c.world.enis.iter().enumerate().filter(|(_, e)| !e.description.is_empty() && matches!(e.kind, EniKind::Node(_))).map(|(i, _)| i))
+                .filter(|&i| c.world.enis[i].logged_at(hour_start));
             for v in idle.collect::<Vec<_>>() {
                 let vip = c.world.enis[v].primary;
                 let mut r = self.mk(v, false, vip, vip, vip, vip, (0, 0), 0, hour_start);
@@ -453,13 +488,18 @@ impl Hour<'_, '_> {
                 self.count("rejected", 1);
             }
         }
-        if hour_start == c.plan.snapshot_times[0] + 16 * DAY + 5 * HOUR {
-            let eni = c.world.nodes[3].primary_eni;
-            let ip = c.world.enis[eni].primary;
-            let mut r = self.mk(eni, true, ip, ip, ip, ip, (0, 0), 0, hour_start);
-            r.status = 2;
-            self.records.push(r);
-            self.count("skip-data", 1);
+        // Windows whose records AWS skipped: one SKIPDATA record each, where the records would be.
+        for (i, e) in c.world.enis.iter().enumerate() {
+            for &(from, to) in &e.life.skipped {
+                if from >= hour_start && from < hour_start + HOUR && e.logged && e.life.exists_at(from) {
+                    let ip = e.primary;
+                    let mut r = self.mk(i, true, ip, ip, ip, ip, (0, 0), 0, from);
+                    r.end = to - 1;
+                    r.status = 2;
+                    self.records.push(r);
+                    self.count("skip-data", 1);
+                }
+            }
         }
     }
 
@@ -522,7 +562,7 @@ impl Hour<'_, '_> {
                 }
             }
             10 => {
-                let node = self.rng.below(w.nodes.len() as u64) as usize;
+                let node = self.alive_node(t);
                 let (req, resp) = (self.rng.log_range(300, 1_000), self.rng.log_range(50_000, 500_000));
                 if let Some(cp) = client_pod(self, W_PROM) {
                     self.conv(Ep::Pod(cp), Ep::Node(node), Some(S_NODE_EXPORTER), 9100, TCP, req, resp, t);
@@ -535,15 +575,22 @@ impl Hour<'_, '_> {
                 }
             }
             12 => {
-                let node = self.rng.below(w.nodes.len() as u64) as usize;
+                let node = self.alive_node(t);
                 let eks = w.eks[self.rng.below(2) as usize];
                 let (req, resp) = (self.rng.log_range(100_000, 4_000_000), self.rng.log_range(500_000, 20_000_000));
                 self.conv(Ep::Node(node), Ep::Eni(eks), None, 443, TCP, req, resp, t);
             }
             13 => {
-                let node = self.rng.below(w.nodes.len() as u64) as usize;
+                let node = self.alive_node(t);
                 let (req, resp) = (self.rng.log_range(10_000, 200_000), self.rng.log_range(20_000_000, 600_000_000));
                 self.conv(Ep::Node(node), Ep::Eni(w.vpce), None, 443, TCP, req, resp, t);
+            }
+            15 => self.via_clb(t),
+            16 => {
+                // The database cluster's readers stream the writer's changes (free: replication).
+                let reader = w.rds[1 + self.rng.below(2) as usize];
+                let (req, resp) = (self.rng.log_range(10_000, 100_000), self.rng.log_range(5_000_000, 100_000_000));
+                self.conv(Ep::Eni(reader), Ep::Eni(w.rds[0]), None, 5432, TCP, req, resp, t);
             }
             _ => {
                 if let Some(cp) = client_pod(self, W_WEB) {

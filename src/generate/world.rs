@@ -141,6 +141,8 @@ pub struct World {
     pub rds: Vec<usize>,
     pub eks: Vec<usize>,
     pub vpce: usize,
+    /// Classic Load Balancer interfaces (the real-account day only).
+    pub clb: Vec<usize>,
 }
 
 fn ip(a: u8, b: u8, c: u8, d: u8) -> Ip {
@@ -175,6 +177,7 @@ impl World {
             rds: Vec::new(),
             eks: Vec::new(),
             vpce: 0,
+            clb: Vec::new(),
         };
         let add = |w: &mut World, e: EniDef| {
             w.enis.push(e);

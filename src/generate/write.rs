@@ -28,7 +28,9 @@ fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::write(path, bytes)
 }
 
-pub fn network(world: &World, dir: &Path) -> std::io::Result<()> {
+/// The network inventory: subnets, AZs and databases once; interfaces once as they are now, or,
+/// given snapshot times, as `pull network --every` keeps them (`<time>/network-interfaces.json`).
+pub fn network(world: &World, dir: &Path, snapshots: &[Ts]) -> std::io::Result<()> {
     let zones: Vec<Value> = ZONES
         .iter()
         .chain(std::iter::once(&UNUSED_ZONE))
@@ -51,43 +53,14 @@ pub fn network(world: &World, dir: &Path) -> std::io::Result<()> {
         })
         .collect();
     write_file(&dir.join("subnets.json"), &pretty(&json!({ "Subnets": subnets })))?;
-    let enis: Vec<Value> = world
-        .enis
-        .iter()
-        .map(|e| {
-            let mut ips = vec![json!({"Primary": true, "PrivateIpAddress": e.primary.to_string(), "PrivateDnsName": dns(e.primary)})];
-            ips.extend(e.secondaries.iter().map(|s| json!({"Primary": false, "PrivateIpAddress": s.to_string(), "PrivateDnsName": dns(*s)})));
-            let mut v = json!({
-                "AvailabilityZone": ZONES[e.zone].0,
-                "Description": e.description,
-                "Groups": [{"GroupName": "eks-cluster-sg-demo", "GroupId": "sg-0123456789abcdef0"}],
-                "InterfaceType": e.interface_type,
-                "Ipv6Addresses": [],
-                "MacAddress": "02:00:00:00:00:00",
-                "NetworkInterfaceId": e.id,
-                "OwnerId": ACCOUNT,
-                "PrivateDnsName": dns(e.primary),
-                "PrivateIpAddress": e.primary.to_string(),
-                "PrivateIpAddresses": ips,
-                "RequesterManaged": e.requester_id.is_some(),
-                "SourceDestCheck": true,
-                "Status": "in-use",
-                "SubnetId": world.subnets[e.subnet].id,
-                "TagSet": [],
-                "VpcId": VPC
-            });
-            if let Some(r) = e.requester_id {
-                v["RequesterId"] = json!(r);
-            }
-            if let Some(i) = &e.instance_id {
-                v["Attachment"] = json!({"AttachTime": "2026-09-20T08:00:00+00:00", "AttachmentId": format!("eni-attach-0{}", &e.id[5..]),
-                    "DeleteOnTermination": true, "DeviceIndex": if e.description.is_empty() { 0 } else { 1 }, "NetworkCardIndex": 0,
-                    "InstanceId": i, "InstanceOwnerId": ACCOUNT, "Status": "attached"});
-            }
-            v
-        })
-        .collect();
-    write_file(&dir.join("network-interfaces.json"), &pretty(&json!({ "NetworkInterfaces": enis })))?;
+    let interfaces =
+        |at: Option<Ts>| -> Vec<Value> { world.enis.iter().filter(|e| at.is_none_or(|t| e.life.exists_at(t))).map(|e| interface_json(world, e)).collect() };
+    if snapshots.is_empty() {
+        write_file(&dir.join("network-interfaces.json"), &pretty(&json!({ "NetworkInterfaces": interfaces(None) })))?;
+    }
+    for &t in snapshots {
+        write_file(&dir.join(format_time(t)).join("network-interfaces.json"), &pretty(&json!({ "NetworkInterfaces": interfaces(Some(t)) })))?;
+    }
     // The RDS Multi-AZ DB cluster, as `aws rds describe-db-instances` / `describe-db-clusters` print it.
     let private_subnets: Vec<Value> = world
         .subnets
@@ -122,6 +95,45 @@ pub fn network(world: &World, dir: &Path) -> std::io::Result<()> {
     write_file(&dir.join("rds-db-clusters.json"), &pretty(&json!({ "DBClusters": [cluster] })))
 }
 
+/// One interface as `aws ec2 describe-network-interfaces` prints it.
+fn interface_json(world: &World, e: &super::world::EniDef) -> Value {
+    let mut ips = vec![json!({"Primary": true, "PrivateIpAddress": e.primary.to_string(), "PrivateDnsName": dns(e.primary)})];
+    ips.extend(e.secondaries.iter().map(|s| json!({"Primary": false, "PrivateIpAddress": s.to_string(), "PrivateDnsName": dns(*s)})));
+    let mut v = json!({
+        "AvailabilityZone": ZONES[e.zone].0,
+        "Description": e.description,
+        "Groups": [{"GroupName": "eks-cluster-sg-demo", "GroupId": "sg-0123456789abcdef0"}],
+        "InterfaceType": e.interface_type,
+        "Ipv6Addresses": [],
+        "MacAddress": "02:00:00:00:00:00",
+        "NetworkInterfaceId": e.id,
+        "OwnerId": ACCOUNT,
+        "PrivateDnsName": dns(e.primary),
+        "PrivateIpAddress": e.primary.to_string(),
+        "PrivateIpAddresses": ips,
+        "RequesterManaged": e.requester_id.is_some(),
+        "SourceDestCheck": true,
+        "Status": "in-use",
+        "SubnetId": world.subnets[e.subnet].id,
+        "TagSet": [],
+        "VpcId": VPC
+    });
+    if let Some(r) = e.requester_id {
+        v["RequesterId"] = json!(r);
+    }
+    // Interfaces created in the window (a replaced node's, a scaled load balancer's) say when.
+    let attached = if e.life.exists.0 > Ts::MIN { format_time(e.life.exists.0) } else { "2026-09-20T08:00:00+00:00".to_string() };
+    if let Some(i) = &e.instance_id {
+        v["Attachment"] = json!({"AttachTime": attached, "AttachmentId": format!("eni-attach-0{}", &e.id[5..]),
+                    "DeleteOnTermination": true, "DeviceIndex": if e.description.is_empty() { 0 } else { 1 }, "NetworkCardIndex": 0,
+                    "InstanceId": i, "InstanceOwnerId": ACCOUNT, "Status": "attached"});
+    } else if let Some(r) = e.requester_id {
+        v["Attachment"] = json!({"AttachTime": attached, "AttachmentId": format!("ela-attach-0{}", &e.id[5..]),
+                    "DeleteOnTermination": false, "DeviceIndex": 1, "NetworkCardIndex": 0, "InstanceOwnerId": r, "Status": "attached"});
+    }
+    v
+}
+
 fn dns(ip: Ip) -> String {
     format!("ip-{}.{REGION}.compute.internal", ip.to_string().replace('.', "-"))
 }
@@ -137,6 +149,9 @@ pub fn snapshot(world: &World, plan: &Plan, t: Ts) -> Value {
     let mut items = Vec::new();
     let created = format_time(t - 40 * 86_400);
     for (i, n) in world.nodes.iter().enumerate() {
+        if !n.alive_at(t) {
+            continue;
+        }
         let mut labels = json!({
             "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/instance-type": "m5.large", "beta.kubernetes.io/os": "linux",
             "eks.amazonaws.com/capacityType": "ON_DEMAND", "eks.amazonaws.com/nodegroup": "ng-default",
@@ -150,7 +165,7 @@ pub fn snapshot(world: &World, plan: &Plan, t: Ts) -> Value {
         }
         items.push(json!({
             "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": n.name, "uid": format!("node-uid-{i}"), "creationTimestamp": created, "labels": labels},
+            "metadata": {"name": n.name, "uid": format!("node-uid-{i}"), "creationTimestamp": if n.alive.0 > Ts::MIN { format_time(n.alive.0) } else { created.clone() }, "labels": labels},
             "spec": {"providerID": format!("aws:///{}/{}", ZONES[n.zone].0, n.instance_id)},
             "status": {
                 "addresses": [{"type": "InternalIP", "address": n.ip.to_string()}, {"type": "InternalDNS", "address": n.name}, {"type": "Hostname", "address": n.name}],
@@ -392,9 +407,14 @@ pub fn header(format: FlowFormat) -> &'static str {
 
 /// The S3 key AWS would use for a text file of records ending in `hour`.
 pub fn text_key(day_start: Ts, part: usize) -> String {
+    text_key_of(ACCOUNT, FLOW_LOG_ID, day_start, part)
+}
+
+/// The same for another account's or another flow log's objects in the same bucket.
+pub fn text_key_of(account: &str, flow_log: &str, day_start: Ts, part: usize) -> String {
     let d = chrono::DateTime::<chrono::Utc>::from_timestamp(day_start, 0).expect("valid time");
     format!(
-        "AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/{}/{ACCOUNT}_vpcflowlogs_{REGION}_{FLOW_LOG_ID}_{}T{:02}00Z_{:08x}.log.gz",
+        "AWSLogs/{account}/vpcflowlogs/{REGION}/{}/{account}_vpcflowlogs_{REGION}_{flow_log}_{}T{:02}00Z_{:08x}.log.gz",
         d.format("%Y/%m/%d"),
         d.format("%Y%m%d"),
         part,
@@ -599,3 +619,84 @@ pub fn parquet_file(path: &Path, world: &World, records: &[GenRecord]) -> std::i
 }
 
 pub const EKS_CLUSTER: &str = CLUSTER;
+
+/// The real-account day's other objects in the bucket for one file's hours: the security team's
+/// flow log over a public subnet (default format, the same records again), another account's VPC
+/// (default format) and another VPC of this account (with `vpc-id`), both on our CIDR. Returns
+/// the records, bytes and files written; the truth learns what each is.
+#[allow(clippy::too_many_arguments)]
+pub fn real_account_extras(
+    dir: &Path,
+    world: &World,
+    real: &super::real::Shapes,
+    seed: u64,
+    day: Ts,
+    part: usize,
+    recs: &[GenRecord],
+    truth: &mut super::traffic::Truth,
+) -> std::io::Result<(u64, u64, usize)> {
+    use super::real::*;
+    let mut written = 0u64;
+    let mut bytes = 0u64;
+    let security: Vec<GenRecord> = recs.iter().filter(|r| world.enis[r.eni as usize].subnet == real.security_subnet).copied().collect();
+    let p = dir.join(text_key_of(ACCOUNT, SECURITY_FLOW_LOG, day, part));
+    text_file(&p, world, &security, FlowFormat::Default, true)?;
+    *truth.records.entry("overlapping-flow-log").or_default() += security.len() as u64;
+    written += security.len() as u64;
+    bytes += std::fs::metadata(&p)?.len();
+    let hours: Vec<Ts> = {
+        let mut h: Vec<Ts> = recs.iter().map(|r| r.start - r.start.rem_euclid(3600)).collect();
+        h.sort_unstable();
+        h.dedup();
+        h
+    };
+    for (account, log, vpc) in [(OTHER_ACCOUNT, OTHER_ACCOUNT_FLOW_LOG, None), (ACCOUNT, OTHER_VPC_FLOW_LOG, Some(OTHER_VPC))] {
+        let mut buf = Vec::new();
+        buf.extend_from_slice(if vpc.is_some() { RECOMMENDED_FORMAT } else { DEFAULT_FORMAT }.as_bytes());
+        buf.push(b'\n');
+        let mut n = 0u64;
+        for &h in &hours {
+            for r in super::real::foreign_hour(seed, u64::from(vpc.is_some()) + 7, h, world) {
+                let (sport, dport) = r.ports;
+                let line = match vpc {
+                    None => {
+                        format!("2 {account} {} {} {} {sport} {dport} 6 10 {} {} {} ACCEPT OK\n", r.interface, r.src, r.dst, r.bytes, r.start, r.start + 30)
+                    }
+                    Some(v) => format!(
+                        "5 {account} {} {} {} {sport} {dport} 6 10 {} {} {} ACCEPT OK {v} {} {} 19 IPv4 {} {} {REGION} {} {} 1\n",
+                        r.interface,
+                        r.src,
+                        r.dst,
+                        r.bytes,
+                        r.start,
+                        r.start + 30,
+                        r.subnet,
+                        r.instance,
+                        r.src,
+                        r.dst,
+                        ZONES[r.zone].1,
+                        if r.egress { "egress" } else { "ingress" }
+                    ),
+                };
+                buf.extend_from_slice(line.as_bytes());
+                n += 1;
+            }
+        }
+        let p = dir.join(text_key_of(account, log, day, part));
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&buf)?;
+        std::fs::write(&p, gz.finish()?)?;
+        let name = match vpc {
+            Some(v) => v.to_string(),
+            None => format!("flow log {log} (account {account})"),
+        };
+        *truth.other_vpcs.entry(name).or_default() += n;
+        *truth.records.entry("other-vpc").or_default() += n;
+        written += n;
+        bytes += std::fs::metadata(&p)?.len();
+    }
+    Ok((written, bytes, 3))
+}
