@@ -151,14 +151,19 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     }
     let mut info = loaded.info;
     let discovered = flowlogs::discover(&inputs.flow_logs, inputs.from, inputs.to);
-    problems.extend(discovered.problems);
     if discovered.files.is_empty() && discovered.outside_window == 0 {
+        // Name the flow-log paths first, then every other input that failed too.
         let mut e = Error::usage("no flow-log files to read");
-        if let Some(p) = problems.first() {
+        if discovered.problems.is_empty() {
+            let given: Vec<String> = inputs.flow_logs.iter().map(|p| format!("`{}`", p.display())).collect();
+            e = e.caused_by(format!("{} holds no files", given.join(", ")));
+        }
+        for p in discovered.problems.iter().chain(&problems) {
             e = e.caused_by(p);
         }
         return Err(e.hint("pass `--flow-logs` with a file or a directory of flow-log files (text, gzip or Parquet)"));
     }
+    problems.extend(discovered.problems);
     info.flow_log_files = discovered.files.len();
     info.flow_log_files_outside_window = discovered.outside_window;
     let resolver = Resolver::new(&loaded.inventory, &loaded.timeline, &inputs.rules);

@@ -166,3 +166,39 @@ fn usage_errors_exit_2() {
         assert!(run.stderr.contains(msg), "{args:?}: {}", run.stderr);
     }
 }
+
+#[test]
+fn a_parquet_page_that_cannot_be_decoded_counts_its_row_groups_rows_as_skipped() {
+    // The footer is intact, a data page is not: the rows the reader could not decode are counted
+    // (from the row group's metadata) as skipped, so every record of the file is accounted for.
+    let dir = generated(crossaz::generate::Options { format: crossaz::generate::FlowFormat::Parquet, ..short(2) });
+    let file = flow_files(dir.path())[0].clone();
+    let mut bytes = std::fs::read(&file).unwrap();
+    let rows = {
+        let f = std::fs::File::open(&file).unwrap();
+        parquet::file::reader::FileReader::metadata(&parquet::file::serialized_reader::SerializedFileReader::new(f).unwrap()).file_metadata().num_rows() as u64
+    };
+    // Overwrite a stretch early in the first column chunk's pages (after the 4-byte magic).
+    for b in &mut bytes[200..260] {
+        *b = 0x5a;
+    }
+    std::fs::write(&file, &bytes).unwrap();
+    let run = run_in(dir.path(), &attribute_args(dir.path()));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot decode the Parquet data after row 0"), "{}", run.stderr);
+    let report = report_of(&run);
+    let total = truth(dir.path())["records"]["total"].as_u64().unwrap();
+    assert_eq!(report["summary"]["records"]["read"].as_u64().unwrap(), total, "every record is read or counted as skipped");
+    assert_eq!(code_records(&report, "truncated"), rows);
+}
+
+#[test]
+fn every_failed_input_is_named_not_just_the_last() {
+    let dir = tempdir();
+    std::fs::write(dir.path().join("bad.json"), "{").unwrap();
+    let run = crossaz(&["attribute", "--flow-logs", "/nonexistent", "--network", "bad.json"], dir.path());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("error: no flow-log files to read"), "{}", run.stderr);
+    assert!(run.stderr.contains("Caused by: `/nonexistent`: cannot open"), "{}", run.stderr);
+    assert!(run.stderr.contains("Caused by: `bad.json:1`: the JSON ends early"), "{}", run.stderr);
+}

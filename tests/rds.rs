@@ -276,7 +276,8 @@ fn demo_cluster_bytes_match_the_demo_truth() {
     let truth = crate::util::truth(&demo);
     let zone: std::collections::BTreeMap<&str, &str> = crossaz::generate::world::ZONES.iter().map(|(name, id)| (*id, *name)).collect();
     let (mut by_az, mut readers, mut cross) = (std::collections::BTreeMap::<String, u64>::new(), std::collections::BTreeMap::<String, u64>::new(), 0u64);
-    for c in truth["conversations"].as_array().unwrap().iter().filter(|c| c["server_kind"] == "rds") {
+    // Clients' traffic: the cluster members' own replication (reader → writer) is not a client's.
+    for c in truth["conversations"].as_array().unwrap().iter().filter(|c| c["server_kind"] == "rds" && c["client_kind"] != "rds") {
         let bytes = c["bytes_to_server"].as_u64().unwrap() + c["bytes_to_client"].as_u64().unwrap();
         let az = zone[c["client_az_id"].as_str().unwrap()].to_string();
         *by_az.entry(az.clone()).or_default() += bytes;
@@ -351,4 +352,39 @@ fn an_interface_alone_takes_its_facts_from_a_prices_file_that_prices_one_choice(
         let single = x["options"].as_array().unwrap().iter().find(|o| o["option"] == "single-az").unwrap();
         assert_eq!((dec(&single["monthly_instance_usd"]), dec(&single["monthly_storage_usd"])), (d("219"), d("1")));
     }
+}
+
+#[test]
+fn the_transfer_rules_table_prices_the_clients_cross_az_bytes() {
+    // The what-if reads the same table as attribution: with `rds-clients` made free, no option has
+    // a cross-AZ cost, and instances and storage are as before.
+    let (dir, _) = scenario();
+    let bundled = whatif(dir.path(), &[]);
+    let text = std::fs::read_to_string(crate::util::repo().join("src/pricing/transfer-rules.json")).unwrap();
+    let mut table: Value = serde_json::from_str(&text).unwrap();
+    for r in table["rules"].as_array_mut().unwrap() {
+        if r["id"] == "rds-clients" {
+            r["billed"] = json!("none");
+        }
+    }
+    std::fs::write(dir.path().join("rules.json"), table.to_string()).unwrap();
+    let free = whatif(dir.path(), &["--transfer-rules", "rules.json"]);
+    assert_eq!(dec(&free["price_per_gb_usd"]), Decimal::ZERO);
+    assert_eq!(dec(&bundled["price_per_gb_usd"]), d("0.02"));
+    for (a, b) in bundled["databases"].as_array().unwrap().iter().zip(free["databases"].as_array().unwrap()) {
+        assert_eq!(dec(&b["today"]["monthly_cross_az_usd"]), Decimal::ZERO);
+        assert!(dec(&a["today"]["monthly_cross_az_usd"]) > Decimal::ZERO);
+        for (oa, ob) in a["options"].as_array().unwrap().iter().zip(b["options"].as_array().unwrap()) {
+            assert_eq!(dec(&ob["monthly_cross_az_usd"]), Decimal::ZERO);
+            assert_eq!(oa["monthly_instance_usd"], ob["monthly_instance_usd"]);
+            assert_eq!(oa["monthly_storage_usd"], ob["monthly_storage_usd"]);
+        }
+    }
+    // A table without a catch-all row is refused, naming the file.
+    let mut bad = table.clone();
+    bad["rules"].as_array_mut().unwrap().pop();
+    std::fs::write(dir.path().join("bad.json"), bad.to_string()).unwrap();
+    let run = crossaz(&["whatif", "rds", "--flow-logs", "flow-logs", "--network", "network", "--transfer-rules", "bad.json"], dir.path());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("invalid transfer rules `bad.json`") && run.stderr.contains("must match every pair"), "{}", run.stderr);
 }

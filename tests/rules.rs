@@ -276,3 +276,257 @@ fn unknown_addresses_are_unattributed_or_external() {
     assert_eq!(r.summary.unattributed.cross_az_billed_bytes, 111);
     assert_eq!(r.summary.unattributed.share_of_cost_pct, rust_decimal::Decimal::from(100));
 }
+
+// ——— Real-account rules (issue 9): each with a miniature whose truth is written by hand. ———
+
+/// The recommended shape with `vpc-id` first: `vpc eni dir src dst psrc pdst sport dport bytes az t`.
+const FORMAT_VPC: &str = "vpc-id version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-srcaddr pkt-dstaddr az-id flow-direction";
+
+#[allow(clippy::too_many_arguments)]
+fn rec_at(eni: &str, dir: &str, src: &str, dst: &str, psrc: &str, pdst: &str, sport: u16, dport: u16, bytes: u64, az: &str, t: i64) -> String {
+    format!("5 111122223333 {eni} {src} {dst} {sport} {dport} 6 10 {bytes} {t} {} ACCEPT OK {psrc} {pdst} {az} {dir}", t + 59)
+}
+
+fn run_with(dir: &Path, k8s: bool) -> Report {
+    let inputs = Inputs {
+        flow_logs: vec![dir.join("flows")],
+        network: vec![dir.join("network")],
+        k8s: if k8s { vec![dir.join("k8s")] } else { vec![] },
+        ..Inputs::default()
+    };
+    attribute(&inputs).report
+}
+
+fn classes(r: &Report) -> Vec<(String, String, String, Option<String>, u64)> {
+    r.conversations.iter().map(|c| (c.client.clone(), c.server.clone(), c.class.clone(), c.free_reason.clone(), c.bytes)).collect()
+}
+
+#[test]
+fn paths_aws_does_not_bill_are_free_with_their_reason() {
+    // A Classic LB to a node (its NodePort), an interface endpoint, a transit gateway attachment,
+    // the two interfaces of one Multi-AZ database; a NAT gateway and the EKS control plane are billed.
+    let peers = vec![
+        json!({"NetworkInterfaceId": "eni-clb", "SubnetId": "subnet-a", "InterfaceType": "interface", "RequesterId": "amazon-elb",
+               "Description": "ELB a3f0c9e1b2d4e5f6", "PrivateIpAddress": "10.0.0.30"}),
+        json!({"NetworkInterfaceId": "eni-vpce", "SubnetId": "subnet-a", "InterfaceType": "vpc_endpoint", "Description": "VPC Endpoint Interface vpce-0f00",
+               "PrivateIpAddress": "10.0.0.40"}),
+        json!({"NetworkInterfaceId": "eni-tgw", "SubnetId": "subnet-a", "InterfaceType": "transit_gateway",
+               "Description": "Network Interface for Transit Gateway Attachment tgw-attach-0abc", "PrivateIpAddress": "10.0.0.41"}),
+        json!({"NetworkInterfaceId": "eni-nat", "SubnetId": "subnet-a", "InterfaceType": "nat_gateway", "Description": "Interface for NAT Gateway nat-0abc",
+               "PrivateIpAddress": "10.0.0.42"}),
+        json!({"NetworkInterfaceId": "eni-eks", "SubnetId": "subnet-a", "InterfaceType": "interface", "Description": "Amazon EKS demo", "PrivateIpAddress": "10.0.0.43"}),
+        json!({"NetworkInterfaceId": "eni-db1", "SubnetId": "subnet-a", "InterfaceType": "interface", "RequesterId": "amazon-rds",
+               "Description": "RDSNetworkInterface", "PrivateIpAddress": "10.0.0.80"}),
+        json!({"NetworkInterfaceId": "eni-db2", "SubnetId": "subnet-b", "InterfaceType": "interface", "RequesterId": "amazon-rds",
+               "Description": "RDSNetworkInterface", "PrivateIpAddress": "10.0.1.80"}),
+    ];
+    let dir = tempdir();
+    network(dir.path(), peers);
+    let dbs = json!({"DBInstances": [{"DBInstanceIdentifier": "orders", "Engine": "postgres", "MultiAZ": true,
+        "AvailabilityZone": "ap-northeast-2a", "SecondaryAvailabilityZone": "ap-northeast-2b",
+        "DBSubnetGroup": {"Subnets": [{"SubnetIdentifier": "subnet-a"}, {"SubnetIdentifier": "subnet-b"}]}}]});
+    std::fs::write(dir.path().join("network/rds.json"), dbs.to_string()).unwrap();
+    let svc = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "storefront", "namespace": "shop"},
+        "spec": {"type": "LoadBalancer", "ports": [{"port": 80, "targetPort": 8080, "nodePort": 31080, "protocol": "TCP"}]}});
+    k8s(dir.path(), vec![svc]);
+    let b = "apne2-az3";
+    flows(
+        dir.path(),
+        FORMAT,
+        &[
+            // CLB (a) → node b's NodePort; the NAT (a) ← node b; node b → the endpoint, the TGW and the EKS interface (a).
+            rec("eni-b", "ingress", "10.0.0.30", "10.0.1.10", "10.0.0.30", "10.0.1.10", 2048, 31080, 100, b),
+            rec("eni-b", "egress", "10.0.1.10", "10.0.0.42", "10.0.1.10", "10.0.0.42", 40000, 443, 200, b),
+            rec("eni-b", "egress", "10.0.1.10", "10.0.0.40", "10.0.1.10", "10.0.0.40", 40001, 443, 300, b),
+            rec("eni-b", "egress", "10.0.1.10", "10.0.0.41", "10.0.1.10", "10.0.0.41", 40002, 443, 400, b),
+            rec("eni-b", "egress", "10.0.1.10", "10.0.0.43", "10.0.1.10", "10.0.0.43", 40003, 443, 500, b),
+            // The database's standby (b) replicates from its primary (a): free.
+            rec("eni-db2", "egress", "10.0.1.80", "10.0.0.80", "10.0.1.80", "10.0.0.80", 40004, 5432, 600, b),
+        ],
+    );
+    let r = run(dir.path());
+    let node_b = "node:node-b".to_string();
+    let free = |why: &str| Some(why.to_string());
+    let mut got = classes(&r);
+    got.sort();
+    let mut want = vec![
+        ("elb:a3f0c9e1b2d4e5f6".to_string(), "storefront".to_string(), "cross-az-free".to_string(), free("clb-to-instance"), 100),
+        (node_b.clone(), "nat:nat-0abc".into(), "cross-az-billed".into(), None, 200),
+        (node_b.clone(), "vpce:vpce-0f00".into(), "cross-az-free".into(), free("privatelink-interface-endpoint"), 300),
+        (node_b.clone(), "tgw:tgw-attach-0abc".into(), "cross-az-free".into(), free("transit-gateway-attachment"), 400),
+        (node_b.clone(), "eks:demo".into(), "cross-az-billed".into(), None, 500),
+        ("rds:orders".into(), "rds:orders".into(), "cross-az-free".into(), free("rds-multi-az-replication"), 600),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    let rules: Vec<(String, Option<String>)> = r.conversations.iter().map(|c| (c.server.clone(), c.pricing_rule.clone())).collect();
+    assert!(rules.contains(&("nat:nat-0abc".into(), Some("nat-gateway".into()))));
+    assert!(rules.contains(&("eks:demo".into(), Some("eks-control-plane".into()))));
+    // 200 + 500 billed bytes, both sides.
+    assert_eq!(r.summary.bytes.cross_az_billed, 700);
+    assert_eq!(r.summary.bytes.cross_az_free, 1400);
+    assert!(r.summary.assumptions.iter().any(|a| a.starts_with("`eks-control-plane` (500 bytes)")), "{:?}", r.summary.assumptions);
+    assert!(r.summary.assumptions.iter().any(|a| a.starts_with("per-GB processing")), "{:?}", r.summary.assumptions);
+    let json = crossaz::report::render::render(&r, crossaz::report::views::By::Conversation, crossaz::report::render::Format::Json).unwrap();
+    let v: Value = serde_json::from_slice(&json).unwrap();
+    assert!(v.to_string().contains("\"free_reason\":\"privatelink-interface-endpoint\""), "the JSON names why bytes are free");
+}
+
+#[test]
+fn two_vpcs_with_the_same_cidr_resolve_each_in_its_own() {
+    // vpc-2 reuses vpc-1's CIDR: 10.0.1.20 is a pod of our cluster in vpc-1 and an RDS interface in vpc-2.
+    let other = vec![
+        json!({"NetworkInterfaceId": "eni-x", "SubnetId": "subnet-x", "VpcId": "vpc-2", "InterfaceType": "interface", "Attachment": {"InstanceId": "i-x"},
+               "Description": "", "PrivateIpAddress": "10.0.0.10"}),
+        json!({"NetworkInterfaceId": "eni-y", "SubnetId": "subnet-y", "VpcId": "vpc-2", "InterfaceType": "interface", "RequesterId": "amazon-rds",
+               "Description": "RDSNetworkInterface", "PrivateIpAddress": "10.0.1.20"}),
+    ];
+    let dir = tempdir();
+    network(dir.path(), other);
+    let subnets = json!({"Subnets": [
+        {"SubnetId": "subnet-x", "AvailabilityZone": "ap-northeast-2a", "CidrBlock": "10.0.0.0/24", "VpcId": "vpc-2"},
+        {"SubnetId": "subnet-y", "AvailabilityZone": "ap-northeast-2b", "CidrBlock": "10.0.1.0/24", "VpcId": "vpc-2"}]});
+    std::fs::write(dir.path().join("network/subnets-2.json"), subnets.to_string()).unwrap();
+    k8s(dir.path(), vec![]);
+    let mut lines = vec![];
+    for (vpc, eni, bytes) in [("vpc-1", "eni-a", 1000), ("vpc-2", "eni-x", 7000)] {
+        lines.push(format!("{vpc} {}", rec(eni, "egress", "10.0.0.10", "10.0.1.20", "10.0.0.11", "10.0.1.20", 40000, 5432, bytes, "apne2-az2")));
+    }
+    flows(dir.path(), FORMAT_VPC, &lines);
+    let r = run(dir.path());
+    let mut got = rows(&r);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("ec2:i-x".into(), "rds:eni-y".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 7000, 0),
+            ("web".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 1000, 0),
+        ]
+    );
+}
+
+#[test]
+fn records_of_a_vpc_outside_the_inventory_are_counted_not_analysed() {
+    let dir = tempdir();
+    network(dir.path(), vec![]);
+    std::fs::write(
+        dir.path().join("network/vpc.json"),
+        json!({"Subnets": [{"SubnetId": "subnet-a", "AvailabilityZone": "ap-northeast-2a", "CidrBlock": "10.0.0.0/24", "VpcId": "vpc-1"}]}).to_string(),
+    )
+    .unwrap();
+    k8s(dir.path(), vec![]);
+    let lines: Vec<String> = [("vpc-1", "eni-a", 1000), ("vpc-0ffee", "eni-q", 5000), ("vpc-0ffee", "eni-q", 6000)]
+        .iter()
+        .map(|(vpc, eni, b)| format!("{vpc} {}", rec(eni, "egress", "10.0.0.10", "10.0.1.20", "10.0.0.11", "10.0.1.20", 40000, 5432, *b, "apne2-az2")))
+        .collect();
+    flows(dir.path(), FORMAT_VPC, &lines);
+    let r = run(dir.path());
+    assert_eq!(rows(&r).len(), 1);
+    assert_eq!(r.summary.other_vpcs, [crossaz::report::OtherVpcInfo { vpc: "vpc-0ffee".into(), records: 2, bytes: 11000 }]);
+    assert_eq!(records(&r), [("other-vpc".into(), 2), ("counted".into(), 1)]);
+    let text =
+        String::from_utf8(crossaz::report::render::render(&r, crossaz::report::views::By::Service, crossaz::report::render::Format::Table).unwrap()).unwrap();
+    assert!(text.contains("2 records of vpc-0ffee (10.74 KiB; not in the network inventory): not analysed"), "{text}");
+}
+
+#[test]
+fn the_sender_counts_as_logged_only_at_the_minutes_it_was() {
+    // eni-b's flow log starts at T + 2 h: its reply at T is seen only by eni-a, at T + 3 h by both.
+    let later = T + 3 * 3600;
+    let lines = vec![
+        rec_at("eni-a", "egress", "10.0.0.10", "10.0.1.20", "10.0.0.11", "10.0.1.20", 40000, 5432, 1000, "apne2-az2", T),
+        rec_at("eni-a", "ingress", "10.0.1.20", "10.0.0.10", "10.0.1.20", "10.0.0.11", 5432, 40000, 5000, "apne2-az2", T),
+        rec_at("eni-a", "egress", "10.0.0.10", "10.0.1.20", "10.0.0.11", "10.0.1.20", 40001, 5432, 100, "apne2-az2", later),
+        rec_at("eni-b", "ingress", "10.0.0.11", "10.0.1.10", "10.0.0.11", "10.0.1.20", 40001, 5432, 100, "apne2-az3", later),
+        rec_at("eni-b", "egress", "10.0.1.10", "10.0.0.11", "10.0.1.20", "10.0.0.11", 5432, 40001, 500, "apne2-az3", later),
+        rec_at("eni-a", "ingress", "10.0.1.20", "10.0.0.10", "10.0.1.20", "10.0.0.11", 5432, 40001, 500, "apne2-az2", later),
+    ];
+    let dir = setup(vec![], vec![], FORMAT, &lines);
+    let r = run(dir.path());
+    // Per day, eni-b "was logged" and T's reply would vanish as a duplicate; per minute it counts.
+    assert_eq!(rows(&r), [("web".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 1100, 5500)]);
+    assert_eq!(records(&r), [("duplicate".into(), 2), ("counted".into(), 4)]);
+}
+
+#[test]
+fn a_skipdata_window_counts_the_receivers_record() {
+    // eni-b's records of T..T+10 min were skipped (SKIPDATA): its reply is known only from eni-a.
+    let lines = vec![
+        format!("5 111122223333 eni-b - - - - - - - {T} {} - SKIPDATA - - apne2-az3 -", T + 599),
+        rec_at("eni-a", "egress", "10.0.0.10", "10.0.1.20", "10.0.0.11", "10.0.1.20", 40000, 5432, 1000, "apne2-az2", T + 60),
+        rec_at("eni-a", "ingress", "10.0.1.20", "10.0.0.10", "10.0.1.20", "10.0.0.11", 5432, 40000, 5000, "apne2-az2", T + 60),
+        // A flow of eni-b's own a minute later, outside no window: its records survived… but eni-b's
+        // addresses are lossy for the whole window, so the receiver's record is what counts.
+        rec_at("eni-b", "egress", "10.0.1.10", "10.0.0.11", "10.0.1.20", "10.0.0.11", 5433, 40002, 300, "apne2-az3", T + 900),
+        rec_at("eni-a", "ingress", "10.0.1.20", "10.0.0.10", "10.0.1.20", "10.0.0.11", 5433, 40002, 300, "apne2-az2", T + 900),
+    ];
+    let dir = setup(vec![], vec![], FORMAT, &lines);
+    let r = run(dir.path());
+    assert_eq!(r.summary.bytes.cross_az_billed, 6300);
+    assert_eq!(records(&r), [("duplicate".into(), 1), ("skip-data".into(), 1), ("counted".into(), 3)]);
+}
+
+#[test]
+fn without_a_network_inventory_private_addresses_are_unattributed_not_external() {
+    let lines = vec![
+        rec("eni-a", "egress", "10.0.0.10", "10.0.9.9", "10.0.0.11", "10.0.9.9", 40000, 5432, 100, "apne2-az2"),
+        rec("eni-a", "egress", "10.0.0.10", "203.0.113.9", "10.0.0.11", "203.0.113.9", 40000, 443, 200, "apne2-az2"),
+    ];
+    let dir = setup(vec![], vec![], FORMAT, &lines);
+    let inputs = Inputs { flow_logs: vec![dir.path().join("flows")], k8s: vec![dir.path().join("k8s")], ..Inputs::default() };
+    let r = attribute(&inputs).report;
+    let got: Vec<(String, String)> = r.conversations.iter().map(|c| (c.server.clone(), c.class.clone())).collect();
+    assert_eq!(got, [("external".into(), "internet-other".into()), ("unattributed".into(), "unknown-az".into())]);
+    assert_eq!(r.summary.unattributed.reasons[0].reason, "private address, no network inventory (pass `--network`)");
+}
+
+#[test]
+fn two_flow_logs_over_one_interface_count_each_record_once_from_the_richer() {
+    // The same two records delivered by a default-format log and by the recommended one.
+    let dir = setup(vec![], vec![], FORMAT, &[]);
+    let f = dir.path().join("flows");
+    std::fs::remove_file(f.join("flows.log")).unwrap();
+    let lines = web_to_db(false);
+    std::fs::write(f.join("111122223333_vpcflowlogs_ap-northeast-2_fl-0new_20261001T0100Z_aaaa.log"), format!("{FORMAT}\n{}\n", lines.join("\n"))).unwrap();
+    let default_lines: Vec<String> = lines.iter().map(|l| l.split(' ').take(14).collect::<Vec<_>>().join(" ")).collect();
+    let v2 = crossaz::sources::flowlogs::format::DEFAULT_FORMAT;
+    std::fs::write(f.join("111122223333_vpcflowlogs_ap-northeast-2_fl-0old_20261001T0100Z_bbbb.log"), format!("{v2}\n{}\n", default_lines.join("\n"))).unwrap();
+    let r = run(dir.path());
+    assert_eq!(rows(&r), [("web".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 1000, 5000)]);
+    assert_eq!(records(&r), [("overlapping-flow-log".into(), 2), ("counted".into(), 2)]);
+    let o = &r.summary.flow_log_overlaps;
+    assert_eq!((o[0].flow_log.as_str(), o[0].covered_by.as_slice(), o[0].records), ("fl-0old", &["fl-0new".to_string()][..], 2));
+}
+
+#[test]
+fn a_format_without_direction_or_interface_is_counted_as_such_and_explained() {
+    let no_dir = "version account-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status pkt-srcaddr pkt-dstaddr az-id";
+    let lines: Vec<String> = web_to_db(true)
+        .iter()
+        .map(|l| {
+            let mut p: Vec<&str> = l.split(' ').collect();
+            p.remove(2); // interface-id
+            p.pop(); // flow-direction
+            p.join(" ")
+        })
+        .collect();
+    let dir = setup(vec![], vec![], no_dir, &lines);
+    let r = run(dir.path());
+    assert_eq!(r.summary.records.counted, 0);
+    assert_eq!(records(&r), [("direction-unknown".into(), 4), ("counted".into(), 0)]);
+    assert!(r.summary.notes.iter().any(|n| n.contains("add `${flow-direction}` and `${interface-id}`")), "{:?}", r.summary.notes);
+    // With flow-direction but no interface-id, each flow still counts once (the senders' records).
+    let with_dir = format!("{no_dir} flow-direction");
+    let lines: Vec<String> = web_to_db(true)
+        .iter()
+        .map(|l| {
+            let mut p: Vec<&str> = l.split(' ').collect();
+            p.remove(2);
+            p.join(" ")
+        })
+        .collect();
+    let dir = setup(vec![], vec![], &with_dir, &lines);
+    let r = run_with(dir.path(), true);
+    assert_eq!(rows(&r), [("web".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 1000, 5000)]);
+    assert_eq!(records(&r), [("duplicate".into(), 2), ("counted".into(), 2)]);
+}

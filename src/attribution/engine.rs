@@ -6,7 +6,7 @@ use super::coverage::{Coverage, Lossy, minute_of};
 use super::resolver::{End, Recorder, Resolver, Site, Unattributed};
 use crate::model::entity::EntityId;
 use crate::model::flow::{Action, Direction, FlowRecord, FlowSink, FormatTraits, LogStatus, SkipReason};
-use crate::model::inventory::{EniIdx, NO_ZONE, ZoneIdx};
+use crate::model::inventory::{ANY_VPC, EniIdx, NO_ZONE, ZoneIdx};
 use crate::model::ip::Ip;
 use crate::model::time::{Ts, day_of, day_start};
 use crate::pricing::transfer::RuleIdx;
@@ -226,8 +226,10 @@ pub struct Accumulator<'r, 'a> {
     pub(crate) read: u64,
     pub(crate) read_bytes: u64,
     pub(crate) progress_bytes: u64,
-    /// Records that tie this unit to the inventory's VPC (a known interface, VPC or subnet).
+    /// Records that tie this unit to the inventory's VPC (a known interface, VPC or subnet), and
+    /// records that name an interface the inventory does not know.
     pub(crate) in_scope_evidence: u64,
+    pub(crate) unknown_evidence: u64,
     last_az: Option<(String, ZoneIdx)>,
     rules: FxHashMap<(EntityId, EntityId), RuleIdx>,
     unknown_entities: FxHashMap<String, EntityId>,
@@ -261,6 +263,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             read_bytes: 0,
             progress_bytes: 0,
             in_scope_evidence: 0,
+            unknown_evidence: 0,
             last_az: None,
             rules: FxHashMap::default(),
             unknown_entities: FxHashMap::default(),
@@ -348,10 +351,12 @@ impl<'r, 'a> Accumulator<'r, 'a> {
                         self.in_scope_evidence += 1;
                         self.logged_enis.insert(i);
                     }
-                    None if !self.logged_unknown_enis.contains(id) => {
-                        self.logged_unknown_enis.insert(id.to_string());
+                    None => {
+                        self.unknown_evidence += 1;
+                        if !self.logged_unknown_enis.contains(id) {
+                            self.logged_unknown_enis.insert(id.to_string());
+                        }
                     }
-                    None => {}
                 }
                 idx
             }
@@ -450,6 +455,13 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             self.node_level_files.insert(self.file);
             self.file_marked_node_level = true;
         }
+        // The record's VPC: several VPCs of the inventory may use the same addresses.
+        let vpc = r
+            .vpc_id
+            .and_then(|v| inv.vpc_idx(v))
+            .or_else(|| eni.map(|e| inv.eni(e).vpc_idx))
+            .or_else(|| r.subnet_id.and_then(|s| inv.subnet(s)).map(|s| s.vpc))
+            .unwrap_or(ANY_VPC);
         let zone = match (r.az_id, r.subnet_id.and_then(|s| inv.subnet(s))) {
             (Some(az), _) => Some(self.zone_by_id(az)),
             (None, Some(s)) if s.zone != NO_ZONE => Some(s.zone),
@@ -464,9 +476,9 @@ impl<'r, 'a> Accumulator<'r, 'a> {
                 }
                 end
             }
-            _ => res.local(local_ip, start, node_level, &recorder, &mut self.unknown_entities),
+            _ => res.local(local_ip, start, vpc, node_level, &recorder, &mut self.unknown_entities),
         };
-        let mut remote = res.resolve(remote_ip, start, node_level);
+        let mut remote = res.resolve(remote_ip, start, vpc, node_level);
         if remote.site == Site::Unattributed(Unattributed::NoInterface) {
             // Perhaps an interface deleted since the inventory was taken: its own records may name it.
             remote.entity = self.placeholder(remote_ip);
@@ -519,7 +531,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         if counts_now {
             self.counted.entry(key).or_default().add(bytes, packets);
         } else {
-            let probe = if node_level { res.primary_for(hop_remote, start) } else { hop_remote };
+            let probe = if node_level { res.primary_for(hop_remote, start, vpc) } else { hop_remote };
             self.pending.entry((key, probe, minute_of(start))).or_default().add(bytes, packets);
         }
     }
@@ -620,6 +632,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         self.read_bytes += o.read_bytes;
         self.progress_bytes += o.progress_bytes;
         self.in_scope_evidence += o.in_scope_evidence;
+        self.unknown_evidence += o.unknown_evidence;
     }
 
     /// The SKIPDATA windows, by the addresses of the interfaces that reported them.

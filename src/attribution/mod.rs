@@ -107,7 +107,8 @@ fn read_unit<'r, 'a>(
     };
     acc.close_unit();
     let scoped = resolver.inv.has_network();
-    let foreign = scoped && !force && acc.in_scope_evidence == 0 && acc.read > 0 && acc.other_vpcs.is_empty();
+    // Records of another VPC name interfaces the inventory does not know, and none that it does.
+    let foreign = scoped && !force && acc.in_scope_evidence == 0 && acc.unknown_evidence > 0 && acc.other_vpcs.is_empty();
     if foreign {
         acc.discard_as_other_vpc(&f.describe_source());
     }

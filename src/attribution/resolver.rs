@@ -3,7 +3,7 @@
 //! between two ends.
 
 use crate::model::entity::{Entities, Entity, EntityId, EntityKind};
-use crate::model::inventory::{EniIdx, EniOwner, Inventory, LbKind, NO_ZONE, ZoneIdx, owner_entity};
+use crate::model::inventory::{ANY_VPC, EniIdx, EniOwner, Inventory, LbKind, NO_ZONE, VpcIdx, ZoneIdx, owner_entity};
 use crate::model::ip::Ip;
 use crate::model::k8s::Proto;
 use crate::model::time::Ts;
@@ -79,6 +79,8 @@ pub struct Resolver<'a> {
     pub inv: &'a Inventory,
     pub timeline: &'a Timeline,
     pub rules: &'a Rules,
+    /// The VPC the cluster's nodes are in: pods and nodes are only looked for there.
+    cluster_vpc: VpcIdx,
     /// The inventory's VPCs and subnets: records of others are not analysed.
     pub vpcs: rustc_hash::FxHashSet<String>,
     pub subnet_ids: rustc_hash::FxHashSet<String>,
@@ -152,12 +154,22 @@ impl<'a> Resolver<'a> {
             let n = group_names.len() as u32;
             *group_names.entry(name).or_insert(n)
         };
+        // The cluster's VPC: that of the interfaces whose instance is a node (else whose address is a node's).
+        let by_instance = |eni: &crate::model::inventory::Eni| match &eni.owner {
+            EniOwner::Instance { instance_id } => timeline.node_by_instance(instance_id).map(str::to_string),
+            _ => None,
+        };
+        let cluster_vpc = inv
+            .enis
+            .iter()
+            .find(|e| by_instance(e).is_some())
+            .or_else(|| inv.enis.iter().find(|e| e.primary_ip.is_some_and(|ip| timeline.node_by_ip(ip).is_some())))
+            .map(|e| e.vpc_idx)
+            .unwrap_or(ANY_VPC);
+        let in_cluster = |v: VpcIdx| v == ANY_VPC || cluster_vpc == ANY_VPC || v == cluster_vpc;
         for eni in &inv.enis {
-            let node = match &eni.owner {
-                EniOwner::Instance { instance_id } => timeline.node_by_instance(instance_id).map(str::to_string),
-                _ => None,
-            }
-            .or_else(|| eni.primary_ip.and_then(|ip| timeline.node_by_ip(ip)).map(str::to_string));
+            let node =
+                by_instance(eni).or_else(|| eni.primary_ip.filter(|_| in_cluster(eni.vpc_idx)).and_then(|ip| timeline.node_by_ip(ip)).map(str::to_string));
             let id = match &node {
                 Some(n) => *node_entity.entry(n.clone()).or_insert_with(|| entities.intern(Entity::new(EntityKind::Node, "", n))),
                 None => entities.intern(owner_entity(eni)),
@@ -206,6 +218,7 @@ impl<'a> Resolver<'a> {
             inv,
             timeline,
             rules,
+            cluster_vpc,
             vpcs: inv.vpcs().into_iter().map(str::to_string).collect(),
             subnet_ids: inv.subnets.iter().map(|s| s.id.clone()).collect(),
             entities: Mutex::new(entities),
@@ -307,18 +320,31 @@ impl<'a> Resolver<'a> {
         (as_client, as_client && as_server)
     }
 
-    /// Who held `ip` at `t`, seen from elsewhere. With `node_level`, pods are named by their node
-    /// (flow logs without pkt-* fields).
-    pub fn resolve(&self, ip: Ip, t: Ts, node_level: bool) -> End {
-        match self.timeline.pod_at(ip, t) {
-            Some(pod) => self.pod_end(ip, pod, node_level),
-            None => self.resolve_static(ip, t, node_level),
+    /// Whether Kubernetes' pods and nodes can be in VPC `vpc` (the cluster's, or unknown).
+    fn in_cluster(&self, vpc: VpcIdx) -> bool {
+        vpc == ANY_VPC || self.cluster_vpc == ANY_VPC || vpc == self.cluster_vpc
+    }
+
+    fn pod_at(&self, ip: Ip, t: Ts, vpc: VpcIdx) -> Option<PodIdx> {
+        if self.in_cluster(vpc) { self.timeline.pod_at(ip, t) } else { None }
+    }
+
+    fn node_at(&self, ip: Ip, t: Ts, vpc: VpcIdx) -> Option<&str> {
+        if self.in_cluster(vpc) { self.timeline.node_by_ip_at(ip, t) } else { None }
+    }
+
+    /// Who held `ip` at `t` in VPC `vpc`, seen from elsewhere. With `node_level`, pods are named
+    /// by their node (flow logs without pkt-* fields).
+    pub fn resolve(&self, ip: Ip, t: Ts, vpc: VpcIdx, node_level: bool) -> End {
+        match self.pod_at(ip, t, vpc) {
+            Some(pod) => self.pod_end(ip, pod, vpc, node_level),
+            None => self.resolve_static(ip, t, vpc, node_level),
         }
     }
 
     /// The end for a pod holding `ip`: its zone is its address's subnet's, else its node's.
-    pub fn pod_end(&self, ip: Ip, pod: PodIdx, node_level: bool) -> End {
-        let zone = Some(self.inv.zone_of_ip(ip)).filter(|z| *z != NO_ZONE).unwrap_or(self.pod_zone[pod as usize]);
+    pub fn pod_end(&self, ip: Ip, pod: PodIdx, vpc: VpcIdx, node_level: bool) -> End {
+        let zone = Some(self.inv.zone_of_ip(ip, vpc)).filter(|z| *z != NO_ZONE).unwrap_or(self.pod_zone[pod as usize]);
         if node_level && let Some(n) = self.pod_node[pod as usize] {
             return End { entity: n, zone, site: Site::Node };
         }
@@ -326,14 +352,14 @@ impl<'a> Resolver<'a> {
     }
 
     /// Who holds `ip` at `t` when no pod does: an interface's owner, a node, `unattributed` or `external`.
-    pub fn resolve_static(&self, ip: Ip, t: Ts, node_level: bool) -> End {
-        let subnet_zone = self.inv.zone_of_ip(ip);
-        if let Some(e) = self.inv.eni_of_ip_at(ip, t) {
+    pub fn resolve_static(&self, ip: Ip, t: Ts, vpc: VpcIdx, node_level: bool) -> End {
+        let subnet_zone = self.inv.zone_of_ip(ip, vpc);
+        if let Some(e) = self.inv.eni_of_ip_at(ip, t, vpc) {
             let i = e as usize;
             let interface = self.inv.eni(e);
             let zone = if subnet_zone != NO_ZONE { subnet_zone } else { interface.zone };
             if self.eni_node[i] {
-                let is_node_ip = interface.primary_ip == Some(ip) || self.timeline.node_by_ip_at(ip, t).is_some();
+                let is_node_ip = interface.primary_ip == Some(ip) || self.node_at(ip, t, vpc).is_some();
                 if is_node_ip || node_level {
                     return End { entity: self.eni_entity[i], zone, site: Site::Node };
                 }
@@ -341,11 +367,11 @@ impl<'a> Resolver<'a> {
             }
             return End { entity: self.eni_entity[i], zone, site: Site::Peer };
         }
-        if let Some(node) = self.timeline.node_by_ip_at(ip, t) {
+        if let Some(node) = self.node_at(ip, t, vpc) {
             let zone = if subnet_zone != NO_ZONE { subnet_zone } else { self.node_zone.get(node).copied().unwrap_or(NO_ZONE) };
             return End { entity: self.node_entity[node], zone, site: Site::Node };
         }
-        if subnet_zone != NO_ZONE || self.inv.subnet_of_ip(ip).is_some() {
+        if subnet_zone != NO_ZONE || self.inv.subnet_in(ip, vpc).is_some() {
             return End { entity: self.unattributed[1], zone: subnet_zone, site: Site::Unattributed(Unattributed::NoInterface) };
         }
         if !self.inv.has_network() && is_private(ip) {
@@ -356,14 +382,14 @@ impl<'a> Resolver<'a> {
 
     /// The recording side of a record: the pod at `ip` if one held it, else whoever the record's
     /// interface belongs to. The record's own `az-id`/`subnet-id` give the zone.
-    pub fn local(&self, ip: Ip, t: Ts, node_level: bool, rec: &Recorder<'_>, cache: &mut FxHashMap<String, EntityId>) -> End {
-        let mut end = match (self.timeline.pod_at(ip, t), rec.eni) {
-            (Some(pod), _) => self.pod_end(ip, pod, node_level),
+    pub fn local(&self, ip: Ip, t: Ts, vpc: VpcIdx, node_level: bool, rec: &Recorder<'_>, cache: &mut FxHashMap<String, EntityId>) -> End {
+        let mut end = match (self.pod_at(ip, t, vpc), rec.eni) {
+            (Some(pod), _) => self.pod_end(ip, pod, vpc, node_level),
             (None, Some(e)) => {
                 let (i, interface) = (e as usize, self.inv.eni(e));
                 let site = if !self.eni_node[i] {
                     Site::Peer
-                } else if node_level || interface.primary_ip == Some(ip) || self.timeline.node_by_ip_at(ip, t).is_some() {
+                } else if node_level || interface.primary_ip == Some(ip) || self.node_at(ip, t, vpc).is_some() {
                     Site::Node
                 } else {
                     Site::Unattributed(Unattributed::PodUnknown)
@@ -372,7 +398,7 @@ impl<'a> Resolver<'a> {
                 End { entity, zone: interface.zone, site }
             }
             (None, None) => {
-                let node = rec.instance_id.and_then(|i| self.timeline.node_by_instance(i)).or_else(|| self.timeline.node_by_ip_at(ip, t));
+                let node = rec.instance_id.and_then(|i| self.timeline.node_by_instance(i)).or_else(|| self.node_at(ip, t, vpc));
                 match node {
                     Some(n) => End { entity: self.node_entity[n], zone: self.node_zone.get(n).copied().unwrap_or(NO_ZONE), site: Site::Node },
                     None => match rec.interface_id {
@@ -385,9 +411,9 @@ impl<'a> Resolver<'a> {
                                     e
                                 }
                             };
-                            End { entity, zone: self.inv.zone_of_ip(ip), site: Site::Peer }
+                            End { entity, zone: self.inv.zone_of_ip(ip, vpc), site: Site::Peer }
                         }
-                        None => self.resolve_static(ip, t, node_level),
+                        None => self.resolve_static(ip, t, vpc, node_level),
                     },
                 }
             }
@@ -395,7 +421,7 @@ impl<'a> Resolver<'a> {
         if let Some(z) = rec.zone {
             end.zone = z;
         } else if end.zone == NO_ZONE {
-            end.zone = self.inv.zone_of_ip(ip);
+            end.zone = self.inv.zone_of_ip(ip, vpc);
         }
         end
     }
@@ -426,13 +452,13 @@ impl<'a> Resolver<'a> {
 
     /// The address an interface's egress records carry for traffic from `ip` at `t` when records
     /// have no pkt-* fields: the primary address of the interface that held it.
-    pub fn primary_for(&self, ip: Ip, t: Ts) -> Ip {
-        if let Some(e) = self.inv.eni_of_ip_at(ip, t)
+    pub fn primary_for(&self, ip: Ip, t: Ts, vpc: VpcIdx) -> Ip {
+        if let Some(e) = self.inv.eni_of_ip_at(ip, t, vpc)
             && let Some(p) = self.inv.eni(e).primary_ip
         {
             return p;
         }
-        if let Some(pod) = self.timeline.pod_at(ip, t)
+        if let Some(pod) = self.pod_at(ip, t, vpc)
             && let Some(node) = self.timeline.pod(pod).node.as_ref().and_then(|n| self.timeline.nodes.get(n))
             && let Some(p) = node.internal_ips.first()
         {

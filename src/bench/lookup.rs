@@ -3,6 +3,7 @@
 //! served on which port, and each interface's zone.
 
 use crate::attribution::resolver::{End, Resolver, Site};
+use crate::model::inventory::ANY_VPC;
 use crate::model::ip::Ip;
 use crate::model::time::Ts;
 use std::collections::{BTreeMap, BTreeSet};
@@ -59,7 +60,7 @@ pub fn export(res: &Resolver<'_>, dir: &Path) -> std::io::Result<()> {
     };
     for ip in &addresses {
         // The benchmark's network does not change: each address's latest owner stands for all time.
-        let fixed = res.resolve_static(*ip, Ts::MAX - 1, false);
+        let fixed = res.resolve_static(*ip, Ts::MAX - 1, ANY_VPC, false);
         let mut at = Ts::MIN;
         let mut list = holdings.get(ip).cloned().unwrap_or_default();
         list.sort_unstable();
@@ -67,7 +68,7 @@ pub fn export(res: &Resolver<'_>, dir: &Path) -> std::io::Result<()> {
             if s > at {
                 tile(&mut owners, *ip, at, s, &fixed)?;
             }
-            tile(&mut owners, *ip, s, e, &res.pod_end(*ip, pod, false))?;
+            tile(&mut owners, *ip, s, e, &res.pod_end(*ip, pod, ANY_VPC, false))?;
             // The first binding per (port, protocol) wins, as in the engine.
             let mut seen = BTreeSet::new();
             for b in &tl.pod(pod).services {

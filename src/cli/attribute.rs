@@ -44,6 +44,10 @@ pub struct InputArgs {
     /// Price at the bill's effective per-GB rate (discounts included) instead of list prices.
     #[arg(long)]
     pub price_from_bill: bool,
+    /// Which cross-AZ paths AWS bills, replacing the bundled table (same JSON as
+    /// src/pricing/transfer-rules.json; docs/pricing.md).
+    #[arg(long, value_name = "FILE")]
+    pub transfer_rules: Option<PathBuf>,
 }
 
 impl InputArgs {
@@ -63,6 +67,10 @@ impl InputArgs {
             Some(p) => Rates::load(p)?,
             None => Rates::default(),
         };
+        let rules = match &self.transfer_rules {
+            Some(p) => crate::pricing::transfer::Rules::load(p)?,
+            None => crate::pricing::transfer::Rules::bundled(),
+        };
         let mut inputs = Inputs {
             flow_logs: self.flow_logs,
             network: self.network,
@@ -73,7 +81,7 @@ impl InputArgs {
             rates,
             billing: self.billing,
             price_from_bill: self.price_from_bill,
-            ..Inputs::default()
+            rules,
         };
         add_workspace(&mut inputs, self.workspace.as_deref(), need_flow_logs)?;
         Ok(inputs)

@@ -159,7 +159,7 @@ fn run_routing(args: RoutingArgs, printer: &Printer) -> Result<ExitCode, Error> 
         printer.input_errors(&loaded.problems);
         let exit = if loaded.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
         let region = loaded.inventory.region();
-        let report = build::without_traffic(loaded.info, &inputs.rates, region, vec![]);
+        let report = build::without_traffic(loaded.info, &inputs.rates, &inputs.rules, region, vec![]);
         (report, loaded.timeline.latest, exit)
     } else {
         let outcome = pipeline::run(&inputs, printer)?;

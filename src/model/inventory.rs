@@ -9,6 +9,10 @@ use std::collections::BTreeSet;
 pub type ZoneIdx = u16;
 pub const NO_ZONE: ZoneIdx = ZoneIdx::MAX;
 
+/// A VPC of the inventory; [`ANY_VPC`] when a record does not say which.
+pub type VpcIdx = u16;
+pub const ANY_VPC: VpcIdx = VpcIdx::MAX;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Zone {
     /// The AZ ID (`apne2-az1`): the same data center in every account.
@@ -24,6 +28,8 @@ pub struct Subnet {
     pub vpc_id: Option<String>,
     pub cidrs: Vec<Cidr>,
     pub zone: ZoneIdx,
+    /// Set by [`Inventory::finish`].
+    pub vpc: VpcIdx,
 }
 
 /// What owns a network interface, read from InterfaceType, RequesterId, Description and Attachment.
@@ -131,6 +137,8 @@ pub struct Eni {
     pub ips: Vec<Ip>,
     pub prefixes: Vec<Cidr>,
     pub description: String,
+    /// Its VPC (from `VpcId` or its subnet's), set by [`Inventory::finish`].
+    pub vpc_idx: VpcIdx,
     /// `Attachment.AttachTime`: the interface held its addresses from then on.
     pub attach_time: Option<Ts>,
     /// When the interface existed, from the inventory snapshots: `[valid_from, valid_to)`.
@@ -146,6 +154,7 @@ struct Holding {
     from: Ts,
     to: Ts,
     eni: EniIdx,
+    vpc: VpcIdx,
 }
 
 #[derive(Default, Debug)]
@@ -171,6 +180,8 @@ pub struct Inventory {
     eni_prefixes: Vec<(Cidr, Holding)>,
     subnet_blocks: Vec<(Cidr, usize)>,
     subnet_by_id: FxHashMap<String, usize>,
+    /// The VPCs, in first-seen order ([`VpcIdx`] indexes them).
+    pub vpc_ids: Vec<String>,
 }
 
 impl Inventory {
@@ -319,10 +330,11 @@ impl Inventory {
         }
         self.match_databases();
         self.set_validity();
+        self.index_vpcs();
         self.eni_by_ip.clear();
         self.eni_prefixes.clear();
         for (i, eni) in self.enis.iter().enumerate() {
-            let h = Holding { from: eni.valid_from, to: eni.valid_to, eni: i as EniIdx };
+            let h = Holding { from: eni.valid_from, to: eni.valid_to, eni: i as EniIdx, vpc: eni.vpc_idx };
             for ip in &self.eni_addresses[i] {
                 self.eni_by_ip.entry(*ip).or_default().push(h);
             }
@@ -330,12 +342,13 @@ impl Inventory {
                 self.eni_prefixes.push((*p, h));
             }
         }
-        // Two interfaces claiming one address: the later one holds it from its start.
+        // Two interfaces of one VPC claiming one address: the later one holds it from its start.
+        // (Other VPCs may use the same addresses: they keep theirs.)
         for list in self.eni_by_ip.values_mut() {
-            list.sort_by_key(|h| (h.from, h.eni));
+            list.sort_by_key(|h| (h.vpc, h.from, h.eni));
             for k in 1..list.len() {
                 let next = list[k].from;
-                if list[k - 1].to > next {
+                if list[k - 1].vpc == list[k].vpc && list[k - 1].to > next {
                     list[k - 1].to = next.max(list[k - 1].from);
                 }
             }
@@ -388,25 +401,59 @@ impl Inventory {
         }
     }
 
+    /// Numbers the VPCs and gives every subnet and interface its VPC's number.
+    fn index_vpcs(&mut self) {
+        let mut ids: Vec<String> = Vec::new();
+        let idx = |id: &str, ids: &mut Vec<String>| match ids.iter().position(|v| v == id) {
+            Some(i) => i as VpcIdx,
+            None => {
+                ids.push(id.to_string());
+                (ids.len() - 1) as VpcIdx
+            }
+        };
+        for s in &mut self.subnets {
+            s.vpc = s.vpc_id.as_deref().map(|v| idx(v, &mut ids)).unwrap_or(ANY_VPC);
+        }
+        for e in &mut self.enis {
+            let from_subnet = e.subnet.as_ref().and_then(|s| self.subnet_by_id.get(s)).and_then(|&i| self.subnets[i].vpc_id.clone());
+            e.vpc_idx = e.vpc.clone().or(from_subnet).map(|v| idx(&v, &mut ids)).unwrap_or(ANY_VPC);
+        }
+        self.vpc_ids = ids;
+    }
+
+    /// The VPC number of a VPC id, if the inventory has it.
+    pub fn vpc_idx(&self, id: &str) -> Option<VpcIdx> {
+        self.vpc_ids.iter().position(|v| v == id).map(|i| i as VpcIdx)
+    }
+
     /// The interface that holds an address now (its latest holder), as a primary/secondary IP or inside a delegated prefix.
     pub fn eni_of_ip(&self, ip: Ip) -> Option<EniIdx> {
         if let Some(list) = self.eni_by_ip.get(&ip) {
-            return list.last().map(|h| h.eni);
+            return list.iter().max_by_key(|h| h.from).map(|h| h.eni);
         }
         self.eni_prefixes.iter().find(|(c, _)| c.contains(ip)).map(|(_, h)| h.eni)
     }
 
-    /// The interface that held an address at `t`, if any interface of the inventory did.
-    pub fn eni_of_ip_at(&self, ip: Ip, t: Ts) -> Option<EniIdx> {
+    /// The interface of VPC `vpc` (any VPC: [`ANY_VPC`]) that held an address at `t`.
+    pub fn eni_of_ip_at(&self, ip: Ip, t: Ts, vpc: VpcIdx) -> Option<EniIdx> {
+        let fits = |h: &Holding| h.from <= t && t < h.to && (vpc == ANY_VPC || h.vpc == vpc || h.vpc == ANY_VPC);
         if let Some(list) = self.eni_by_ip.get(&ip) {
-            return list.iter().find(|h| h.from <= t && t < h.to).map(|h| h.eni);
+            return list.iter().find(|h| fits(h)).map(|h| h.eni);
         }
-        self.eni_prefixes.iter().find(|(c, h)| c.contains(ip) && h.from <= t && t < h.to).map(|(_, h)| h.eni)
+        self.eni_prefixes.iter().find(|(c, h)| c.contains(ip) && fits(h)).map(|(_, h)| h.eni)
     }
 
-    /// The zone of an address of the VPC: its subnet's (an address never changes AZ).
-    pub fn zone_of_ip(&self, ip: Ip) -> ZoneIdx {
-        self.subnet_of_ip(ip).map(|s| s.zone).unwrap_or(NO_ZONE)
+    /// The zone of an address of a VPC: its subnet's (an address never changes AZ).
+    pub fn zone_of_ip(&self, ip: Ip, vpc: VpcIdx) -> ZoneIdx {
+        self.subnet_in(ip, vpc).map(|s| s.zone).unwrap_or(NO_ZONE)
+    }
+
+    /// The subnet of VPC `vpc` (or of any VPC) whose block holds `ip`.
+    pub fn subnet_in(&self, ip: Ip, vpc: VpcIdx) -> Option<&Subnet> {
+        self.subnet_blocks
+            .iter()
+            .find(|(c, i)| c.contains(ip) && (vpc == ANY_VPC || self.subnets[*i].vpc == vpc || self.subnets[*i].vpc == ANY_VPC))
+            .map(|(_, i)| &self.subnets[*i])
     }
 
     /// The VPCs of the inventory.

@@ -386,6 +386,19 @@ mod tests {
     }
 
     #[test]
+    fn a_node_address_taken_by_a_new_node_belongs_to_each_in_its_time() {
+        // Node a is replaced between two snapshots by node b, which gets a's address.
+        let ip = Ip::parse(b"10.0.64.50").unwrap();
+        let node = |name: &str| Node { name: name.into(), internal_ips: vec![ip], ..Node::default() };
+        let snap = |t: Ts, n: &str| Snapshot { time: Some(t), nodes: vec![node(n)], ..Snapshot::default() };
+        let tl = Timeline::build(vec![snap(1000, "a"), snap(2000, "a"), snap(3000, "b")]);
+        assert_eq!(tl.node_by_ip_at(ip, 1500), Some("a"));
+        assert_eq!(tl.node_by_ip_at(ip, 2500), Some("b"), "b existed from the snapshot before it was first seen");
+        assert_eq!(tl.node_by_ip_at(ip, 3500), Some("b"));
+        assert_eq!(tl.node_by_ip(ip), Some("b"));
+    }
+
+    #[test]
     fn workloads_from_owners() {
         let w = workload_of(&pod(Some(("ReplicaSet", "web-api-5d9c7b8f6d")), Some("5d9c7b8f6d")));
         assert_eq!((w.kind, w.name.as_str()), (EntityKind::Deployment, "web-api"));

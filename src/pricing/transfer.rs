@@ -113,6 +113,16 @@ impl Rules {
         Rules::parse(BUNDLED).expect("the bundled transfer rules are valid")
     }
 
+    /// Reads a table replacing the bundled one (`--transfer-rules FILE`).
+    pub fn load(path: &std::path::Path) -> Result<Rules, crate::error::Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| crate::error::Error::io("read the transfer rules", path, e))?;
+        Rules::parse(&text).map_err(|e| {
+            crate::error::Error::usage(format!("invalid transfer rules `{}`", path.display()))
+                .caused_by(e)
+                .hint("start from the bundled table, src/pricing/transfer-rules.json (format `crossaz-transfer-rules/1`; the last rule must match `*` and `*`)")
+        })
+    }
+
     pub fn parse(text: &str) -> Result<Rules, String> {
         let f: File = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if f.format != FORMAT {

@@ -183,19 +183,7 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     zones.sort_by(|a, b| a.id.cmp(&b.id));
 
     // The transfer rules, with the bytes each decided; assumptions that priced bytes are listed.
-    let rules: Vec<RuleInfo> = res
-        .rules
-        .list
-        .iter()
-        .enumerate()
-        .map(|(i, r)| RuleInfo {
-            id: r.id.clone(),
-            billed: serde_plain(&r.billed),
-            evidence: serde_plain(&r.evidence),
-            source: r.source.clone(),
-            bytes: by_rule.get(&(i as u8)).copied().unwrap_or(0),
-        })
-        .collect();
+    let rules = rule_infos(res.rules, &by_rule);
     let free_by_reason: Vec<ReasonBytes> = res
         .rules
         .list
@@ -212,6 +200,18 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         .filter(|(i, r)| r.evidence == crate::pricing::transfer::Evidence::Assumption && by_rule.get(&(*i as u8)).is_some_and(|b| *b > 0))
         .map(|(i, r)| format!("`{}` ({} bytes): billed both sides for want of a source — {}", r.id, by_rule[&(i as u8)], r.source))
         .collect();
+    let mut assumptions = assumptions;
+    let processed: Vec<&str> =
+        ["nat-gateway", "privatelink-interface-endpoint", "transit-gateway-attachment", "nlb", "gwlb", "alb-to-target", "clb-to-instance"]
+            .into_iter()
+            .filter(|id| res.rules.list.iter().position(|r| r.id == *id).is_some_and(|i| by_rule.contains_key(&(i as u8))))
+            .collect();
+    if !processed.is_empty() {
+        assumptions.push(format!(
+            "per-GB processing and capacity charges of NAT gateways, interface endpoints, transit gateways and load balancers are separate lines on the bill and are not included (paths here: {})",
+            processed.join(", ")
+        ));
+    }
     let other_vpcs: Vec<OtherVpcInfo> = b.acc.other_vpcs.iter().map(|(vpc, o)| OtherVpcInfo { vpc: vpc.clone(), records: o.records, bytes: o.bytes }).collect();
     let flow_log_overlaps: Vec<OverlapInfo> =
         b.overlaps.iter().map(|o| OverlapInfo { flow_log: o.flow_log.clone(), covered_by: o.covered_by.clone(), records: o.records, bytes: o.bytes }).collect();
@@ -262,14 +262,20 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
 }
 
 /// A Report with no flow logs read: what-ifs that need only the cluster state render from it.
-pub fn without_traffic(inputs: InputsInfo, rates: &Rates, region: Option<String>, notes: Vec<String>) -> Report {
+pub fn without_traffic(inputs: InputsInfo, rates: &Rates, transfer: &crate::pricing::transfer::Rules, region: Option<String>, notes: Vec<String>) -> Report {
     let rate = rates.for_region(region.as_deref());
     Report {
         schema_version: SCHEMA_VERSION,
         tool: format!("crossaz {}", env!("CARGO_PKG_VERSION")),
         region,
         window: WindowInfo { from: None, to: None, first_record: None, last_record: None, hours: None },
-        pricing: PricingInfo { out_per_gb_usd: rate.out_per_gb, in_per_gb_usd: rate.in_per_gb, bytes_per_gb: GB, source: rates.source.clone(), rules: vec![] },
+        pricing: PricingInfo {
+            out_per_gb_usd: rate.out_per_gb,
+            in_per_gb_usd: rate.in_per_gb,
+            bytes_per_gb: GB,
+            source: rates.source.clone(),
+            rules: rule_infos(transfer, &BTreeMap::new()),
+        },
         inputs,
         summary: Summary {
             records: RecordsInfo::default(),
@@ -289,6 +295,22 @@ pub fn without_traffic(inputs: InputsInfo, rates: &Rates, region: Option<String>
         routing: None,
         rds: None,
     }
+}
+
+/// The transfer rules as the report lists them, with the cross-AZ bytes each decided.
+fn rule_infos(rules: &crate::pricing::transfer::Rules, by_rule: &BTreeMap<u8, u64>) -> Vec<RuleInfo> {
+    rules
+        .list
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RuleInfo {
+            id: r.id.clone(),
+            billed: serde_plain(&r.billed),
+            evidence: serde_plain(&r.evidence),
+            source: r.source.clone(),
+            bytes: by_rule.get(&(i as u8)).copied().unwrap_or(0),
+        })
+        .collect()
 }
 
 /// A unit enum's serde name (`both`, `primary`).

@@ -61,6 +61,17 @@ pub struct PricingInfo {
     pub rules: Vec<RuleInfo>,
 }
 
+impl PricingInfo {
+    /// What a GB between two AZs costs on the path a transfer rule names (`default`,
+    /// `rds-clients`, …): out + in when the rule bills both sides, nothing when it is free.
+    pub fn per_gb(&self, rule: &str) -> Decimal {
+        match self.rules.iter().find(|r| r.id == rule) {
+            Some(r) if r.billed == "none" => Decimal::ZERO,
+            _ => self.out_per_gb_usd + self.in_per_gb_usd,
+        }
+    }
+}
+
 /// One transfer rule, as the report applied it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleInfo {

@@ -208,7 +208,7 @@ pub fn load_file(inv: &mut Inventory, path: &Path) -> Result<NetworkCounts, Inpu
         };
         let mut cidrs: Vec<Cidr> = s.cidr_block.as_deref().and_then(Cidr::parse).into_iter().collect();
         cidrs.extend(s.ipv6_cidr_block_association_set.iter().filter_map(|a| a.ipv6_cidr_block.as_deref().and_then(Cidr::parse)));
-        inv.add_subnet(Subnet { id: s.subnet_id, vpc_id: s.vpc_id, cidrs, zone });
+        inv.add_subnet(Subnet { id: s.subnet_id, vpc_id: s.vpc_id, cidrs, zone, vpc: crate::model::inventory::ANY_VPC });
         counts.subnets += 1;
     }
     for d in doc.db_instances.unwrap_or_default() {
@@ -291,6 +291,7 @@ fn build_eni(inv: &mut Inventory, path: &Path, n: NetworkInterface) -> Result<En
         ips,
         prefixes,
         description: n.description,
+        vpc_idx: crate::model::inventory::ANY_VPC,
         attach_time,
         valid_from: Ts::MIN,
         valid_to: Ts::MAX,

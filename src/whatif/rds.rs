@@ -326,7 +326,8 @@ pub fn analyze(report: &Report, dbs: &[DbFacts], days: &[DbDay], o: &Options) ->
             .hint("pass `--network` with `aws ec2 describe-availability-zones` or `describe-subnets` output")
     })?;
     let hours = report.window.hours.filter(|h| *h > 0).ok_or_else(|| Error::failure("the flow logs hold no counted record: no window to measure"))?;
-    let per_gb = report.pricing.out_per_gb_usd + report.pricing.in_per_gb_usd;
+    // Clients and a database in different AZs: the transfer rule `rds-clients`.
+    let per_gb = report.pricing.per_gb("rds-clients");
     let monthly = |window_usd: Decimal| window_usd * Decimal::from(HOURS_PER_MONTH) / Decimal::from(hours);
     for id in &o.ids {
         if !dbs.iter().any(|d| d.answers_to(id)) {
@@ -443,7 +444,9 @@ fn analyze_db(
     let mut clients: BTreeMap<ClientKey, (u64, u64)> = BTreeMap::new();
     let mut today_cross_bytes = 0u64;
     let mut today_cross_usd = Decimal::ZERO;
-    for c in report.conversations.iter().filter(|c| c.server_kind == "rds" && member_servers.contains(c.server.as_str())) {
+    // The database's own replication (between its members) is not a client's traffic.
+    let is_member_client = |c: &crate::report::Conversation| c.client_kind == "rds" && member_servers.contains(c.client.as_str());
+    for c in report.conversations.iter().filter(|c| c.server_kind == "rds" && member_servers.contains(c.server.as_str()) && !is_member_client(c)) {
         let server_az = az_of(&c.server_az, &c.server_az_id).unwrap_or_default();
         // A Multi-AZ instance's standby serves only after a failover, as the writer.
         let role = match servers.get(&(c.server.as_str(), server_az.as_str())) {

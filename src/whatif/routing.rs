@@ -198,7 +198,8 @@ pub fn analyze(snapshot: &Snapshot, report: Option<&Report>, opts: &Options) -> 
     let zone_names: BTreeMap<String, String> =
         snapshot.nodes.iter().filter_map(|n| Some((n.labels.get(ZONE_ID_LABEL)?.clone(), n.labels.get(ZONE_LABEL)?.clone()))).collect();
     let traffic = report.map(|r| measured(r, &zone_names)).unwrap_or_default();
-    let price = report.map(|r| r.pricing.out_per_gb_usd + r.pricing.in_per_gb_usd).unwrap_or_else(|| crate::pricing::AWS_INTER_AZ.both_sides());
+    // Pods talking to a Service's pods: the transfer rule `default`.
+    let price = report.map(|r| r.pricing.per_gb("default")).unwrap_or_else(|| crate::pricing::AWS_INTER_AZ.both_sides());
     let hours = report.and_then(|r| r.window.hours).filter(|h| *h > 0);
     let ctx = Ctx { shares: &shares, price, hours, measured: report.is_some() };
     let mut notes = Vec::new();
