@@ -29,8 +29,10 @@ pub struct Inputs {
     pub billing: Vec<PathBuf>,
     /// Price at the bill's effective per-GB rate instead of `rates`.
     pub price_from_bill: bool,
-    /// Which cross-AZ paths AWS bills (the bundled table unless a test replaces it).
+    /// Which cross-AZ paths AWS bills (the bundled table, or `--transfer-rules`).
     pub rules: crate::pricing::transfer::Rules,
+    /// What `pull k8s --every` recorded in the workspace: the interval and the snapshots it missed.
+    pub k8s_pull: Option<crate::sources::kube_pull::PullState>,
 }
 
 impl Inputs {
@@ -44,6 +46,7 @@ impl Inputs {
                 list.push(sub);
             }
         }
+        self.k8s_pull = crate::sources::kube_pull::read_state(&ws);
     }
 }
 
@@ -176,6 +179,10 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     info.logged_interfaces = pass.acc.logged_interfaces();
     let files: Vec<PathBuf> = discovered.files.iter().map(|f| f.path.clone()).collect();
     let mut notes = notes(&loaded.inventory, &loaded.timeline, &pass.acc.node_level_files, &files);
+    if let Some(state) = &inputs.k8s_pull {
+        let span = (inputs.from.or(pass.acc.first_start), inputs.to.or(pass.acc.last_start));
+        notes.extend(snapshot_gaps(&loaded.timeline.snapshot_times, state, span));
+    }
     if let Some(t) = pass.acc.uncounted.get(&crate::attribution::engine::Uncounted::DirectionUnknown).filter(|t| t.records > 0) {
         notes.push(format!(
             "{} records ({} bytes) were not counted: without `flow-direction` a record's direction comes from its interface's addresses in the network inventory, and their interface (or instance) is not in it; each flow is recorded by both interfaces, so counting them would count flows twice — add `${{flow-direction}}` and `${{interface-id}}` to the flow log's format (docs/flow-log-format.md), or pass `--network` with every interface",
@@ -286,4 +293,39 @@ fn notes(inv: &Inventory, tl: &Timeline, node_level: &rustc_hash::FxHashSet<u32>
             .push(format!("{zoneless} interfaces have no AZ ID: add the output of `aws ec2 describe-subnets` or `describe-availability-zones` to `--network`"));
     }
     notes
+}
+
+/// Gaps between Kubernetes snapshots longer than the interval `pull k8s --every` kept, within the
+/// flow logs' span: pods that came and went in a gap are unknown there.
+pub fn snapshot_gaps(times: &[Ts], state: &crate::sources::kube_pull::PullState, (from, to): (Option<Ts>, Option<Ts>)) -> Vec<String> {
+    use crate::model::time::format_time;
+    if state.every == 0 {
+        return Vec::new();
+    }
+    let mut times: Vec<Ts> = times.to_vec();
+    times.sort_unstable();
+    let allowed = (state.every * 3 / 2 + 30) as Ts;
+    let gaps: Vec<(Ts, Ts)> =
+        times.windows(2).map(|w| (w[0], w[1])).filter(|(a, b)| b - a > allowed && from.is_none_or(|f| *b > f) && to.is_none_or(|t| *a < t)).collect();
+    if gaps.is_empty() {
+        return Vec::new();
+    }
+    let longest = gaps.iter().max_by_key(|(a, b)| b - a).copied().unwrap_or_default();
+    let human = |s: Ts| {
+        let minutes = (s + 59) / 60;
+        if minutes >= 60 { format!("{} h {} min", minutes / 60, minutes % 60) } else { format!("{minutes} min") }
+    };
+    let errors: Vec<&str> = state.failures.iter().map(|f| f.error.as_str()).collect();
+    let why = match errors.first() {
+        Some(e) => format!("; `pull k8s` recorded {} missed snapshots (first: {e})", errors.len()),
+        None => String::new(),
+    };
+    vec![format!(
+        "Kubernetes snapshots: {} gaps longer than the {} interval (longest {}, {} → {}){why}: pods that came and went in a gap are not known, and their traffic may be `unattributed`",
+        gaps.len(),
+        human(state.every as Ts),
+        human(longest.1 - longest.0),
+        format_time(longest.0),
+        format_time(longest.1)
+    )]
 }

@@ -50,6 +50,33 @@ fn answer(path: &str, query: &str, items: &[Value]) -> Option<Value> {
 }
 
 pub fn start(items: Vec<Value>) -> ApiServer {
+    start_scripted(items, |_| None)
+}
+
+/// A Status body as the API server sends it with an error.
+pub fn status(code: u16, reason: &str) -> String {
+    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": reason, "code": code, "message": reason}).to_string()
+}
+
+/// Like [`start`], but `script` may answer a request first (to fail it).
+pub fn start_scripted(
+    items: Vec<Value>,
+    script: impl Fn(&crate::stub_http::Request) -> Option<crate::stub_http::Response> + Send + Sync + 'static,
+) -> ApiServer {
+    crate::stub_http::serve(move |r| {
+        match script(r).map(Some).unwrap_or_else(|| answer(&r.path, &r.query, &items).map(|v| ("200 OK", "application/json", v.to_string()))) {
+            Some(resp) => resp,
+            None => (
+                "404 Not Found",
+                "application/json",
+                json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}).to_string(),
+            ),
+        }
+    })
+}
+
+#[allow(dead_code)]
+fn unused_start(items: Vec<Value>) -> ApiServer {
     crate::stub_http::serve(move |r| match answer(&r.path, &r.query, &items) {
         Some(v) => ("200 OK", "application/json", v.to_string()),
         None => (

@@ -464,3 +464,67 @@ fn k8s_pull_lists_every_page_and_writes_a_kubectl_list() {
     let pods = snapshot_items(&snaps[1]).into_iter().filter(|i| i["kind"] == "Pod").count();
     assert_eq!(listed["items"].as_array().unwrap().len(), pods);
 }
+
+#[test]
+fn k8s_pull_every_survives_api_errors_relists_on_410_and_records_what_it_missed() {
+    use std::sync::atomic::AtomicUsize;
+    let items = snapshot_items(&demo_dir().join("k8s/2026-10-12T05:01:00Z.json.gz"));
+    let nodes = std::sync::Arc::new(AtomicUsize::new(0));
+    let continued = std::sync::Arc::new(AtomicUsize::new(0));
+    let (n2, c2) = (nodes.clone(), continued.clone());
+    let api = crate::kube_api::start_scripted(items, move |r| {
+        if r.path == "/api/v1/nodes" {
+            // The second snapshot's every attempt meets an API server in trouble.
+            let n = n2.fetch_add(1, Ordering::SeqCst) + 1;
+            if (2..=7).contains(&n) {
+                return Some(("500 Internal Server Error", "application/json", crate::kube_api::status(500, "InternalError")));
+            }
+        }
+        if r.path == "/api/v1/pods" && r.query.contains("continue=") && c2.fetch_add(1, Ordering::SeqCst) == 0 {
+            // The first snapshot's continue token has expired: the pods are listed again from the start.
+            return Some(("410 Gone", "application/json", crate::kube_api::status(410, "Expired")));
+        }
+        None
+    });
+    let ws = tempdir();
+    let kc = crate::kube_api::kubeconfig(ws.path(), &api.url);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_crossaz"))
+        .args(["pull", "k8s", "--kubeconfig", kc.to_str().unwrap(), "--workspace", ws.path().to_str().unwrap()])
+        .args(["--every", "1s", "--count", "3", "--retry-base-ms", "20"])
+        .env("CROSSAZ_NO_PROGRESS", "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("2 snapshots written, 1 missed"), "{stdout}\n{stderr}");
+    assert!(stderr.contains("warning: missed the snapshot of"), "{stderr}");
+    assert_eq!(nodes.load(Ordering::SeqCst), 8, "one attempt for the first, six for the missed one (backoff within the interval), one for the third");
+    assert!(continued.load(Ordering::SeqCst) >= 2, "the pods were listed again after the 410");
+    let snaps = files_under(&ws.path().join("k8s"));
+    assert_eq!(snaps.len(), 2);
+    // The relisted snapshot is whole: as many pods as the recorded one.
+    let pods = |p: &Path| snapshot_items(p).into_iter().filter(|i| i["kind"] == "Pod").count();
+    assert_eq!(pods(&snaps[0]), pods(&demo_dir().join("k8s/2026-10-12T05:01:00Z.json.gz")));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(ws.path().join("state/pull-k8s.json")).unwrap()).unwrap();
+    assert_eq!(state["every"], 1);
+    assert_eq!(state["failures"].as_array().unwrap().len(), 1);
+    assert!(state["failures"][0]["error"].as_str().unwrap().contains("failed to list nodes"), "{state}");
+}
+
+#[test]
+fn gaps_between_snapshots_longer_than_the_interval_are_reported() {
+    use crossaz::sources::kube_pull::{MissedSnapshot, PullState};
+    let t = 1_790_812_800;
+    let times = [t, t + 300, t + 600, t + 600 + 47 * 60, t + 600 + 52 * 60];
+    let state = PullState { every: 300, failures: vec![MissedSnapshot { at: "2026-10-01T00:15:00Z".into(), error: "failed to list nodes: 503".into() }] };
+    let notes = crossaz::pipeline::snapshot_gaps(&times, &state, (Some(t), Some(t + 3600)));
+    assert_eq!(
+        notes,
+        [
+            "Kubernetes snapshots: 1 gaps longer than the 5 min interval (longest 47 min, 2026-10-01T00:10:00Z → 2026-10-01T00:57:00Z); `pull k8s` recorded 1 missed snapshots (first: failed to list nodes: 503): pods that came and went in a gap are not known, and their traffic may be `unattributed`"
+        ]
+    );
+    // Outside the flow logs' window, a gap does not matter.
+    assert!(crossaz::pipeline::snapshot_gaps(&times, &state, (Some(t + 3600), None)).is_empty());
+    assert!(crossaz::pipeline::snapshot_gaps(&times[..3], &state, (None, None)).is_empty());
+}

@@ -98,9 +98,12 @@ pub struct K8sArgs {
     /// Keep taking snapshots at this interval (`30s`, `5m`, `1h`) until stopped.
     #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
     pub every: Option<u64>,
-    /// With `--every`: stop after this many snapshots.
+    /// With `--every`: stop after this many snapshots (missed ones included).
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
+    /// First wait before trying a failed snapshot again (doubling each time).
+    #[arg(long, value_name = "MS", default_value_t = 1000, hide = true)]
+    pub retry_base_ms: u64,
 }
 
 /// `30s`, `5m`, `1h` → seconds.
@@ -254,25 +257,57 @@ async fn prices(aws_args: &AwsArgs, a: PricesArgs, ws: &Workspace) -> Result<Str
 
 async fn k8s(a: K8sArgs, ws: &Workspace, printer: &Printer) -> Result<String, Error> {
     let client = kube_pull::client(a.kubeconfig.as_deref(), a.context.as_deref()).await?;
-    let mut taken = 0u64;
-    loop {
+    let base = std::time::Duration::from_millis(a.retry_base_ms);
+    let Some(every) = a.every else {
+        let mut retried = 0;
         let at = chrono::Utc::now().timestamp();
-        let (snap, requests) = kube_pull::snapshot(&client).await?;
+        let (snap, requests) = kube_pull::snapshot_with_retries(&client, 4, base, &mut retried).await.map_err(kube_pull::SnapshotError::into_error)?;
         let n = snap["items"].as_array().map_or(0, Vec::len);
         let path = kube_pull::write_snapshot(ws, at, &snap)?;
-        taken += 1;
-        let last = format!("wrote `{}`: {n} objects ({requests} requests)\n", path.display());
-        let Some(every) = a.every else {
-            return Ok(last);
+        return Ok(format!("wrote `{}`: {n} objects ({requests} requests{})\n", path.display(), retried_text(retried)));
+    };
+    // A month of snapshots must survive the API's bad minutes: transient errors are retried within
+    // the interval, and a snapshot that still fails is recorded as missed, not fatal.
+    let mut state = kube_pull::read_state(ws).unwrap_or_default();
+    state.every = every;
+    kube_pull::write_state(ws, &state)?;
+    let (mut taken, mut missed) = (0u64, 0u64);
+    let attempts = (every * 1000 / a.retry_base_ms.max(1)).clamp(1, 60).ilog2().max(1) + 1;
+    loop {
+        let at = chrono::Utc::now().timestamp();
+        let mut retried = 0;
+        let last = match kube_pull::snapshot_with_retries(&client, attempts, base, &mut retried).await {
+            Ok((snap, requests)) => {
+                let n = snap["items"].as_array().map_or(0, Vec::len);
+                let path = kube_pull::write_snapshot(ws, at, &snap)?;
+                taken += 1;
+                format!("wrote `{}`: {n} objects ({requests} requests{})\n", path.display(), retried_text(retried))
+            }
+            Err(e) if e.failure == kube_pull::Failure::Fatal => return Err(e.into_error()),
+            Err(e) => {
+                missed += 1;
+                let error = format!("failed to list {}: {}", e.what, e.error);
+                state.failures.push(kube_pull::MissedSnapshot { at: crate::model::time::format_time(at), error: error.clone() });
+                kube_pull::write_state(ws, &state)?;
+                format!(
+                    "warning: missed the snapshot of {} ({error}); recorded in `{}`, trying again at the next interval\n",
+                    crate::model::time::format_time(at),
+                    kube_pull::state_path(ws).display()
+                )
+            }
         };
-        if a.count.is_some_and(|c| taken >= c) {
-            return Ok(last);
+        if a.count.is_some_and(|c| taken + missed >= c) {
+            return Ok(format!("{last}{taken} snapshots written, {missed} missed\n"));
         }
-        if !printer.quiet {
+        if !printer.quiet || last.starts_with("warning") {
             eprint!("{last}");
         }
         let next = at + every as i64;
         let wait = (next - chrono::Utc::now().timestamp()).max(0) as u64;
         tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
     }
+}
+
+fn retried_text(retried: u32) -> String {
+    if retried == 0 { String::new() } else { format!(", after {retried} retries") }
 }

@@ -29,17 +29,77 @@ pub async fn client(kubeconfig: Option<&Path>, context: Option<&str>) -> Result<
     kube::Client::try_from(config).map_err(|e| fail(&e))
 }
 
-async fn list_all<K>(client: &kube::Client, what: &str, items: &mut Vec<Value>, requests: &mut usize) -> Result<(), Error>
+/// How a failed API request is handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// 410 Gone: the list's continue token expired; list again from the start.
+    Gone,
+    /// 429, 5xx, a dropped connection or a timeout: try again later.
+    Transient,
+    /// Anything else (401, 403, 404, …): retrying will not help.
+    Fatal,
+}
+
+pub fn classify(e: &kube::Error) -> Failure {
+    match e {
+        kube::Error::Api(s) if s.code == 410 => Failure::Gone,
+        kube::Error::Api(s) if s.code == 429 || s.code >= 500 => Failure::Transient,
+        kube::Error::Api(_) => Failure::Fatal,
+        kube::Error::Auth(_) | kube::Error::InferConfig(_) | kube::Error::Discovery(_) | kube::Error::BuildRequest(_) => Failure::Fatal,
+        _ => Failure::Transient,
+    }
+}
+
+/// A failed snapshot: what was being listed, how it failed and why.
+#[derive(Debug)]
+pub struct SnapshotError {
+    pub what: String,
+    pub failure: Failure,
+    pub error: kube::Error,
+}
+
+impl SnapshotError {
+    pub fn into_error(self) -> Error {
+        let hint = match self.failure {
+            Failure::Fatal => {
+                "check `kubectl get nodes` works with the same kubeconfig and context (the identity needs list on nodes, pods, services and endpointslices)"
+            }
+            _ => "the API server did not answer in time; `--every` keeps trying and records the gap",
+        };
+        Error::failure(format!("failed to list {}", self.what)).caused_by(self.error).hint(hint)
+    }
+}
+
+async fn list_all<K>(client: &kube::Client, what: &str, items: &mut Vec<Value>, requests: &mut usize) -> Result<(), SnapshotError>
 where
     K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
 {
     let api: Api<K> = Api::all(client.clone());
+    let first = items.len();
+    let mut relists = 0;
     let mut params = ListParams::default().limit(500);
     loop {
-        let list = api.list(&params).await.map_err(|e| Error::failure(format!("failed to list {what}")).caused_by(e))?;
+        let list = match api.list(&params).await {
+            Ok(l) => l,
+            Err(e) => {
+                *requests += 1;
+                let failure = classify(&e);
+                // An expired continue token: what was listed is stale; start this kind again.
+                if failure == Failure::Gone && relists < 3 {
+                    relists += 1;
+                    items.truncate(first);
+                    params = ListParams::default().limit(500);
+                    continue;
+                }
+                return Err(SnapshotError { what: what.to_string(), failure, error: e });
+            }
+        };
         *requests += 1;
         for obj in &list.items {
-            let mut v = serde_json::to_value(obj).map_err(|e| Error::failure(format!("cannot encode a {what} object")).caused_by(e))?;
+            let mut v = match serde_json::to_value(obj) {
+                Ok(v) => v,
+                Err(e) => return Err(SnapshotError { what: what.to_string(), failure: Failure::Fatal, error: kube::Error::SerdeError(e) }),
+            };
             // As `kubectl get -o json` prints it: without managedFields.
             if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
                 meta.remove("managedFields");
@@ -54,7 +114,7 @@ where
 }
 
 /// One snapshot: a List of nodes, pods, Services and EndpointSlices, all namespaces.
-pub async fn snapshot(client: &kube::Client) -> Result<(Value, usize), Error> {
+pub async fn snapshot(client: &kube::Client) -> Result<(Value, usize), SnapshotError> {
     let mut items = Vec::new();
     let mut requests = 0;
     list_all::<Node>(client, "nodes", &mut items, &mut requests).await?;
@@ -62,6 +122,58 @@ pub async fn snapshot(client: &kube::Client) -> Result<(Value, usize), Error> {
     list_all::<Service>(client, "services", &mut items, &mut requests).await?;
     list_all::<EndpointSlice>(client, "endpointslices", &mut items, &mut requests).await?;
     Ok((json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}), requests))
+}
+
+/// A snapshot, trying again with exponential backoff (`base`, 2 × `base`, …) after transient errors.
+pub async fn snapshot_with_retries(
+    client: &kube::Client,
+    attempts: u32,
+    base: std::time::Duration,
+    retried: &mut u32,
+) -> Result<(Value, usize), SnapshotError> {
+    let mut k = 0;
+    loop {
+        match snapshot(client).await {
+            Ok(s) => return Ok(s),
+            Err(e) if e.failure != Failure::Fatal && k + 1 < attempts => {
+                tokio::time::sleep(base * 2u32.pow(k.min(5))).await;
+                k += 1;
+                *retried += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// What `pull k8s --every` records for later reads: the interval and the snapshots it missed.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PullState {
+    /// Seconds between snapshots.
+    pub every: u64,
+    pub failures: Vec<MissedSnapshot>,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MissedSnapshot {
+    /// RFC 3339.
+    pub at: String,
+    pub error: String,
+}
+
+pub fn state_path(ws: &Workspace) -> PathBuf {
+    ws.state().join("pull-k8s.json")
+}
+
+/// Reads the state `pull k8s --every` keeps, if any.
+pub fn read_state(ws: &Workspace) -> Option<PullState> {
+    serde_json::from_slice(&std::fs::read(state_path(ws)).ok()?).ok()
+}
+
+pub fn write_state(ws: &Workspace, state: &PullState) -> Result<(), Error> {
+    let path = state_path(ws);
+    std::fs::create_dir_all(ws.state()).map_err(|e| Error::io("create", &ws.state(), e))?;
+    let bytes = serde_json::to_vec_pretty(state).map_err(|e| Error::failure("cannot encode the pull state").caused_by(e))?;
+    crate::report::write::atomic_write(&path, &bytes)
 }
 
 /// Writes a snapshot as `<RFC 3339 time>.json.gz`, atomically.
