@@ -528,3 +528,56 @@ fn gaps_between_snapshots_longer_than_the_interval_are_reported() {
     assert!(crossaz::pipeline::snapshot_gaps(&times, &state, (Some(t + 3600), None)).is_empty());
     assert!(crossaz::pipeline::snapshot_gaps(&times[..3], &state, (None, None)).is_empty());
 }
+
+#[test]
+fn network_pull_every_keeps_timed_snapshots_of_the_clusters_vpc() {
+    // Two VPCs on one CIDR; the cluster's node runs in the second: `pull network` without
+    // `--vpc-id` finds it from the nodes' providerID, and `--every` keeps a snapshot per interval.
+    let (vpc, instance) = moto::runtime().block_on(async {
+        let ec2 = aws_sdk_ec2::Client::new(&moto::config().await);
+        let mut last = (String::new(), String::new());
+        for _ in 0..2 {
+            let vpc = ec2.create_vpc().cidr_block("10.30.0.0/16").send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
+            let subnet = ec2.create_subnet().vpc_id(&vpc).cidr_block("10.30.1.0/24").availability_zone("ap-northeast-2a").send().await.unwrap();
+            let run = ec2
+                .run_instances()
+                .image_id("ami-12c6146b")
+                .min_count(1)
+                .max_count(1)
+                .subnet_id(subnet.subnet.unwrap().subnet_id.unwrap())
+                .send()
+                .await
+                .unwrap();
+            last = (vpc, run.instances()[0].instance_id().unwrap().to_string());
+        }
+        last
+    });
+    let node = serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ip-10-30-1-5"},
+        "spec": {"providerID": format!("aws:///ap-northeast-2a/{instance}")}, "status": {}});
+    let api = crate::kube_api::start(vec![node]);
+    let ws = tempdir();
+    let kc = crate::kube_api::kubeconfig(ws.path(), &api.url);
+    let w = ws.path().to_str().unwrap();
+    let run = pull(&["network", "--every", "1s", "--count", "2", "--kubeconfig", kc.to_str().unwrap(), "--workspace", w], moto::endpoint(), ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let snaps: Vec<PathBuf> = std::fs::read_dir(ws.path().join("network")).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    assert_eq!(snaps.len(), 2, "{snaps:?}");
+    for s in &snaps {
+        assert!(crossaz::model::time::parse_time(s.file_name().unwrap().to_str().unwrap()).is_some(), "named by its time: {s:?}");
+        let enis: serde_json::Value = serde_json::from_slice(&std::fs::read(s.join("describe-network-interfaces.json")).unwrap()).unwrap();
+        let list = enis["NetworkInterfaces"].as_array().unwrap();
+        assert!(!list.is_empty() && list.iter().all(|e| e["VpcId"] == vpc.as_str()), "only the cluster's VPC: {enis}");
+        assert!(list.iter().any(|e| e["Attachment"]["InstanceId"] == instance.as_str() && e["Attachment"]["AttachTime"].is_string()), "{enis}");
+    }
+    // Read back: the snapshots are used by time.
+    let mut inv = crossaz::model::inventory::Inventory::default();
+    for f in crossaz::sources::expand_path(&ws.path().join("network")).unwrap() {
+        crossaz::sources::network::load_file(&mut inv, &f).unwrap();
+    }
+    inv.finish();
+    assert_eq!(inv.interface_snapshots.len(), 2);
+    // Without `--vpc-id` and without a cluster to ask, the pull says which flag to pass.
+    let run = pull(&["network", "--kubeconfig", "/nonexistent/kubeconfig", "--workspace", w], moto::endpoint(), ws.path());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("which VPC? pass `--vpc-id`"), "{}", run.stderr);
+}

@@ -76,9 +76,21 @@ pub struct FlowLogsArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct NetworkArgs {
-    /// Only this VPC's interfaces, subnets and databases.
+    /// The VPC to describe (default: the VPC of the cluster's nodes, from the kubeconfig).
     #[arg(long, value_name = "VPC")]
     pub vpc_id: Option<String>,
+    /// Keep taking snapshots at this interval (`1h`), each in `network/<time>/`, so that interfaces
+    /// deleted later (replaced nodes, scaled load balancers) are still known.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
+    pub every: Option<u64>,
+    /// With `--every`: stop after this many snapshots.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// For finding the cluster's VPC without `--vpc-id`.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -138,20 +150,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     let text = rt.block_on(async {
         match args.what {
             What::FlowLogs(a) => flow_logs(&args.aws, a, &ws, printer).await,
-            What::Network(a) => {
-                let conf = aws::sdk_config(&args.aws).await;
-                let n = aws::ec2::pull(&aws_sdk_ec2::Client::new(&conf), &aws_sdk_rds::Client::new(&conf), a.vpc_id.as_deref(), &ws).await?;
-                Ok(format!(
-                    "pulled {} network interfaces, {} subnets, {} AZs, {} RDS instances and {} RDS clusters into `{}` ({} requests)\n",
-                    n.interfaces,
-                    n.subnets,
-                    n.zones,
-                    n.db_instances,
-                    n.db_clusters,
-                    ws.network().display(),
-                    n.requests
-                ))
-            }
+            What::Network(a) => network(&args.aws, a, &ws, printer).await,
             What::Billing(a) => {
                 window(a.from, a.to)?;
                 let conf = aws::sdk_config(&args.aws).await;
@@ -215,6 +214,71 @@ async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer:
         ws.flow_logs().display(),
         r.list_requests
     ))
+}
+
+async fn network(aws_args: &AwsArgs, a: NetworkArgs, ws: &Workspace, printer: &Printer) -> Result<String, Error> {
+    let conf = aws::sdk_config(aws_args).await;
+    let (ec2, rds) = (aws_sdk_ec2::Client::new(&conf), aws_sdk_rds::Client::new(&conf));
+    // One VPC: a bucket or an account holds others, often on the same CIDR.
+    let vpc = match a.vpc_id {
+        Some(v) => v,
+        None => cluster_vpc(&ec2, a.kubeconfig.as_deref(), a.context.as_deref()).await?,
+    };
+    let summary = |n: &aws::ec2::NetworkPull, dir: &std::path::Path| {
+        format!(
+            "pulled {} network interfaces, {} subnets, {} AZs, {} RDS instances and {} RDS clusters of {vpc} into `{}` ({} requests)\n",
+            n.interfaces,
+            n.subnets,
+            n.zones,
+            n.db_instances,
+            n.db_clusters,
+            dir.display(),
+            n.requests
+        )
+    };
+    let Some(every) = a.every else {
+        let n = aws::ec2::pull(&ec2, &rds, Some(&vpc), &ws.network()).await?;
+        return Ok(summary(&n, &ws.network()));
+    };
+    let mut taken = 0u64;
+    loop {
+        let at = chrono::Utc::now().timestamp();
+        let dir = ws.network().join(crate::model::time::format_time(at));
+        let last = match aws::ec2::pull(&ec2, &rds, Some(&vpc), &dir).await {
+            Ok(n) => summary(&n, &dir),
+            // A snapshot that fails is only a gap: interfaces are known from the others.
+            Err(e) => format!("warning: missed the network snapshot of {}: {}\n", crate::model::time::format_time(at), e.message),
+        };
+        taken += 1;
+        if a.count.is_some_and(|c| taken >= c) {
+            return Ok(last);
+        }
+        if !printer.quiet || last.starts_with("warning") {
+            eprint!("{last}");
+        }
+        let wait = (at + every as i64 - chrono::Utc::now().timestamp()).max(0) as u64;
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    }
+}
+
+/// The VPC of the cluster in the kubeconfig: its nodes' instances, as EC2 describes them.
+async fn cluster_vpc(ec2: &aws_sdk_ec2::Client, kubeconfig: Option<&std::path::Path>, context: Option<&str>) -> Result<String, Error> {
+    let usage = |why: String| {
+        Error::usage("which VPC? pass `--vpc-id`")
+            .caused_by(why)
+            .hint("`crossaz pull network --vpc-id vpc-…` (an account or a shared bucket often holds several VPCs on the same CIDR)")
+    };
+    let client = kube_pull::client(kubeconfig, context).await.map_err(|e| usage(format!("the cluster's VPC comes from its nodes, and {}", e.message)))?;
+    let instances = kube_pull::node_instances(&client).await.map_err(|e| usage(e.message))?;
+    if instances.is_empty() {
+        return Err(usage("the cluster's nodes name no EC2 instance in their `providerID`".into()));
+    }
+    let vpcs = aws::ec2::vpc_of_instances(ec2, &instances).await?;
+    match vpcs.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(usage(format!("EC2 knows none of the nodes' instances ({})", instances.join(", ")))),
+        many => Err(usage(format!("the nodes are in several VPCs ({})", many.join(", ")))),
+    }
 }
 
 async fn prices(aws_args: &AwsArgs, a: PricesArgs, ws: &Workspace) -> Result<String, Error> {

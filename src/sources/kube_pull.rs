@@ -124,6 +124,21 @@ pub async fn snapshot(client: &kube::Client) -> Result<(Value, usize), SnapshotE
     Ok((json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}), requests))
 }
 
+/// The EC2 instances of the cluster's nodes, from their `providerID` (`aws:///zone/i-…`).
+pub async fn node_instances(client: &kube::Client) -> Result<Vec<String>, Error> {
+    let api: Api<Node> = Api::all(client.clone());
+    let nodes = api.list(&ListParams::default()).await.map_err(|e| Error::failure("failed to list nodes").caused_by(e))?;
+    let mut ids: Vec<String> = nodes
+        .items
+        .iter()
+        .filter_map(|n| n.spec.as_ref()?.provider_id.as_deref()?.rsplit('/').next().map(str::to_string))
+        .filter(|i| i.starts_with("i-"))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
 /// A snapshot, trying again with exponential backoff (`base`, 2 × `base`, …) after transient errors.
 pub async fn snapshot_with_retries(
     client: &kube::Client,

@@ -3,7 +3,6 @@
 
 use super::{put, s, sdk_error, write_json};
 use crate::error::Error;
-use crate::workspace::Workspace;
 use aws_sdk_ec2::types::Filter;
 use serde_json::{Map, Value, json};
 
@@ -17,7 +16,9 @@ pub struct NetworkPull {
     pub requests: usize,
 }
 
-pub async fn pull(ec2: &aws_sdk_ec2::Client, rds: &aws_sdk_rds::Client, vpc: Option<&str>, ws: &Workspace) -> Result<NetworkPull, Error> {
+/// Writes one snapshot of the VPC's network into `dir` (the workspace's `network/`, or a
+/// `network/<time>/` folder of `pull network --every`).
+pub async fn pull(ec2: &aws_sdk_ec2::Client, rds: &aws_sdk_rds::Client, vpc: Option<&str>, dir: &std::path::Path) -> Result<NetworkPull, Error> {
     let mut n = NetworkPull::default();
     let vpc_filter = || vpc.map(|v| Filter::builder().name("vpc-id").values(v).build());
 
@@ -29,7 +30,7 @@ pub async fn pull(ec2: &aws_sdk_ec2::Client, rds: &aws_sdk_rds::Client, vpc: Opt
         enis.extend(page.network_interfaces().iter().map(interface_json));
     }
     n.interfaces = enis.len();
-    write_json(&ws.network().join("describe-network-interfaces.json"), &json!({ "NetworkInterfaces": enis }))?;
+    write_json(&dir.join("describe-network-interfaces.json"), &json!({ "NetworkInterfaces": enis }))?;
 
     let mut subnets = Vec::new();
     let mut pages = ec2.describe_subnets().set_filters(vpc_filter().map(|f| vec![f])).into_paginator().send();
@@ -39,7 +40,7 @@ pub async fn pull(ec2: &aws_sdk_ec2::Client, rds: &aws_sdk_rds::Client, vpc: Opt
         subnets.extend(page.subnets().iter().map(subnet_json));
     }
     n.subnets = subnets.len();
-    write_json(&ws.network().join("describe-subnets.json"), &json!({ "Subnets": subnets }))?;
+    write_json(&dir.join("describe-subnets.json"), &json!({ "Subnets": subnets }))?;
 
     let zones = ec2.describe_availability_zones().send().await.map_err(|e| sdk_error("describe availability zones (ec2:DescribeAvailabilityZones)", e))?;
     n.requests += 1;
@@ -57,7 +58,7 @@ pub async fn pull(ec2: &aws_sdk_ec2::Client, rds: &aws_sdk_rds::Client, vpc: Opt
         })
         .collect();
     n.zones = zones.len();
-    write_json(&ws.network().join("describe-availability-zones.json"), &json!({ "AvailabilityZones": zones }))?;
+    write_json(&dir.join("describe-availability-zones.json"), &json!({ "AvailabilityZones": zones }))?;
 
     let mut instances = Vec::new();
     let mut pages = rds.describe_db_instances().into_paginator().send();
@@ -72,7 +73,7 @@ pub async fn pull(ec2: &aws_sdk_ec2::Client, rds: &aws_sdk_rds::Client, vpc: Opt
         }
     }
     n.db_instances = instances.len();
-    write_json(&ws.network().join("rds-db-instances.json"), &json!({ "DBInstances": instances }))?;
+    write_json(&dir.join("rds-db-instances.json"), &json!({ "DBInstances": instances }))?;
 
     let mut clusters = Vec::new();
     let mut pages = rds.describe_db_clusters().into_paginator().send();
@@ -82,7 +83,7 @@ pub async fn pull(ec2: &aws_sdk_ec2::Client, rds: &aws_sdk_rds::Client, vpc: Opt
         clusters.extend(page.db_clusters().iter().map(db_cluster_json));
     }
     n.db_clusters = clusters.len();
-    write_json(&ws.network().join("rds-db-clusters.json"), &json!({ "DBClusters": clusters }))?;
+    write_json(&dir.join("rds-db-clusters.json"), &json!({ "DBClusters": clusters }))?;
     Ok(n)
 }
 
@@ -91,6 +92,7 @@ fn interface_json(e: &aws_sdk_ec2::types::NetworkInterface) -> Value {
     if let Some(a) = e.attachment() {
         let mut am = Map::new();
         put(&mut am, "AttachmentId", s(a.attachment_id()));
+        put(&mut am, "AttachTime", a.attach_time().and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()).map(Value::String));
         put(&mut am, "DeviceIndex", a.device_index().map(|x| json!(x)));
         put(&mut am, "InstanceId", s(a.instance_id()));
         put(&mut am, "InstanceOwnerId", s(a.instance_owner_id()));
@@ -197,4 +199,17 @@ fn db_cluster_json(c: &aws_sdk_rds::types::DbCluster) -> Value {
         c.db_cluster_members().iter().map(|x| json!({"DBInstanceIdentifier": x.db_instance_identifier(), "IsClusterWriter": x.is_cluster_writer()})).collect();
     m.insert("DBClusterMembers".into(), json!(members));
     Value::Object(m)
+}
+
+/// The VPC of the cluster's nodes: their instances (from the nodes' `providerID`) as EC2 describes them.
+pub async fn vpc_of_instances(ec2: &aws_sdk_ec2::Client, instance_ids: &[String]) -> Result<Vec<String>, Error> {
+    let mut vpcs = std::collections::BTreeSet::new();
+    let mut pages = ec2.describe_instances().set_instance_ids(Some(instance_ids.to_vec())).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("describe the nodes' instances (ec2:DescribeInstances)", e))?;
+        for r in page.reservations() {
+            vpcs.extend(r.instances().iter().filter_map(|i| i.vpc_id()).map(str::to_string));
+        }
+    }
+    Ok(vpcs.into_iter().collect())
 }
