@@ -33,6 +33,8 @@ pub struct Inputs {
     pub rules: crate::pricing::transfer::Rules,
     /// What `pull k8s --every` recorded in the workspace: the interval and the snapshots it missed.
     pub k8s_pull: Option<crate::sources::kube_pull::PullState>,
+    /// Which account's bill `pull billing` cached in the workspace.
+    pub billing_scope: Option<crate::sources::aws::ce::BillingScope>,
 }
 
 impl Inputs {
@@ -47,6 +49,7 @@ impl Inputs {
             }
         }
         self.k8s_pull = crate::sources::kube_pull::read_state(&ws);
+        self.billing_scope = crate::sources::aws::ce::read_scope(&ws);
     }
 }
 
@@ -223,7 +226,9 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
             .map(|(i, e)| (e.id.clone(), resolver.eni_label(i as u32)))
             .collect();
         let ctx = crate::reconcile::Context { unlogged_interfaces };
-        report.reconciliation = Some(crate::reconcile::reconcile(&report, &bill_lines, bill_sources, &ctx));
+        let mut rec = crate::reconcile::reconcile(&report, &bill_lines, bill_sources, &ctx);
+        rec.notes.extend(bill_scope_notes(&loaded.inventory, inputs.billing_scope.as_ref()));
+        report.reconciliation = Some(rec);
     }
     let latest_snapshot = loaded.timeline.latest.clone();
     let databases = crate::whatif::rds::databases(&loaded.inventory);
@@ -328,4 +333,43 @@ pub fn snapshot_gaps(times: &[Ts], state: &crate::sources::kube_pull::PullState,
         format_time(longest.0),
         format_time(longest.1)
     )]
+}
+
+/// [`bill_scope_notes`] for an inventory read from `dir` (for tests).
+pub fn bill_scope_notes_for_tests(dir: &std::path::Path, scope: Option<&crate::sources::aws::ce::BillingScope>) -> Vec<String> {
+    let mut inv = Inventory::default();
+    for f in expand_path(dir).unwrap_or_default() {
+        let _ = network::load_file(&mut inv, &f);
+    }
+    inv.finish();
+    bill_scope_notes(&inv, scope)
+}
+
+/// When the bill covers more than the flow logs: every linked account, or other VPCs of the account.
+fn bill_scope_notes(inv: &Inventory, scope: Option<&crate::sources::aws::ce::BillingScope>) -> Vec<String> {
+    let mut notes = Vec::new();
+    let ours: Vec<&str> = inv.vpcs().into_iter().collect();
+    if let Some(s) = scope
+        && s.account.is_none()
+    {
+        notes.push(format!(
+            "the bill covers every linked account the credentials see, the flow logs {}: run `crossaz pull billing --account …` to compare like with like",
+            if ours.is_empty() { "one VPC".to_string() } else { ours.join(", ") }
+        ));
+    }
+    let others: Vec<&str> = inv
+        .account_vpcs
+        .iter()
+        .filter(|(id, (owner, _))| !ours.contains(&id.as_str()) && owner.as_ref().is_none_or(|o| inv.owners.is_empty() || inv.owners.contains(o)))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if !others.is_empty() && !ours.is_empty() {
+        notes.push(format!(
+            "the account's bill also covers its other {} VPCs in the region ({}): the flow logs cover {} only, so part of the bill is theirs",
+            others.len(),
+            others.join(", "),
+            ours.join(", ")
+        ));
+    }
+    notes
 }

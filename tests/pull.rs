@@ -581,3 +581,86 @@ fn network_pull_every_keeps_timed_snapshots_of_the_clusters_vpc() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("which VPC? pass `--vpc-id`"), "{}", run.stderr);
 }
+
+#[test]
+fn s3_pull_of_a_shared_bucket_keeps_the_inventorys_account_and_region() {
+    let bucket = unique("central");
+    let body = std::fs::read(&demo_day_files()[&2]).unwrap();
+    let keys = [
+        "AWSLogs/123456789012/vpcflowlogs/ap-northeast-2/2026/10/02/a.log.gz",
+        "AWSLogs/210987654321/vpcflowlogs/ap-northeast-2/2026/10/02/b.log.gz",
+        "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/10/02/c.log.gz",
+    ];
+    moto::runtime().block_on(async {
+        let s3 = moto::s3().await;
+        make_bucket(&s3, &bucket).await;
+        for k in keys {
+            put(&s3, &bucket, k, body.clone()).await;
+        }
+    });
+    let ws = tempdir();
+    let w = ws.path().to_str().unwrap();
+    // The workspace's network: a VPC of account 123456789012 in ap-northeast-2.
+    std::fs::create_dir_all(ws.path().join("network")).unwrap();
+    let subnets = serde_json::json!({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "OwnerId": "123456789012",
+        "AvailabilityZone": "ap-northeast-2a", "AvailabilityZoneId": "apne2-az1", "CidrBlock": "10.0.0.0/24"}]});
+    std::fs::write(ws.path().join("network/describe-subnets.json"), subnets.to_string()).unwrap();
+    let args = ["flow-logs", "--bucket", &bucket, "--from", "2026-10-02", "--to", "2026-10-03", "--workspace", w];
+    let run = pull(&args, moto::endpoint(), ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("flow logs (account 123456789012 in ap-northeast-2): 1 objects in the window, 1 downloaded"), "{}", run.stdout);
+    assert!(run.stdout.contains("left out other accounts' and regions' folders: 123456789012/us-east-1, 210987654321/ap-northeast-2"), "{}", run.stdout);
+    assert_eq!(files_under(&ws.path().join("flow-logs")).len(), 1);
+    let mut all = args.to_vec();
+    all.push("--all-accounts");
+    let run = pull(&all, moto::endpoint(), ws.path());
+    assert!(run.stdout.contains("flow logs (every account and region): 3 objects in the window, 2 downloaded"), "{}", run.stdout);
+}
+
+#[test]
+fn billing_pull_asks_for_the_vpc_owners_account_and_says_when_the_bill_covers_more() {
+    // A Cost Explorer stand-in that records each request's body (moto answers seeded results
+    // whatever the filter, so it cannot show which account was asked for).
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::<serde_json::Value>::new()));
+    let seen = bodies.clone();
+    let ce = crate::stub_http::serve(move |r| {
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap_or_default();
+        seen.lock().unwrap().push(body.clone());
+        let start = body["TimePeriod"]["Start"].as_str().unwrap_or("2026-10-02").to_string();
+        let page = serde_json::json!({"GroupDefinitions": [], "ResultsByTime": [{"TimePeriod": {"Start": start, "End": "2026-10-03"}, "Total": {}, "Groups": [], "Estimated": false}], "DimensionValueAttributes": []});
+        ("200 OK", "application/x-amz-json-1.1", page.to_string())
+    });
+    let ws = tempdir();
+    let w = ws.path().to_str().unwrap();
+    std::fs::create_dir_all(ws.path().join("network")).unwrap();
+    let subnets = serde_json::json!({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "OwnerId": "123456789012",
+        "AvailabilityZone": "ap-northeast-2a", "AvailabilityZoneId": "apne2-az1", "CidrBlock": "10.0.0.0/24"}]});
+    std::fs::write(ws.path().join("network/describe-subnets.json"), subnets.to_string()).unwrap();
+    let vpcs = serde_json::json!({"Vpcs": [{"VpcId": "vpc-1", "OwnerId": "123456789012", "CidrBlock": "10.0.0.0/16"},
+        {"VpcId": "vpc-2", "OwnerId": "123456789012", "CidrBlock": "10.0.0.0/16"}]});
+    std::fs::write(ws.path().join("network/describe-vpcs.json"), vpcs.to_string()).unwrap();
+    let args = ["billing", "--from", "2026-10-02", "--to", "2026-10-03", "--workspace", w, "--region", "ap-northeast-2"];
+    let run = pull(&args, &ce.url, ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("billing (account 123456789012)"), "{}", run.stdout);
+    let filter = bodies.lock().unwrap()[0]["Filter"].clone();
+    let and = filter["And"].as_array().unwrap_or_else(|| panic!("{filter}"));
+    assert!(and.iter().any(|e| e["Dimensions"]["Key"] == "LINKED_ACCOUNT" && e["Dimensions"]["Values"] == serde_json::json!(["123456789012"])), "{filter}");
+    // Reconciled, the bill says it covers more than the flow logs: the account's other VPC.
+    let notes = crossaz::pipeline::bill_scope_notes_for_tests(
+        &ws.path().join("network"),
+        crossaz::sources::aws::ce::read_scope(&crossaz::workspace::Workspace::new(ws.path())).as_ref(),
+    );
+    assert_eq!(notes, ["the account's bill also covers its other 1 VPCs in the region (vpc-2): the flow logs cover vpc-1 only, so part of the bill is theirs"]);
+    // The whole organization's bill, asked for, is said to be so.
+    let mut all = args.to_vec();
+    all.push("--all-accounts");
+    let run = pull(&all, &ce.url, ws.path());
+    assert!(run.stdout.contains("billing (every linked account)"), "{}", run.stdout);
+    assert!(bodies.lock().unwrap().last().unwrap()["Filter"]["And"].is_null());
+    let notes = crossaz::pipeline::bill_scope_notes_for_tests(
+        &ws.path().join("network"),
+        crossaz::sources::aws::ce::read_scope(&crossaz::workspace::Workspace::new(ws.path())).as_ref(),
+    );
+    assert!(notes[0].starts_with("the bill covers every linked account the credentials see, the flow logs vpc-1"), "{notes:?}");
+}

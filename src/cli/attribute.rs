@@ -82,7 +82,7 @@ impl InputArgs {
             billing: self.billing,
             price_from_bill: self.price_from_bill,
             rules,
-            k8s_pull: None,
+            ..Inputs::default()
         };
         add_workspace(&mut inputs, self.workspace.as_deref(), need_flow_logs)?;
         Ok(inputs)

@@ -72,6 +72,15 @@ pub struct FlowLogsArgs {
     /// For `--log-group`: the flow log's format string (default: asked of EC2, else the default format).
     #[arg(long, value_name = "FORMAT")]
     pub flow_log_format: Option<String>,
+    /// Only these accounts' folders of a shared bucket (default: the account owning the workspace's VPC).
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+    /// Only this region's folders (default: the workspace network inventory's region).
+    #[arg(long, value_name = "REGION")]
+    pub logs_region: Option<String>,
+    /// Every account and region under the prefix, whatever the workspace's inventory says.
+    #[arg(long, conflicts_with_all = ["accounts", "logs_region"])]
+    pub all_accounts: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -99,6 +108,13 @@ pub struct BillingArgs {
     pub from: i64,
     #[arg(long, value_name = "DATE", value_parser = parse_time_arg)]
     pub to: i64,
+    /// The linked account whose bill to read (default: the account owning the workspace's VPC;
+    /// a management account's bill otherwise covers the whole organization).
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// The whole bill the credentials see, every linked account.
+    #[arg(long, conflicts_with = "account")]
+    pub all_accounts: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -158,13 +174,22 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
                     .region()
                     .map(|r| r.to_string())
                     .ok_or_else(|| Error::usage("the bill's usage types depend on the region: pass `--region` (the region of the cluster)"))?;
-                let b = aws::ce::pull(&aws_sdk_costexplorer::Client::new(&conf), &region, a.from, a.to, &ws).await?;
+                let inv = workspace_inventory(&ws);
+                let account = match (&a.account, a.all_accounts, inv.owners.len()) {
+                    (Some(x), _, _) => Some(x.clone()),
+                    (None, false, 1) => inv.owners.iter().next().cloned(),
+                    _ => None,
+                };
+                let b = aws::ce::pull(&aws_sdk_costexplorer::Client::new(&conf), &region, account.as_deref(), a.from, a.to, &ws).await?;
+                let mut cents = rust_decimal::Decimal::from(b.paid_requests) / rust_decimal::Decimal::from(100);
+                cents.rescale(2);
                 Ok(format!(
-                    "billing: {} days in the window, {} already closed and cached; made {} paid Cost Explorer requests (${:.2}) into `{}`\n",
+                    "billing ({}): {} days in the window, {} already closed and cached; made {} paid Cost Explorer requests (${}) into `{}`\n",
+                    account.as_deref().map(|x| format!("account {x}")).unwrap_or_else(|| "every linked account".into()),
                     b.days,
                     b.days_cached,
                     b.paid_requests,
-                    b.paid_requests as f64 * 0.01,
+                    cents,
                     ws.billing().display()
                 ))
             }
@@ -200,20 +225,42 @@ async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer:
         s3conf = s3conf.force_path_style(true);
     }
     let s3 = aws_sdk_s3::Client::from_conf(s3conf.build());
+    // A central bucket holds many accounts' and regions' VPCs: by default only the inventory's.
+    let inv = workspace_inventory(ws);
+    let (accounts, region) = if a.all_accounts {
+        (Vec::new(), None)
+    } else {
+        let accounts = if a.accounts.is_empty() { inv.owners.iter().cloned().collect() } else { a.accounts.clone() };
+        (accounts, a.logs_region.clone().or_else(|| inv.region()))
+    };
     let bar = printer.progress(0, "downloading flow logs");
-    let src = aws::s3::S3Source { bucket, prefix: &a.prefix, from: a.from, to: a.to, concurrency: a.concurrency };
+    let src =
+        aws::s3::S3Source { bucket, prefix: &a.prefix, from: a.from, to: a.to, concurrency: a.concurrency, accounts: &accounts, region: region.as_deref() };
     let r = aws::s3::pull(&s3, &src, ws, &bar).await;
     bar.finish_and_clear();
     let r = r?;
-    Ok(format!(
-        "flow logs: {} objects in the window, {} downloaded ({} bytes), {} already up to date, into `{}` ({} list requests)\n",
+    let scope = match (accounts.is_empty(), &region) {
+        (true, None) => "every account and region".to_string(),
+        _ => format!("account {} in {}", if accounts.is_empty() { "any".to_string() } else { accounts.join(", ") }, region.as_deref().unwrap_or("any region")),
+    };
+    let mut out = format!(
+        "flow logs ({scope}): {} objects in the window, {} downloaded ({} bytes), {} already up to date, into `{}` ({} list requests)\n",
         r.listed,
         r.downloaded,
         r.bytes,
         r.up_to_date,
         ws.flow_logs().display(),
         r.list_requests
-    ))
+    );
+    if !r.skipped_folders.is_empty() {
+        out.push_str(&format!("left out other accounts' and regions' folders: {} (`--all-accounts` takes them)\n", r.skipped_folders.join(", ")));
+    }
+    if accounts.is_empty() && region.is_none() && !a.all_accounts {
+        out.push_str(
+            "note: no network inventory in the workspace to scope the pull: run `crossaz pull network` first, or pass `--account` and `--logs-region`\n",
+        );
+    }
+    Ok(out)
 }
 
 async fn network(aws_args: &AwsArgs, a: NetworkArgs, ws: &Workspace, printer: &Printer) -> Result<String, Error> {
@@ -279,6 +326,16 @@ async fn cluster_vpc(ec2: &aws_sdk_ec2::Client, kubeconfig: Option<&std::path::P
         [] => Err(usage(format!("EC2 knows none of the nodes' instances ({})", instances.join(", ")))),
         many => Err(usage(format!("the nodes are in several VPCs ({})", many.join(", ")))),
     }
+}
+
+/// The workspace's network inventory as far as it exists (empty otherwise).
+fn workspace_inventory(ws: &Workspace) -> crate::model::inventory::Inventory {
+    let mut inv = crate::model::inventory::Inventory::default();
+    for f in crate::sources::expand_path(&ws.network()).unwrap_or_default() {
+        let _ = crate::sources::network::load_file(&mut inv, &f);
+    }
+    inv.finish();
+    inv
 }
 
 async fn prices(aws_args: &AwsArgs, a: PricesArgs, ws: &Workspace) -> Result<String, Error> {

@@ -182,6 +182,10 @@ pub struct Inventory {
     subnet_by_id: FxHashMap<String, usize>,
     /// The VPCs, in first-seen order ([`VpcIdx`] indexes them).
     pub vpc_ids: Vec<String>,
+    /// Accounts owning the inventory's subnets (the VPC owners, whose folders hold the flow logs).
+    pub owners: BTreeSet<String>,
+    /// Every VPC of the account and region (`describe-vpcs`): (owner, CIDR) by id.
+    pub account_vpcs: std::collections::BTreeMap<String, (Option<String>, Option<String>)>,
 }
 
 impl Inventory {

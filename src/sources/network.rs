@@ -19,6 +19,16 @@ struct Document {
     db_instances: Option<Vec<DbInstance>>,
     #[serde(rename = "DBClusters")]
     db_clusters: Option<Vec<DbCluster>>,
+    vpcs: Option<Vec<AwsVpc>>,
+}
+
+/// `aws ec2 describe-vpcs`: the account's VPCs in the region (the bill covers all of them).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AwsVpc {
+    vpc_id: String,
+    owner_id: Option<String>,
+    cidr_block: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +95,7 @@ struct AvailabilityZone {
 struct AwsSubnet {
     subnet_id: String,
     vpc_id: Option<String>,
+    owner_id: Option<String>,
     availability_zone: Option<String>,
     availability_zone_id: Option<String>,
     cidr_block: Option<String>,
@@ -155,7 +166,7 @@ struct Ipv6Prefix {
     ipv6_prefix: String,
 }
 
-const EXPECTED: &str = "the JSON printed by `aws ec2 describe-network-interfaces`, `describe-subnets` or `describe-availability-zones` (or `aws rds describe-db-instances`, `describe-db-clusters`)";
+const EXPECTED: &str = "the JSON printed by `aws ec2 describe-network-interfaces`, `describe-subnets`, `describe-availability-zones` or `describe-vpcs` (or `aws rds describe-db-instances`, `describe-db-clusters`)";
 
 /// What a network file held, for the summary.
 #[derive(Default, Debug, Clone, Copy)]
@@ -182,7 +193,12 @@ pub fn load_file(inv: &mut Inventory, path: &Path) -> Result<NetworkCounts, Inpu
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| json_problem(path, &e, EXPECTED))?;
     let keys: Vec<String> = value.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
     let doc: Document = serde_json::from_value(value).map_err(|e| InputProblem::new(path, None, format!("unexpected JSON shape: {e}; expected {EXPECTED}")))?;
-    if doc.network_interfaces.is_none() && doc.subnets.is_none() && doc.availability_zones.is_none() && doc.db_instances.is_none() && doc.db_clusters.is_none()
+    if doc.network_interfaces.is_none()
+        && doc.subnets.is_none()
+        && doc.availability_zones.is_none()
+        && doc.db_instances.is_none()
+        && doc.db_clusters.is_none()
+        && doc.vpcs.is_none()
     {
         let found = if keys.is_empty() { "no object".to_string() } else { format!("keys `{}`", keys.join("`, `")) };
         let mut p = InputProblem::new(
@@ -200,7 +216,13 @@ pub fn load_file(inv: &mut Inventory, path: &Path) -> Result<NetworkCounts, Inpu
         inv.add_zone(&z.zone_id, Some(&z.zone_name), z.region_name.as_deref());
         counts.zones += 1;
     }
+    for v in doc.vpcs.unwrap_or_default() {
+        inv.account_vpcs.insert(v.vpc_id, (v.owner_id, v.cidr_block));
+    }
     for s in doc.subnets.unwrap_or_default() {
+        if let Some(o) = &s.owner_id {
+            inv.owners.insert(o.clone());
+        }
         let zone = match (&s.availability_zone_id, &s.availability_zone) {
             (Some(id), name) => inv.add_zone(id, name.as_deref(), None),
             (None, Some(name)) => inv.zone_by_name(name).unwrap_or(NO_ZONE),

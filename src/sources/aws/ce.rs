@@ -53,9 +53,33 @@ fn metrics_json(m: Option<&std::collections::HashMap<String, aws_sdk_costexplore
     Value::Object(out)
 }
 
-pub async fn pull(ce: &aws_sdk_costexplorer::Client, region: &str, from: Ts, to: Ts, ws: &Workspace) -> Result<BillingPull, Error> {
+/// Which part of the bill the cached days are: one linked account, or all the caller sees.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BillingScope {
+    pub account: Option<String>,
+}
+
+pub fn scope_path(ws: &Workspace) -> std::path::PathBuf {
+    ws.state().join("billing-scope.json")
+}
+
+pub fn read_scope(ws: &Workspace) -> Option<BillingScope> {
+    serde_json::from_slice(&std::fs::read(scope_path(ws)).ok()?).ok()
+}
+
+pub async fn pull(ce: &aws_sdk_costexplorer::Client, region: &str, account: Option<&str>, from: Ts, to: Ts, ws: &Workspace) -> Result<BillingPull, Error> {
     let types = usage_types(region)?;
     let mut summary = BillingPull::default();
+    // Days cached for another scope (another account, or all) are not this bill: ask again.
+    let scope = BillingScope { account: account.map(str::to_string) };
+    if read_scope(ws).is_some_and(|s| s != scope) {
+        let dir = ws.billing().join("cost-explorer");
+        if dir.is_dir() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::io("clear", &dir, e))?;
+        }
+    }
+    std::fs::create_dir_all(ws.state()).map_err(|e| Error::io("create", &ws.state(), e))?;
+    crate::report::write::atomic_write(&scope_path(ws), &serde_json::to_vec_pretty(&scope).expect("serializable"))?;
     let days: Vec<i32> = (day_of(from)..=day_of(to - 1)).collect();
     let missing: Vec<i32> = days.iter().copied().filter(|d| !closed(ws, *d)).collect();
     summary.days = days.len();
@@ -75,7 +99,15 @@ pub async fn pull(ce: &aws_sdk_costexplorer::Client, region: &str, from: Ts, to:
             .end(format_date(day_start(end)))
             .build()
             .map_err(|e| Error::failure("invalid Cost Explorer period").caused_by(e))?;
-        let filter = Expression::builder().dimensions(DimensionValues::builder().key(Dimension::UsageType).set_values(Some(types.clone())).build()).build();
+        let by_type = Expression::builder().dimensions(DimensionValues::builder().key(Dimension::UsageType).set_values(Some(types.clone())).build()).build();
+        // Like with like: the account whose VPC the flow logs cover, not the whole organization.
+        let filter = match account {
+            Some(a) => Expression::builder()
+                .and(by_type)
+                .and(Expression::builder().dimensions(DimensionValues::builder().key(Dimension::LinkedAccount).values(a).build()).build())
+                .build(),
+            None => by_type,
+        };
         let mut by_day: BTreeMap<String, (Vec<Value>, bool, String)> = BTreeMap::new();
         let mut token: Option<String> = None;
         let mut page = 0;

@@ -42,6 +42,23 @@ pub async fn pull(ec2: &aws_sdk_ec2::Client, rds: &aws_sdk_rds::Client, vpc: Opt
     n.subnets = subnets.len();
     write_json(&dir.join("describe-subnets.json"), &json!({ "Subnets": subnets }))?;
 
+    // Every VPC of the account and region: the bill covers them all, the flow logs one.
+    let mut vpcs = Vec::new();
+    let mut pages = ec2.describe_vpcs().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("describe VPCs (ec2:DescribeVpcs)", e))?;
+        n.requests += 1;
+        vpcs.extend(page.vpcs().iter().map(|v| {
+            let mut m = Map::new();
+            put(&mut m, "VpcId", s(v.vpc_id()));
+            put(&mut m, "OwnerId", s(v.owner_id()));
+            put(&mut m, "CidrBlock", s(v.cidr_block()));
+            put(&mut m, "IsDefault", v.is_default().map(|x| json!(x)));
+            Value::Object(m)
+        }));
+    }
+    write_json(&dir.join("describe-vpcs.json"), &json!({ "Vpcs": vpcs }))?;
+
     let zones = ec2.describe_availability_zones().send().await.map_err(|e| sdk_error("describe availability zones (ec2:DescribeAvailabilityZones)", e))?;
     n.requests += 1;
     let zones: Vec<Value> = zones
@@ -136,6 +153,7 @@ fn subnet_json(x: &aws_sdk_ec2::types::Subnet) -> Value {
     put(&mut m, "MapPublicIpOnLaunch", x.map_public_ip_on_launch().map(|v| json!(v)));
     put(&mut m, "SubnetId", s(x.subnet_id()));
     put(&mut m, "VpcId", s(x.vpc_id()));
+    put(&mut m, "OwnerId", s(x.owner_id()));
     let v6: Vec<Value> = x.ipv6_cidr_block_association_set().iter().filter_map(|a| a.ipv6_cidr_block()).map(|c| json!({"Ipv6CidrBlock": c})).collect();
     m.insert("Ipv6CidrBlockAssociationSet".into(), json!(v6));
     Value::Object(m)

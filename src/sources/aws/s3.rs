@@ -41,13 +41,15 @@ pub fn safe_relative_path(key: &str) -> PathBuf {
     p
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct S3Pull {
     pub listed: usize,
     pub downloaded: usize,
     pub up_to_date: usize,
     pub bytes: u64,
     pub list_requests: usize,
+    /// `account/region` folders left out by `--account`/`--logs-region`.
+    pub skipped_folders: Vec<String>,
 }
 
 struct Object {
@@ -91,6 +93,12 @@ fn day_prefixes(region_prefix: &str, hive: bool, first: i32, last: i32) -> Vec<S
         .collect()
 }
 
+/// The last component of a folder, without a Hive `key=`: `…/aws-region=us-east-1/` → `us-east-1`.
+fn folder_name(folder: &str) -> &str {
+    let last = folder.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    last.split_once('=').map_or(last, |(_, v)| v)
+}
+
 /// Finds every `…/AWSLogs/<account>/vpcflowlogs/<region>/` (and Hive-style) folder under `prefix`.
 async fn region_folders(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, requests: &mut usize) -> Result<Vec<(String, bool)>, Error> {
     let base = prefix.trim_matches('/');
@@ -118,12 +126,31 @@ pub struct S3Source<'a> {
     pub from: Ts,
     pub to: Ts,
     pub concurrency: usize,
+    /// Only these accounts' and this region's folders (empty / `None`: all).
+    pub accounts: &'a [String],
+    pub region: Option<&'a str>,
 }
 
 pub async fn pull(s3: &aws_sdk_s3::Client, src: &S3Source<'_>, ws: &Workspace, progress: &ProgressBar) -> Result<S3Pull, Error> {
-    let S3Source { bucket, prefix, from, to, concurrency } = *src;
+    let S3Source { bucket, prefix, from, to, concurrency, accounts, region } = *src;
     let mut summary = S3Pull::default();
-    let regions = region_folders(s3, bucket, prefix, &mut summary.list_requests).await?;
+    let all = region_folders(s3, bucket, prefix, &mut summary.list_requests).await?;
+    // A central bucket holds many accounts' and regions' VPCs: keep the inventory's.
+    let mut regions = Vec::new();
+    for (folder, hive) in all {
+        let r = folder_name(&folder).to_string();
+        let account_folder = folder.trim_end_matches('/').rsplitn(3, '/').nth(2).map(folder_name).unwrap_or("").to_string();
+        if (accounts.is_empty() || accounts.contains(&account_folder)) && region.is_none_or(|x| x == r) {
+            regions.push((folder, hive));
+        } else {
+            summary.skipped_folders.push(format!("{account_folder}/{r}"));
+        }
+    }
+    if regions.is_empty() && !summary.skipped_folders.is_empty() {
+        return Err(Error::usage(format!("no flow logs of the chosen accounts and region under `s3://{bucket}/{}`", prefix.trim_matches('/')))
+            .caused_by(format!("the bucket holds {}", summary.skipped_folders.join(", ")))
+            .hint("pass `--account` and `--logs-region` (their defaults come from the workspace's network inventory)"));
+    }
     if regions.is_empty() {
         return Err(Error::failure(format!("no flow logs under `s3://{bucket}/{}`", prefix.trim_matches('/')))
             .hint("expected `AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/` or the Hive-style `AWSLogs/aws-account-id=…/aws-service=vpcflowlogs/…`; check `--bucket` and `--prefix`"));
@@ -212,6 +239,12 @@ async fn download(s3: &aws_sdk_s3::Client, bucket: &str, o: &Object, local: &Pat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folder_names_of_both_layouts() {
+        assert_eq!(folder_name("p/AWSLogs/123/vpcflowlogs/ap-northeast-2/"), "ap-northeast-2");
+        assert_eq!(folder_name("AWSLogs/aws-account-id=123/aws-service=vpcflowlogs/aws-region=us-east-1/"), "us-east-1");
+    }
 
     #[test]
     fn keys_never_leave_the_directory() {
