@@ -346,15 +346,18 @@ fn billing_pull_pays_once_per_day_and_reconciles_like_local_files() {
     assert_eq!(a.days.len(), 3);
 }
 
-#[test]
-fn cloudwatch_logs_pull_pages_through_a_busy_day() {
-    // A busier day than the demo: more than 10,000 events, so FilterLogEvents pages.
-    // CloudWatch Logs refuses events older than 14 days: simulate yesterday.
+/// A generated day of flow logs (yesterday: CloudWatch Logs refuses events older than 14 days).
+fn yesterday_scenario(scale: u64) -> (tempfile::TempDir, String, String) {
     let now = chrono::Utc::now().timestamp();
     let yesterday = now - now.rem_euclid(86_400) - 86_400;
     let (from, to) = (crossaz::model::time::format_date(yesterday), crossaz::model::time::format_date(yesterday + 86_400));
-    let scenario = generated(crossaz::generate::Options { days: 1, scale: 8, start: yesterday, ..crossaz::generate::Options::default() });
-    let file = crossaz::sources::expand_path(&scenario.path().join("flow-logs")).unwrap().remove(0);
+    let scenario = generated(crossaz::generate::Options { days: 1, scale, start: yesterday, ..crossaz::generate::Options::default() });
+    (scenario, from, to)
+}
+
+/// The scenario's records by interface: (header, interface → [(start, line)]).
+fn records_by_interface(scenario: &Path) -> (String, BTreeMap<String, Vec<(i64, String)>>) {
+    let file = crossaz::sources::expand_path(&scenario.join("flow-logs")).unwrap().remove(0);
     let mut text = String::new();
     std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&file).unwrap()), &mut text).unwrap();
     let mut lines = text.lines();
@@ -364,41 +367,69 @@ fn cloudwatch_logs_pull_pages_through_a_busy_day() {
         let f: Vec<&str> = l.split(' ').collect();
         by_eni.entry(f[2].to_string()).or_default().push((f[10].parse().unwrap(), l.to_string()));
     }
-    let total: usize = by_eni.values().map(Vec::len).sum();
-    assert!(total > 10_000, "{total} events");
-    let group = unique("group");
+    (header, by_eni)
+}
+
+/// Delivers events to a log group (one stream per interface, as AWS does) and creates a flow log
+/// of each format for it, as EC2 would describe them.
+fn deliver_to_log_group(group: &str, by_eni: &BTreeMap<String, Vec<(i64, String)>>, formats: &[String]) {
     moto::runtime().block_on(async {
         let conf = moto::config().await;
         let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
-        logs.create_log_group().log_group_name(&group).send().await.unwrap();
-        for (eni, mut events) in by_eni.clone() {
+        logs.create_log_group().log_group_name(group).send().await.unwrap();
+        for (eni, events) in by_eni {
+            let mut events = events.clone();
             events.sort();
             let stream = format!("{eni}-all");
-            logs.create_log_stream().log_group_name(&group).log_stream_name(&stream).send().await.unwrap();
+            logs.create_log_stream().log_group_name(group).log_stream_name(&stream).send().await.unwrap();
             for chunk in events.chunks(5000) {
                 let evs: Vec<_> = chunk
                     .iter()
                     .map(|(t, m)| aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(t * 1000).message(m).build().unwrap())
                     .collect();
-                logs.put_log_events().log_group_name(&group).log_stream_name(&stream).set_log_events(Some(evs)).send().await.unwrap();
+                logs.put_log_events().log_group_name(group).log_stream_name(&stream).set_log_events(Some(evs)).send().await.unwrap();
             }
         }
-        // The flow log that delivers to the group: crossaz asks EC2 for its format.
         let ec2 = aws_sdk_ec2::Client::new(&conf);
-        let vpc = ec2.create_vpc().cidr_block("10.30.0.0/16").send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
-        let format = header.split(' ').map(|f| format!("${{{f}}}")).collect::<Vec<_>>().join(" ");
-        ec2.create_flow_logs()
-            .resource_ids(vpc)
-            .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
-            .traffic_type(aws_sdk_ec2::types::TrafficType::All)
-            .log_destination_type(aws_sdk_ec2::types::LogDestinationType::CloudWatchLogs)
-            .log_group_name(&group)
-            .deliver_logs_permission_arn("arn:aws:iam::123456789012:role/flow-logs")
-            .log_format(format)
-            .send()
-            .await
-            .unwrap();
+        for header in formats {
+            let vpc = ec2.create_vpc().cidr_block("10.30.0.0/16").send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
+            let format = header.split(' ').map(|f| format!("${{{f}}}")).collect::<Vec<_>>().join(" ");
+            ec2.create_flow_logs()
+                .resource_ids(vpc)
+                .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+                .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+                .log_destination_type(aws_sdk_ec2::types::LogDestinationType::CloudWatchLogs)
+                .log_group_name(group)
+                .deliver_logs_permission_arn("arn:aws:iam::123456789012:role/flow-logs")
+                .log_format(format)
+                .send()
+                .await
+                .unwrap();
+        }
     });
+}
+
+/// Every decompressed line of the files under `dir`, sorted.
+fn lines_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in files_under(dir) {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&f).unwrap()), &mut text).unwrap();
+        out.extend(text.lines().map(str::to_string));
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn cloudwatch_logs_pull_pages_through_a_busy_day() {
+    // A busier day than the demo: more than 10,000 events, so FilterLogEvents pages.
+    let (scenario, from, to) = yesterday_scenario(8);
+    let (header, by_eni) = records_by_interface(scenario.path());
+    let total: usize = by_eni.values().map(Vec::len).sum();
+    assert!(total > 10_000, "{total} events");
+    let group = unique("group");
+    deliver_to_log_group(&group, &by_eni, &[header]);
     let ws = tempdir();
     let w = ws.path().to_str().unwrap();
     let run = pull(&["flow-logs", "--log-group", &group, "--from", &from, "--to", &to, "--workspace", w], moto::endpoint(), ws.path());
@@ -414,6 +445,74 @@ fn cloudwatch_logs_pull_pages_through_a_busy_day() {
     assert_eq!(a.conversations, b.conversations);
     assert_eq!(a.summary.records, b.summary.records);
     assert_truth(&a, &truth(scenario.path()), "conversations");
+}
+
+#[test]
+fn cloudwatch_logs_pull_keeps_memory_bounded_and_resumes_a_day_where_it_stopped() {
+    let (scenario, from, to) = yesterday_scenario(16);
+    let (header, by_eni) = records_by_interface(scenario.path());
+    let group = unique("group");
+    deliver_to_log_group(&group, &by_eni, &[header]);
+    let args = |w: &str| {
+        vec!["flow-logs", "--log-group", &group, "--from", &from, "--to", &to, "--workspace", w, "--buffer-bytes", "200000"]
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // Uninterrupted, with a small buffer: the files are written in pieces as the pages come.
+    let whole = tempdir();
+    let a = args(whole.path().to_str().unwrap());
+    let run = pull(&a.iter().map(String::as_str).collect::<Vec<_>>(), moto::endpoint(), whole.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Stopped after two pages (as if killed), then run again: it resumes from the checkpoint.
+    let ws = tempdir();
+    let mut b = args(ws.path().to_str().unwrap());
+    b.extend(["--stop-after-pages".to_string(), "2".to_string()]);
+    let run = pull(&b.iter().map(String::as_str).collect::<Vec<_>>(), moto::endpoint(), ws.path());
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("stopped after 2 pages"), "{}", run.stderr);
+    assert!(files_under(&ws.path().join("state/cloudwatch")).iter().any(|p| p.to_string_lossy().ends_with(".progress")), "a checkpoint is kept");
+    let run = pull(&args(ws.path().to_str().unwrap()).iter().map(String::as_str).collect::<Vec<_>>(), moto::endpoint(), ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("1 resumed"), "{}", run.stdout);
+    // The same records, none twice, none lost.
+    assert_eq!(lines_under(&ws.path().join("flow-logs")), lines_under(&whole.path().join("flow-logs")));
+    let total: usize = by_eni.values().map(Vec::len).sum();
+    assert!(run.stdout.contains(&format!("pulled {total} events")), "{}", run.stdout);
+}
+
+#[test]
+fn two_flow_logs_into_one_log_group_keep_their_own_formats() {
+    // A format migration: the default-format flow log and the recommended one deliver to the same
+    // group; an interface's stream holds both kinds of lines.
+    let (scenario, from, to) = yesterday_scenario(1);
+    let (header, by_eni) = records_by_interface(scenario.path());
+    let default_format = crossaz::sources::flowlogs::format::DEFAULT_FORMAT.to_string();
+    let both: BTreeMap<String, Vec<(i64, String)>> = by_eni
+        .iter()
+        .map(|(eni, events)| {
+            let mut all = events.clone();
+            all.extend(events.iter().map(|(t, l)| (*t, l.split(' ').take(14).collect::<Vec<_>>().join(" ").replacen("5 ", "2 ", 1))));
+            (eni.clone(), all)
+        })
+        .collect();
+    let group = unique("group");
+    deliver_to_log_group(&group, &both, &[header, default_format]);
+    let ws = tempdir();
+    let w = ws.path().to_str().unwrap();
+    let run = pull(&["flow-logs", "--log-group", &group, "--from", &from, "--to", &to, "--workspace", w], moto::endpoint(), ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("(2 flow logs: fl-"), "{}", run.stdout);
+    // One file per stream and flow log, each with its own header.
+    let files = files_under(&ws.path().join("flow-logs"));
+    assert_eq!(files.len(), 2 * by_eni.len());
+    // Read back, each flow counts once, from the richer log: as the single recommended file.
+    let mut from_ws = inputs_of(scenario.path());
+    from_ws.flow_logs = vec![ws.path().join("flow-logs")];
+    let a = attribute(&from_ws).report;
+    assert_truth_conversations(&a, &truth(scenario.path()));
+    let total: u64 = by_eni.values().map(|v| v.len() as u64).sum();
+    assert_eq!(a.summary.flow_log_overlaps.iter().map(|o| o.records).sum::<u64>(), total);
 }
 
 fn snapshot_items(path: &Path) -> Vec<serde_json::Value> {

@@ -135,6 +135,11 @@ pub fn truth_records(t: &Value) -> BTreeMap<String, u64> {
     t["records"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap())).collect()
 }
 
+/// Asserts the report's conversations equal the ground truth's, both ways.
+pub fn assert_truth_conversations(report: &Report, truth: &Value) {
+    assert_eq!(report_conversations(report), truth_conversations(truth, "conversations"));
+}
+
 /// Asserts the report equals the ground truth: every conversation's bytes both ways, every record's fate.
 pub fn assert_truth(report: &Report, truth: &Value, which: &str) {
     let expected = truth_conversations(truth, which);

@@ -81,6 +81,12 @@ pub struct FlowLogsArgs {
     /// Every account and region under the prefix, whatever the workspace's inventory says.
     #[arg(long, conflicts_with_all = ["accounts", "logs_region"])]
     pub all_accounts: bool,
+    /// For `--log-group`: bytes of events held in memory before they are written out.
+    #[arg(long, value_name = "BYTES", default_value_t = 32 << 20, hide = true)]
+    pub buffer_bytes: usize,
+    /// For `--log-group`: stop after this many pages, as if interrupted (for testing the resume).
+    #[arg(long, value_name = "N", hide = true)]
+    pub stop_after_pages: Option<usize>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -206,15 +212,21 @@ async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer:
     let conf = aws::sdk_config(aws_args).await;
     if let Some(group) = &a.log_group {
         let ec2 = aws_sdk_ec2::Client::new(&conf);
-        let (header, fmt_requests) = aws::cwl::format_of(&ec2, group, a.flow_log_format.as_deref()).await?;
+        let (logs, fmt_requests) = aws::cwl::formats_of(&ec2, group, a.flow_log_format.as_deref()).await?;
         let now = chrono::Utc::now().timestamp();
-        let c = aws::cwl::pull(&aws_sdk_cloudwatchlogs::Client::new(&conf), group, &header, a.from, a.to, now, ws).await?;
+        let region = conf.region().map(|r| r.to_string()).unwrap_or_else(|| "unknown".into());
+        let opts = aws::cwl::CwlOptions { buffer_bytes: a.buffer_bytes.max(1), stop_after_pages: a.stop_after_pages };
+        let c = aws::cwl::pull(&aws_sdk_cloudwatchlogs::Client::new(&conf), group, &logs, &region, (a.from, a.to), now, ws, opts).await?;
+        let ids: Vec<String> = logs.iter().map(|l| l.id.clone().unwrap_or_else(|| "given format".into())).collect();
         return Ok(format!(
-            "pulled {} events of {} streams over {} days ({} days already complete) from log group `{group}` into `{}` ({} requests)\n",
+            "pulled {} events of {} streams over {} days ({} days already complete{}) from log group `{group}` ({} flow logs: {}) into `{}` ({} requests)\n",
             c.events,
             c.streams,
             c.days,
             c.days_cached,
+            if c.resumed > 0 { format!(", {} resumed", c.resumed) } else { String::new() },
+            logs.len(),
+            ids.join(", "),
             ws.flow_logs().display(),
             c.requests + fmt_requests
         ));
