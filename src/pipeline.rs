@@ -279,7 +279,7 @@ fn notes(inv: &Inventory, tl: &Timeline, node_level: &rustc_hash::FxHashSet<u32>
         idx.sort_unstable();
         let example = files.get(idx[0] as usize).map(|p| p.display().to_string()).unwrap_or_default();
         notes.push(format!(
-            "{} of {} flow-log files have no pkt-srcaddr/pkt-dstaddr fields (e.g. `{example}`): pods behind a node's interface cannot be told apart there, so that traffic is attributed per node; create the flow log with the recommended format (docs/flow-log-format.md)",
+            "{} of {} flow-log files have no pkt-srcaddr/pkt-dstaddr fields (e.g. `{example}`): a record names its own side only by its interface, so each is joined with its twin on the other interface to name both pods; where the twin is missing (its interface not logged) that side is attributed to its node; create the flow log with the recommended format (docs/flow-log-format.md)",
             idx.len(),
             files.len()
         ));

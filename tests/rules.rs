@@ -530,3 +530,27 @@ fn a_format_without_direction_or_interface_is_counted_as_such_and_explained() {
     assert_eq!(rows(&r), [("web".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 1000, 5000)]);
     assert_eq!(records(&r), [("duplicate".into(), 2), ("counted".into(), 2)]);
 }
+
+#[test]
+fn without_pkt_fields_both_records_of_a_flow_name_both_pods_even_in_different_files() {
+    // Default format: eni-a's egress record knows the db pod (10.0.1.20) but not which pod of node a
+    // sent; eni-b's ingress record knows the web pod (10.0.0.11) but shows node b's own address.
+    // Joined, the flow is web → db; the twins sit in two files (two delivery windows).
+    let v2 = crossaz::sources::flowlogs::format::DEFAULT_FORMAT;
+    let line = |eni: &str, src: &str, dst: &str, sport: u16, dport: u16, bytes: u64| {
+        format!("2 111122223333 {eni} {src} {dst} {sport} {dport} 6 10 {bytes} {T} {} ACCEPT OK", T + 59)
+    };
+    let egress = [line("eni-a", "10.0.0.10", "10.0.1.20", 40000, 5432, 1000), line("eni-b", "10.0.1.10", "10.0.0.11", 5432, 40000, 5000)];
+    let ingress = [line("eni-b", "10.0.0.11", "10.0.1.10", 40000, 5432, 1000), line("eni-a", "10.0.1.20", "10.0.0.10", 5432, 40000, 5000)];
+    let dir = setup(vec![], vec![], v2, &egress);
+    std::fs::write(dir.path().join("flows/later.log"), format!("{v2}\n{}\n", ingress.join("\n"))).unwrap();
+    let r = run(dir.path());
+    assert_eq!(rows(&r), [("web".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 1000, 5000)]);
+    assert_eq!(records(&r), [("duplicate".into(), 2), ("counted".into(), 2)]);
+    // Alone (only eni-a logged), each record names what it knows: its own side by its node.
+    let dir = setup(vec![], vec![], v2, &[egress[0].clone(), ingress[1].clone()]);
+    let mut got: Vec<(String, String, u64, u64)> =
+        run(dir.path()).conversations.iter().map(|c| (c.client.clone(), c.server.clone(), c.bytes_to_server, c.bytes_to_client)).collect();
+    got.sort();
+    assert_eq!(got, [("node:node-a".into(), "db".into(), 1000, 5000)]);
+}

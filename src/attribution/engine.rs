@@ -192,6 +192,24 @@ pub struct OtherVpc {
 /// A held-back ingress record: counted only if its sender was not logged at that minute.
 type PendingKey = (Key, Ip, i64);
 
+/// A record of a flow log without pkt-* fields, held until its unit ends to meet its twin.
+struct Held {
+    /// Its cell by what it knows alone, and its sender's probe address (for ingress records).
+    key: Key,
+    probe: Ip,
+    start: Ts,
+    bytes: u64,
+    packets: u64,
+    egress: bool,
+    eni: Option<EniIdx>,
+    /// The other end's true address, and who held it.
+    remote_ip: Ip,
+    remote: End,
+    ports: (Option<u16>, Option<u16>),
+    proto: u8,
+    vpc: crate::model::inventory::VpcIdx,
+}
+
 pub struct Accumulator<'r, 'a> {
     resolver: &'r Resolver<'a>,
     ctx: PassContext,
@@ -201,6 +219,9 @@ pub struct Accumulator<'r, 'a> {
     file_marked_node_level: bool,
     pub(crate) counted: FxHashMap<Key, Tally>,
     pending: FxHashMap<PendingKey, Tally>,
+    held: Vec<Held>,
+    /// Held records whose twin was not in their unit.
+    leftover: Vec<Held>,
     /// Addresses seen sending (egress records), minute by minute.
     senders: Coverage<Ip>,
     /// SKIPDATA windows, by interface.
@@ -245,6 +266,8 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             file_marked_node_level: false,
             counted: FxHashMap::default(),
             pending: FxHashMap::default(),
+            held: Vec::new(),
+            leftover: Vec::new(),
             senders: Coverage::new(),
             skipdata: Vec::new(),
             learned_addrs: FxHashMap::default(),
@@ -478,7 +501,8 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             }
             _ => res.local(local_ip, start, vpc, node_level, &recorder, &mut self.unknown_entities),
         };
-        let mut remote = res.resolve(remote_ip, start, vpc, node_level);
+        // The other end is the record's true address in every format: named precisely.
+        let mut remote = res.resolve(remote_ip, start, vpc, false);
         if remote.site == Site::Unattributed(Unattributed::NoInterface) {
             // Perhaps an interface deleted since the inventory was taken: its own records may name it.
             remote.entity = self.placeholder(remote_ip);
@@ -487,58 +511,145 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             return self.uncount(Uncounted::GatewayInternetLeg, bytes, packets);
         }
         let (sender, receiver) = match direction {
-            Direction::Egress => (&local, &remote),
-            Direction::Ingress => (&remote, &local),
+            Direction::Egress => (local, remote),
+            Direction::Ingress => (remote, local),
         };
         let proto = r.protocol.unwrap_or(6);
-        // Per node, the recording side's address is its interface's, whatever pod sent: no Services on nodes then.
-        let service_of = |end: &End, ip: Ip, port: Option<u16>| {
-            if node_level && end.site == Site::Node { None } else { res.service_of(end, ip, port, proto) }
+        let ports = (r.srcport, r.dstport);
+        let day = day_of(start);
+        let external = remote.site == Site::External;
+        // Without pkt-* fields the recording side is only its interface: whichever pod sent.
+        let vague = match (node_level, direction) {
+            (false, _) => (false, false),
+            (true, Direction::Egress) => (true, false),
+            (true, Direction::Ingress) => (false, true),
         };
-        let (client, server, to_server) = if let Some(svc) = service_of(receiver, pkt_dst, r.dstport) {
-            (*sender, End { entity: svc, ..*receiver }, true)
-        } else if let Some(svc) = service_of(sender, pkt_src, r.srcport) {
-            (*receiver, End { entity: svc, ..*sender }, false)
+        let key = self.key(sender, receiver, (pkt_src, pkt_dst), ports, proto, vague, external, day);
+        // Each flow once: the sender's egress record, or the receiver's ingress record when the
+        // sender was not logged at that moment. Nobody addresses a NAT/transit gateway itself, so
+        // what one receives has no twin: the sender's record names the final destination instead.
+        let counts_now = direction == Direction::Egress || external || intermediary;
+        let probe = if node_level { res.primary_for(hop_remote, start, vpc) } else { hop_remote };
+        if node_level && !external && !intermediary {
+            // Each record knows its own side only as its interface: its twin knows the pod. Held
+            // until the unit ends, to be joined with it.
+            self.held.push(Held { key, probe, start, bytes, packets, egress: direction == Direction::Egress, eni, remote_ip, remote, ports, proto, vpc });
+            return;
+        }
+        if counts_now {
+            self.counted.entry(key).or_default().add(bytes, packets);
+        } else {
+            self.pending.entry((key, probe, minute_of(start))).or_default().add(bytes, packets);
+        }
+    }
+
+    /// The conversation cell of bytes from `sender` to `receiver`: who serves (a Service behind
+    /// either end, a port a node listens on, else the lower port), the zones, the class and rule.
+    #[allow(clippy::too_many_arguments)]
+    fn key(
+        &mut self,
+        sender: End,
+        receiver: End,
+        (pkt_src, pkt_dst): (Ip, Ip),
+        (sport, dport): (Option<u16>, Option<u16>),
+        proto: u8,
+        (vague_sender, vague_receiver): (bool, bool),
+        external: bool,
+        day: i32,
+    ) -> Key {
+        let res = self.resolver;
+        // A vague end (a record's own side without pkt-* fields) is its interface, whatever pod
+        // used it: no Service is named on its node then.
+        let service_of = |end: &End, vague: bool, ip: Ip, port: Option<u16>| {
+            if vague && end.site == Site::Node { None } else { res.service_of(end, ip, port, proto) }
+        };
+        let (client, server, to_server) = if let Some(svc) = service_of(&receiver, vague_receiver, pkt_dst, dport) {
+            (sender, End { entity: svc, ..receiver }, true)
+        } else if let Some(svc) = service_of(&sender, vague_sender, pkt_src, sport) {
+            (receiver, End { entity: svc, ..sender }, false)
         } else {
             // What a node listens on (its pods' Service ports, NodePorts), then port order: the end
             // on the lower port serves (ephemeral ports are high).
-            let receiver_listens = res.listens(receiver, r.dstport, proto);
-            let sender_listens = res.listens(sender, r.srcport, proto);
-            let receiver_serves = match (receiver_listens, sender_listens, r.srcport, r.dstport) {
+            let receiver_listens = res.listens(&receiver, dport, proto);
+            let sender_listens = res.listens(&sender, sport, proto);
+            let receiver_serves = match (receiver_listens, sender_listens, sport, dport) {
                 (true, false, _, _) => true,
                 (false, true, _, _) => false,
                 (_, _, Some(s), Some(d)) => d <= s,
                 _ => true,
             };
-            if receiver_serves { (*sender, *receiver, true) } else { (*receiver, *sender, false) }
+            if receiver_serves { (sender, receiver, true) } else { (receiver, sender, false) }
         };
-        let (class, rule) = if remote.site == Site::External {
+        let (class, rule) = if external {
             (Class::InternetOther, NO_RULE)
-        } else if local.zone == NO_ZONE || remote.zone == NO_ZONE {
+        } else if sender.zone == NO_ZONE || receiver.zone == NO_ZONE {
             (Class::UnknownAz, NO_RULE)
-        } else if local.zone == remote.zone {
+        } else if sender.zone == receiver.zone {
             (Class::SameAz, NO_RULE)
         } else {
             let rule = self.rule(client.entity, server.entity);
             (if res.rules.is_free(rule) { Class::CrossAzFree } else { Class::CrossAzBilled }, rule)
         };
-        let day = day_of(start);
-        let key = Key { client: client.entity, server: server.entity, client_zone: client.zone, server_zone: server.zone, class, rule, to_server, day };
-        // Each flow once: the sender's egress record, or the receiver's ingress record when the
-        // sender was not logged at that moment. Nobody addresses a NAT/transit gateway itself, so
-        // what one receives has no twin: the sender's record names the final destination instead.
-        let counts_now = direction == Direction::Egress || remote.site == Site::External || intermediary;
-        if counts_now {
-            self.counted.entry(key).or_default().add(bytes, packets);
-        } else {
-            let probe = if node_level { res.primary_for(hop_remote, start, vpc) } else { hop_remote };
-            self.pending.entry((key, probe, minute_of(start))).or_default().add(bytes, packets);
+        Key { client: client.entity, server: server.entity, client_zone: client.zone, server_zone: server.zone, class, rule, to_server, day }
+    }
+
+    /// Joins the held records of flow logs without pkt-* fields with their twins: the sender's
+    /// egress record knows the receiver's address, the receiver's ingress record the sender's;
+    /// together they name both pods. The egress record counts; its twin is the duplicate. Records
+    /// without a twin in the unit keep what they know alone (their own side by its node).
+    /// Returns the records left without a twin.
+    fn join_held(&mut self, held: Vec<Held>) -> Vec<Held> {
+        if held.is_empty() {
+            return held;
+        }
+        let res = self.resolver;
+        // Ingress records by (ports, protocol, interface).
+        let mut ingress: FxHashMap<(Option<u16>, Option<u16>, u8, EniIdx), Vec<usize>> = FxHashMap::default();
+        for (i, h) in held.iter().enumerate() {
+            if let (false, Some(e)) = (h.egress, h.eni) {
+                ingress.entry((h.ports.0, h.ports.1, h.proto, e)).or_default().push(i);
+            }
+        }
+        let mut used = vec![false; held.len()];
+        for (i, e) in held.iter().enumerate() {
+            let (true, Some(sender_eni)) = (e.egress, e.eni) else { continue };
+            let Some(receiver_eni) = res.inv.eni_of_ip_at(e.remote_ip, e.start, e.vpc) else { continue };
+            let Some(cands) = ingress.get(&(e.ports.0, e.ports.1, e.proto, receiver_eni)) else { continue };
+            let twin = cands
+                .iter()
+                .copied()
+                .filter(|&j| !used[j] && (held[j].start - e.start).abs() <= 120)
+                .filter(|&j| res.inv.eni_of_ip_at(held[j].remote_ip, held[j].start, e.vpc) == Some(sender_eni))
+                .min_by_key(|&j| ((held[j].start - e.start).abs(), j));
+            let Some(j) = twin else { continue };
+            used[i] = true;
+            used[j] = true;
+            let (sender, receiver) = (held[j].remote, e.remote);
+            let key = self.key(sender, receiver, (held[j].remote_ip, e.remote_ip), e.ports, e.proto, (false, false), false, e.key.day);
+            self.counted.entry(key).or_default().add(e.bytes, e.packets);
+            self.uncount(Uncounted::Duplicate, held[j].bytes, held[j].packets);
+        }
+        held.into_iter().zip(used).filter(|(_, u)| !u).map(|(h, _)| h).collect()
+    }
+
+    /// Records without a twin count with what they know alone.
+    fn count_alone(&mut self, held: Vec<Held>) {
+        for h in held {
+            if h.egress {
+                self.counted.entry(h.key).or_default().add(h.bytes, h.packets);
+            } else {
+                self.pending.entry((h.key, h.probe, minute_of(h.start))).or_default().add(h.bytes, h.packets);
+            }
         }
     }
 
     /// Ends a unit of work: ingress records whose sender this unit saw sending are duplicates
     /// (unless the unit holds SKIPDATA, whose windows are settled with everything else).
     pub fn close_unit(&mut self) {
+        // Twins in other units (another file, another flow log) are looked for at the end.
+        let held = std::mem::take(&mut self.held);
+        let rest = self.join_held(held);
+        self.leftover.extend(rest);
         if !self.skipdata.is_empty() {
             return;
         }
@@ -565,6 +676,8 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         let bytes = self.read_bytes - bad_bytes;
         self.counted.clear();
         self.pending.clear();
+        self.held.clear();
+        self.leftover.clear();
         self.senders = Coverage::new();
         self.skipdata.clear();
         self.learned_addrs.clear();
@@ -590,6 +703,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         for (k, v) in o.pending {
             self.pending.entry(k).or_default().merge(&v);
         }
+        self.leftover.extend(o.leftover);
         self.senders.merge(o.senders);
         self.skipdata.extend(o.skipdata);
         for ((id, ip), (first, last)) in o.learned_addrs {
@@ -654,6 +768,9 @@ impl<'r, 'a> Accumulator<'r, 'a> {
     /// Settles the ingress records held back: a duplicate when its sender was logged sending at
     /// that minute and the sender's records are complete there; counted otherwise.
     pub fn settle(&mut self) {
+        let leftover = std::mem::take(&mut self.leftover);
+        let alone = self.join_held(leftover);
+        self.count_alone(alone);
         let lossy = self.lossy();
         for ((key, probe, minute), tally) in std::mem::take(&mut self.pending) {
             if self.senders.near(probe, minute) && !lossy.at(probe, minute) {

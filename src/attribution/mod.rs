@@ -217,15 +217,17 @@ fn waves(files: &[FlowFile], text: &TextFormat) -> Vec<(String, Vec<usize>)> {
     if by_log.len() <= 1 {
         return by_log.into_iter().collect();
     }
-    let mut ranked: Vec<(u32, String, Vec<usize>)> = by_log
+    // Richest format first; of two alike, the one covering more (a VPC's log before a subnet's).
+    let mut ranked: Vec<(u32, u64, String, Vec<usize>)> = by_log
         .into_iter()
         .map(|(log, members)| {
             let richness = members.iter().map(|&i| crate::sources::flowlogs::format_richness(&files[i], text)).max().unwrap_or(0);
-            (richness, log, members)
+            let size = members.iter().map(|&i| files[i].size).sum();
+            (richness, size, log, members)
         })
         .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    ranked.into_iter().map(|(_, log, members)| (log, members)).collect()
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
+    ranked.into_iter().map(|(_, _, log, members)| (log, members)).collect()
 }
 
 /// Counted bytes with a database interface as the server, by day and the server's AZ.

@@ -280,7 +280,10 @@ impl Hour<'_, '_> {
     }
 
     /// Adds a conversation's counted bytes; the request leg started at `t`, the response at `t + 1`.
-    fn add_truth(&mut self, client: Ep, server: Ep, names: (Name, Name), node_names: (Name, Name), bytes: (u64, u64), t: Ts) {
+    /// `bytes` (to server, to client) for the exact truth, `node_bytes` of them under `node_names`
+    /// for the per-node truth.
+    #[allow(clippy::too_many_arguments)]
+    fn add_truth(&mut self, client: Ep, server: Ep, names: (Name, Name), node_names: (Name, Name), bytes: (u64, u64), node_bytes: (u64, u64), t: Ts) {
         if bytes == (0, 0) {
             return; // Neither side logged: flow logs cannot know.
         }
@@ -290,11 +293,14 @@ impl Hour<'_, '_> {
             *self.truth.daily_billed.entry(crate::model::time::day_of(t)).or_default() += bytes.0;
             *self.truth.daily_billed.entry(crate::model::time::day_of(t + 1)).or_default() += bytes.1;
         }
-        for (map, (cn, sn)) in [(&mut self.truth.conversations, names), (&mut self.truth.node_level, node_names)] {
+        for (map, (cn, sn), b) in [(&mut self.truth.conversations, names, bytes), (&mut self.truth.node_level, node_names, node_bytes)] {
+            if b == (0, 0) {
+                continue;
+            }
             let k = TruthKey { client: cn, server: sn, client_az_id: c.zone_id(client), server_az_id: c.zone_id(server), class, rule };
             let e = map.entry(k).or_default();
-            e.0 += bytes.0;
-            e.1 += bytes.1;
+            e.0 += b.0;
+            e.1 += b.1;
         }
     }
 
@@ -323,9 +329,32 @@ impl Hour<'_, '_> {
             Some(s) => c.service_name(s),
             None => c.name(server, false),
         };
-        let names = (c.name(client, false), server_name);
-        let node_names = (c.name(client, true), c.name(server, true));
-        self.add_truth(client, server, names, node_names, (if up { req } else { 0 }, if down { resp } else { 0 }), t);
+        let names = (c.name(client, false), server_name.clone());
+        // Without pkt-* fields a record knows its own side by its interface only, the other side
+        // exactly: an end is named exactly when the other end's interface is logged (its record
+        // knows this one's address), else by its node. (Per leg: logging can start in between.)
+        let logged = |e: Ep, at: Ts| c.eni(e).is_some_and(|i| c.world.enis[i].logged_at(at));
+        let node_names = |at: Ts| {
+            let cn = if logged(server, at) { c.name(client, false) } else { c.name(client, true) };
+            let sn = if logged(client, at) { server_name.clone() } else { c.name(server, true) };
+            (cn, sn)
+        };
+        let (up_bytes, down_bytes) = (if up { req } else { 0 }, if down { resp } else { 0 });
+        self.add_truth(client, server, names, node_names(t), (up_bytes, down_bytes), (up_bytes, 0), t);
+        self.add_truth_node_level(client, server, node_names(t + 1), (0, down_bytes));
+    }
+
+    /// The second leg's bytes, for the per-node truth only (the exact truth took both legs).
+    fn add_truth_node_level(&mut self, client: Ep, server: Ep, names: (Name, Name), bytes: (u64, u64)) {
+        if bytes == (0, 0) {
+            return;
+        }
+        let c = self.c;
+        let (class, rule) = self.billing(client, server);
+        let k = TruthKey { client: names.0, server: names.1, client_az_id: c.zone_id(client), server_az_id: c.zone_id(server), class, rule };
+        let e = self.truth.node_level.entry(k).or_default();
+        e.0 += bytes.0;
+        e.1 += bytes.1;
     }
 
     /// A node's (SNATed) traffic to an internet host through its AZ's NAT gateway, as the AWS
@@ -356,7 +385,7 @@ impl Hour<'_, '_> {
         self.count("counted", 4);
         self.count("gateway-internet-leg", 2);
         let names = (c.name(n, false), c.name(g, false));
-        self.add_truth(n, g, names.clone(), names, (req, resp), t);
+        self.add_truth(n, g, names.clone(), names, (req, resp), (req, resp), t);
         let names = (c.name(n, false), c.name(h, false));
         let class = "internet-other";
         for map in [&mut self.truth.conversations, &mut self.truth.node_level] {
