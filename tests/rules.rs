@@ -554,3 +554,23 @@ fn without_pkt_fields_both_records_of_a_flow_name_both_pods_even_in_different_fi
     got.sort();
     assert_eq!(got, [("node:node-a".into(), "db".into(), 1000, 5000)]);
 }
+
+#[test]
+fn docs_pricing_follows_the_rules_table() {
+    // Every row of the table in docs/pricing.md is a rule of the JSON, in order, billed and sourced alike.
+    let doc = std::fs::read_to_string(repo().join("docs/pricing.md")).unwrap();
+    let rows: Vec<Vec<String>> = doc
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.trim_matches('|').split(" | ").map(|c| c.trim().to_string()).collect())
+        .collect();
+    let rules = crossaz::pricing::transfer::Rules::bundled();
+    assert_eq!(rows.len(), rules.list.len());
+    for (row, rule) in rows.iter().zip(&rules.list) {
+        assert_eq!(row[0], format!("`{}`", rule.id));
+        let free = rule.billed == crossaz::pricing::transfer::Billed::None;
+        assert_eq!(row[2] == "**free**", free, "{}", rule.id);
+        assert_eq!(row[3], serde_json::to_value(rule.evidence).unwrap().as_str().unwrap(), "{}", rule.id);
+        assert!(row[4].starts_with(&rule.source), "{}", rule.id);
+    }
+}
