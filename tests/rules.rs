@@ -467,6 +467,35 @@ fn a_skipdata_window_counts_the_receivers_record() {
 }
 
 #[test]
+fn a_skipdata_window_counts_only_its_own_minutes_wherever_its_record_lies() {
+    // eni-b's records of T+10..T+20 min were skipped. A reply of T+9 min survived on both sides (one
+    // flow); the reply of T+10 min is known only from eni-a. The SKIPDATA record may sit in the
+    // same file as the rest, or in another (a later delivery): the answer is the same.
+    let skip = format!("5 111122223333 eni-b - - - - - - - {} {} - SKIPDATA - - apne2-az3 -", T + 600, T + 1199);
+    let before = [
+        rec_at("eni-b", "egress", "10.0.1.10", "10.0.0.11", "10.0.1.20", "10.0.0.11", 5433, 40002, 300, "apne2-az3", T + 540),
+        rec_at("eni-a", "ingress", "10.0.1.20", "10.0.0.10", "10.0.1.20", "10.0.0.11", 5433, 40002, 300, "apne2-az2", T + 540),
+    ];
+    let inside = rec_at("eni-a", "ingress", "10.0.1.20", "10.0.0.10", "10.0.1.20", "10.0.0.11", 5432, 40000, 700, "apne2-az2", T + 600);
+    for split in [false, true] {
+        let dir = setup(vec![], vec![], FORMAT, &[]);
+        let flows = dir.path().join("flows");
+        std::fs::remove_file(flows.join("flows.log")).unwrap();
+        let mut first: Vec<String> = before.to_vec();
+        first.push(inside.clone());
+        if split {
+            std::fs::write(flows.join("b.log"), format!("{FORMAT}\n{skip}\n")).unwrap();
+        } else {
+            first.insert(0, skip.clone());
+        }
+        std::fs::write(flows.join("a.log"), format!("{FORMAT}\n{}\n", first.join("\n"))).unwrap();
+        let r = run(dir.path());
+        assert_eq!(r.summary.bytes.cross_az_billed, 1000, "split: {split} {:?}", rows(&r));
+        assert_eq!(records(&r), [("duplicate".into(), 1), ("skip-data".into(), 1), ("counted".into(), 2)], "split: {split}");
+    }
+}
+
+#[test]
 fn without_a_network_inventory_private_addresses_are_unattributed_not_external() {
     let lines = vec![
         rec("eni-a", "egress", "10.0.0.10", "10.0.9.9", "10.0.0.11", "10.0.9.9", 40000, 5432, 100, "apne2-az2"),

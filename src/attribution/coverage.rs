@@ -2,6 +2,7 @@
 //! "Was the sender logged?" is asked at a record's own capture window, not per day, so a flow
 //! log that starts mid-day or a SKIPDATA gap does not make the receiver's record vanish.
 
+use crate::model::inventory::{ANY_VPC, EniIdx, Inventory};
 use crate::model::ip::Ip;
 use crate::model::time::Ts;
 use rustc_hash::FxHashMap;
@@ -83,25 +84,40 @@ impl<K: Hash + Eq + Copy> Coverage<K> {
     }
 }
 
-/// Windows in which an interface's records are incomplete (SKIPDATA), by address.
+/// Windows in which an interface's records are incomplete (SKIPDATA): by inventory interface,
+/// whose addresses (delegated prefixes included) are looked up at the minute asked, or by the
+/// addresses an interface missing from the inventory was seen using.
 #[derive(Debug, Default, Clone)]
 pub struct Lossy {
-    windows: FxHashMap<Ip, Vec<(Ts, Ts)>>,
+    by_eni: FxHashMap<EniIdx, Vec<(Ts, Ts)>>,
+    by_ip: FxHashMap<Ip, Vec<(Ts, Ts)>>,
 }
 
 impl Lossy {
-    pub fn add(&mut self, ip: Ip, start: Ts, end: Ts) {
-        self.windows.entry(ip).or_default().push((start, end.max(start)));
+    pub fn add_interface(&mut self, eni: EniIdx, start: Ts, end: Ts) {
+        self.by_eni.entry(eni).or_default().push((start, end.max(start)));
+    }
+
+    pub fn add_address(&mut self, ip: Ip, start: Ts, end: Ts) {
+        self.by_ip.entry(ip).or_default().push((start, end.max(start)));
     }
 
     pub fn is_empty(&self) -> bool {
-        self.windows.is_empty()
+        self.by_eni.is_empty() && self.by_ip.is_empty()
     }
 
-    /// Does a lossy window of `ip` hold the minute `minute` (with a minute's slack either side)?
-    pub fn at(&self, ip: Ip, minute: i64) -> bool {
-        let (from, to) = (minute * 60 - 60, minute * 60 + 119);
-        self.windows.get(&ip).is_some_and(|w| w.iter().any(|(s, e)| *s <= to && from <= *e))
+    /// Does a lossy window of the interface holding `ip` overlap the minute `minute`? No slack: a
+    /// record just outside a window whose twin survived must stay a duplicate.
+    pub fn at(&self, inv: &Inventory, ip: Ip, minute: i64) -> bool {
+        let (from, to) = (minute * 60, minute * 60 + 59);
+        let hit = |w: &Vec<(Ts, Ts)>| w.iter().any(|(s, e)| *s <= to && from <= *e);
+        if !self.by_eni.is_empty()
+            && let Some(eni) = inv.eni_of_ip_at(ip, from, ANY_VPC)
+            && self.by_eni.get(&eni).is_some_and(hit)
+        {
+            return true;
+        }
+        self.by_ip.get(&ip).is_some_and(hit)
     }
 }
 

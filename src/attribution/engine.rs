@@ -192,6 +192,9 @@ pub struct OtherVpc {
 /// A held-back ingress record: counted only if its sender was not logged at that minute.
 type PendingKey = (Key, Ip, i64);
 
+/// Source and destination ports of a record.
+type Ports = (Option<u16>, Option<u16>);
+
 /// A record of a flow log without pkt-* fields, held until its unit ends to meet its twin.
 struct Held {
     /// Its cell by what it knows alone, and its sender's probe address (for ingress records).
@@ -205,7 +208,7 @@ struct Held {
     /// The other end's true address, and who held it.
     remote_ip: Ip,
     remote: End,
-    ports: (Option<u16>, Option<u16>),
+    ports: Ports,
     proto: u8,
     vpc: crate::model::inventory::VpcIdx,
 }
@@ -603,18 +606,18 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             return held;
         }
         let res = self.resolver;
-        // Ingress records by (ports, protocol, interface).
-        let mut ingress: FxHashMap<(Option<u16>, Option<u16>, u8, EniIdx), Vec<usize>> = FxHashMap::default();
+        // Ingress records by (ports, protocol, receiving interface).
+        let mut ingress: FxHashMap<(Ports, u8, EniIdx), Vec<usize>> = FxHashMap::default();
         for (i, h) in held.iter().enumerate() {
             if let (false, Some(e)) = (h.egress, h.eni) {
-                ingress.entry((h.ports.0, h.ports.1, h.proto, e)).or_default().push(i);
+                ingress.entry((h.ports, h.proto, e)).or_default().push(i);
             }
         }
         let mut used = vec![false; held.len()];
         for (i, e) in held.iter().enumerate() {
             let (true, Some(sender_eni)) = (e.egress, e.eni) else { continue };
             let Some(receiver_eni) = res.inv.eni_of_ip_at(e.remote_ip, e.start, e.vpc) else { continue };
-            let Some(cands) = ingress.get(&(e.ports.0, e.ports.1, e.proto, receiver_eni)) else { continue };
+            let Some(cands) = ingress.get(&(e.ports, e.proto, receiver_eni)) else { continue };
             let twin = cands
                 .iter()
                 .copied()
@@ -643,8 +646,10 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         }
     }
 
-    /// Ends a unit of work: ingress records whose sender this unit saw sending are duplicates
-    /// (unless the unit holds SKIPDATA, whose windows are settled with everything else).
+    /// Ends a unit of work: ingress records whose sender this unit saw sending in the same minute
+    /// are duplicates (unless the unit holds SKIPDATA, whose windows are settled with everything
+    /// else). A sender seen only a minute apart waits for the end: another unit (another
+    /// interface's file) may hold a SKIPDATA window that starts between the two.
     pub fn close_unit(&mut self) {
         // Twins in other units (another file, another flow log) are looked for at the end.
         let held = std::mem::take(&mut self.held);
@@ -656,7 +661,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         let senders = &self.senders;
         let mut dup = Tally::default();
         self.pending.retain(|(_, probe, minute), t| {
-            if senders.near(*probe, *minute) {
+            if senders.has(*probe, *minute) {
                 dup.merge(t);
                 false
             } else {
@@ -749,17 +754,17 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         self.unknown_evidence += o.unknown_evidence;
     }
 
-    /// The SKIPDATA windows, by the addresses of the interfaces that reported them.
+    /// The SKIPDATA windows, by the interfaces that reported them.
     fn lossy(&self) -> Lossy {
-        let inv = self.resolver.inv;
         let mut lossy = Lossy::default();
         for (eni, id, s, e) in &self.skipdata {
-            let addrs: Vec<Ip> = match eni {
-                Some(i) => inv.eni(*i).ips.clone(),
-                None => self.learned_addrs.keys().filter(|(i, _)| i == id).map(|(_, ip)| *ip).collect(),
-            };
-            for ip in addrs {
-                lossy.add(ip, *s, *e);
+            match eni {
+                Some(i) => lossy.add_interface(*i, *s, *e),
+                None => {
+                    for (_, ip) in self.learned_addrs.keys().filter(|(i, _)| i == id) {
+                        lossy.add_address(*ip, *s, *e);
+                    }
+                }
             }
         }
         lossy
@@ -773,7 +778,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         self.count_alone(alone);
         let lossy = self.lossy();
         for ((key, probe, minute), tally) in std::mem::take(&mut self.pending) {
-            if self.senders.near(probe, minute) && !lossy.at(probe, minute) {
+            if self.senders.near(probe, minute) && !lossy.at(self.resolver.inv, probe, minute) {
                 self.uncounted.entry(Uncounted::Duplicate).or_default().merge(&tally);
             } else {
                 self.counted.entry(key).or_default().merge(&tally);

@@ -157,6 +157,20 @@ pub fn read_result(path: &Path, crossaz_csv: bool) -> Result<Vec<(String, u64)>,
     Ok(rows)
 }
 
+/// `server,cross_az_bytes` from the generator's truth (`truth.json`): what it built, billed.
+pub fn truth_result(data: &Path) -> Result<Vec<(String, u64)>, Error> {
+    let path = data.join("truth.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+    let truth: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::failure(format!("cannot read `{}`", path.display())).caused_by(e))?;
+    let mut by_server: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for c in truth["conversations"].as_array().into_iter().flatten().filter(|c| c["class"] == "cross-az-billed") {
+        let server = format!("{}/{}", c["server_namespace"].as_str().unwrap_or(""), c["server"].as_str().unwrap_or(""));
+        let bytes = c["bytes_to_server"].as_u64().unwrap_or(0) + c["bytes_to_client"].as_u64().unwrap_or(0);
+        *by_server.entry(server).or_default() += bytes;
+    }
+    Ok(by_server.into_iter().filter(|(_, b)| *b > 0).collect())
+}
+
 pub fn count_files(dir: &Path) -> usize {
     walkdir::WalkDir::new(dir).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()).count()
 }

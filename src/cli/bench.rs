@@ -64,6 +64,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     let python = if args.skip_duckdb { None } else { Some(bench::duckdb_python(args.python.as_deref())?) };
     let mut rows: Vec<(String, &str, u64, Measure)> = Vec::new();
     let mut identical = Vec::new();
+    let mut exact = Vec::new();
     for (data, n, format, name) in [(&text, n_text, FlowFormat::Recommended, "gzip text"), (&parquet, n_parquet, FlowFormat::Parquet, "Parquet")] {
         let ours = work.join(format!("crossaz-{}.csv", if format == FlowFormat::Parquet { "parquet" } else { "text" }));
         say(&format!("timing crossaz on {name}…"));
@@ -75,13 +76,14 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
             c
         })?;
         rows.push(("crossaz".into(), name, n, m));
+        let a = bench::read_result(&ours, true)?;
+        exact.push((name, a == bench::truth_result(data)?));
         if let Some(py) = &python {
             let theirs = work.join(format!("duckdb-{}.csv", if format == FlowFormat::Parquet { "parquet" } else { "text" }));
             let (flows_sql, query_sql) = bench::sql_files(&work, &data.join("flow-logs"), &lookup_dir, format)?;
             say(&format!("timing DuckDB on {name}…"));
             let m = bench::best_of(args.runs, || bench::duckdb_command(py, &flows_sql, &query_sql, &theirs))?;
             rows.push(("DuckDB".into(), name, n, m));
-            let a = bench::read_result(&ours, true)?;
             let b = bench::read_result(&theirs, false)?;
             identical.push((name, a == b, a.len()));
         }
@@ -113,10 +115,16 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
             if *same { "agree on every server's cross-AZ bytes" } else { "DISAGREE" }
         ));
     }
+    for (format, same) in &exact {
+        out.push_str(&format!("\n{format}: crossaz {} the generator's truth on every server", if *same { "equals" } else { "DIFFERS FROM" }));
+    }
     out.push('\n');
     crate::cli::emit(out.as_bytes(), None)?;
     if identical.iter().any(|(_, same, _)| !same) {
         return Err(Error::failure("the DuckDB query and crossaz disagree; compare the CSV files in the work directory"));
+    }
+    if exact.iter().any(|(_, same)| !same) {
+        return Err(Error::failure("crossaz differs from the generator's truth; compare its CSV files with `truth.json`"));
     }
     Ok(ExitCode::SUCCESS)
 }
