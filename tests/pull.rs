@@ -699,11 +699,7 @@ fn s3_pull_of_a_shared_bucket_keeps_the_inventorys_account_and_region() {
     });
     let ws = tempdir();
     let w = ws.path().to_str().unwrap();
-    // The workspace's network: a VPC of account 123456789012 in ap-northeast-2.
-    std::fs::create_dir_all(ws.path().join("network")).unwrap();
-    let subnets = serde_json::json!({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "OwnerId": "123456789012",
-        "AvailabilityZone": "ap-northeast-2a", "AvailabilityZoneId": "apne2-az1", "CidrBlock": "10.0.0.0/24"}]});
-    std::fs::write(ws.path().join("network/describe-subnets.json"), subnets.to_string()).unwrap();
+    one_subnet_network(ws.path());
     let args = ["flow-logs", "--bucket", &bucket, "--from", "2026-10-02", "--to", "2026-10-03", "--workspace", w];
     let run = pull(&args, moto::endpoint(), ws.path());
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -714,6 +710,14 @@ fn s3_pull_of_a_shared_bucket_keeps_the_inventorys_account_and_region() {
     all.push("--all-accounts");
     let run = pull(&all, moto::endpoint(), ws.path());
     assert!(run.stdout.contains("flow logs (every account and region): 3 objects in the window, 2 downloaded"), "{}", run.stdout);
+}
+
+/// A workspace network of one subnet: VPC vpc-1 of account 123456789012 in ap-northeast-2.
+fn one_subnet_network(ws: &Path) {
+    std::fs::create_dir_all(ws.join("network")).unwrap();
+    let subnets = serde_json::json!({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "OwnerId": "123456789012",
+        "AvailabilityZone": "ap-northeast-2a", "AvailabilityZoneId": "apne2-az1", "CidrBlock": "10.0.0.0/24"}]});
+    std::fs::write(ws.join("network/describe-subnets.json"), subnets.to_string()).unwrap();
 }
 
 #[test]
@@ -731,10 +735,7 @@ fn billing_pull_asks_for_the_vpc_owners_account_and_says_when_the_bill_covers_mo
     });
     let ws = tempdir();
     let w = ws.path().to_str().unwrap();
-    std::fs::create_dir_all(ws.path().join("network")).unwrap();
-    let subnets = serde_json::json!({"Subnets": [{"SubnetId": "subnet-1", "VpcId": "vpc-1", "OwnerId": "123456789012",
-        "AvailabilityZone": "ap-northeast-2a", "AvailabilityZoneId": "apne2-az1", "CidrBlock": "10.0.0.0/24"}]});
-    std::fs::write(ws.path().join("network/describe-subnets.json"), subnets.to_string()).unwrap();
+    one_subnet_network(ws.path());
     let vpcs = serde_json::json!({"Vpcs": [{"VpcId": "vpc-1", "OwnerId": "123456789012", "CidrBlock": "10.0.0.0/16"},
         {"VpcId": "vpc-2", "OwnerId": "123456789012", "CidrBlock": "10.0.0.0/16"}]});
     std::fs::write(ws.path().join("network/describe-vpcs.json"), vpcs.to_string()).unwrap();
