@@ -84,23 +84,7 @@ pub fn load_context(inputs: &Inputs) -> Loaded {
     let mut problems = Vec::new();
     let mut inv = Inventory::default();
     let mut info = InputsInfo::default();
-    for p in &inputs.network {
-        match expand_path(p) {
-            Ok(files) => {
-                for f in files {
-                    match network::load_file(&mut inv, &f) {
-                        Ok(c) => {
-                            info.network_files += 1;
-                            info.interfaces += c.interfaces;
-                            info.subnets += c.subnets;
-                        }
-                        Err(e) => problems.push(e),
-                    }
-                }
-            }
-            Err(e) => problems.push(e),
-        }
-    }
+    read_network(&inputs.network, &mut inv, &mut info, &mut problems);
     let (snaps, k8s_problems) = k8s::load_snapshots(&inputs.k8s);
     problems.extend(k8s_problems);
     info.k8s_snapshots = snaps.len();
@@ -117,6 +101,36 @@ pub fn load_context(inputs: &Inputs) -> Loaded {
     info.services = timeline.services.len();
     info.nodes = timeline.nodes.len();
     Loaded { inventory: inv, timeline, info, problems }
+}
+
+/// Reads every network file under `paths` into `inv`, counting what they held.
+fn read_network(paths: &[PathBuf], inv: &mut Inventory, info: &mut InputsInfo, problems: &mut Vec<InputProblem>) {
+    for p in paths {
+        match expand_path(p) {
+            Ok(files) => {
+                for f in files {
+                    match network::load_file(inv, &f) {
+                        Ok(c) => {
+                            info.network_files += 1;
+                            info.interfaces += c.interfaces;
+                            info.subnets += c.subnets;
+                        }
+                        Err(e) => problems.push(e),
+                    }
+                }
+            }
+            Err(e) => problems.push(e),
+        }
+    }
+}
+
+/// The network inventory under `dir`, as far as it can be read (empty when there is none): what
+/// the pulls scope themselves to.
+pub fn network_inventory(dir: &std::path::Path) -> Inventory {
+    let mut inv = Inventory::default();
+    read_network(&[dir.to_path_buf()], &mut inv, &mut InputsInfo::default(), &mut Vec::new());
+    inv.finish();
+    inv
 }
 
 pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
@@ -335,18 +349,8 @@ pub fn snapshot_gaps(times: &[Ts], state: &crate::sources::kube_pull::PullState,
     )]
 }
 
-/// [`bill_scope_notes`] for an inventory read from `dir` (for tests).
-pub fn bill_scope_notes_for_tests(dir: &std::path::Path, scope: Option<&crate::sources::aws::ce::BillingScope>) -> Vec<String> {
-    let mut inv = Inventory::default();
-    for f in expand_path(dir).unwrap_or_default() {
-        let _ = network::load_file(&mut inv, &f);
-    }
-    inv.finish();
-    bill_scope_notes(&inv, scope)
-}
-
 /// When the bill covers more than the flow logs: every linked account, or other VPCs of the account.
-fn bill_scope_notes(inv: &Inventory, scope: Option<&crate::sources::aws::ce::BillingScope>) -> Vec<String> {
+pub fn bill_scope_notes(inv: &Inventory, scope: Option<&crate::sources::aws::ce::BillingScope>) -> Vec<String> {
     let mut notes = Vec::new();
     let ours: Vec<&str> = inv.vpcs().into_iter().collect();
     if let Some(s) = scope

@@ -747,8 +747,8 @@ fn billing_pull_asks_for_the_vpc_owners_account_and_says_when_the_bill_covers_mo
     let and = filter["And"].as_array().unwrap_or_else(|| panic!("{filter}"));
     assert!(and.iter().any(|e| e["Dimensions"]["Key"] == "LINKED_ACCOUNT" && e["Dimensions"]["Values"] == serde_json::json!(["123456789012"])), "{filter}");
     // Reconciled, the bill says it covers more than the flow logs: the account's other VPC.
-    let notes = crossaz::pipeline::bill_scope_notes_for_tests(
-        &ws.path().join("network"),
+    let notes = crossaz::pipeline::bill_scope_notes(
+        &crossaz::pipeline::network_inventory(&ws.path().join("network")),
         crossaz::sources::aws::ce::read_scope(&crossaz::workspace::Workspace::new(ws.path())).as_ref(),
     );
     assert_eq!(notes, ["the account's bill also covers its other 1 VPCs in the region (vpc-2): the flow logs cover vpc-1 only, so part of the bill is theirs"]);
@@ -758,8 +758,8 @@ fn billing_pull_asks_for_the_vpc_owners_account_and_says_when_the_bill_covers_mo
     let run = pull(&all, &ce.url, ws.path());
     assert!(run.stdout.contains("billing (every linked account)"), "{}", run.stdout);
     assert!(bodies.lock().unwrap().last().unwrap()["Filter"]["And"].is_null());
-    let notes = crossaz::pipeline::bill_scope_notes_for_tests(
-        &ws.path().join("network"),
+    let notes = crossaz::pipeline::bill_scope_notes(
+        &crossaz::pipeline::network_inventory(&ws.path().join("network")),
         crossaz::sources::aws::ce::read_scope(&crossaz::workspace::Workspace::new(ws.path())).as_ref(),
     );
     assert!(notes[0].starts_with("the bill covers every linked account the credentials see, the flow logs vpc-1"), "{notes:?}");

@@ -482,13 +482,9 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             self.file_marked_node_level = true;
         }
         // The record's VPC: several VPCs of the inventory may use the same addresses.
-        let vpc = r
-            .vpc_id
-            .and_then(|v| inv.vpc_idx(v))
-            .or_else(|| eni.map(|e| inv.eni(e).vpc_idx))
-            .or_else(|| r.subnet_id.and_then(|s| inv.subnet(s)).map(|s| s.vpc))
-            .unwrap_or(ANY_VPC);
-        let zone = match (r.az_id, r.subnet_id.and_then(|s| inv.subnet(s))) {
+        let subnet = r.subnet_id.and_then(|s| inv.subnet(s));
+        let vpc = r.vpc_id.and_then(|v| inv.vpc_idx(v)).or_else(|| eni.map(|e| inv.eni(e).vpc_idx)).or_else(|| subnet.map(|s| s.vpc)).unwrap_or(ANY_VPC);
+        let zone = match (r.az_id, subnet) {
             (Some(az), _) => Some(self.zone_by_id(az)),
             (None, Some(s)) if s.zone != NO_ZONE => Some(s.zone),
             _ => None,
@@ -539,6 +535,11 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             self.held.push(Held { key, probe, start, bytes, packets, egress: direction == Direction::Egress, eni, remote_ip, remote, ports, proto, vpc });
             return;
         }
+        self.count_or_hold(counts_now, key, probe, start, bytes, packets);
+    }
+
+    /// Counts a record now, or holds an ingress record back until its sender's logging is known.
+    fn count_or_hold(&mut self, counts_now: bool, key: Key, probe: Ip, start: Ts, bytes: u64, packets: u64) {
         if counts_now {
             self.counted.entry(key).or_default().add(bytes, packets);
         } else {
@@ -638,11 +639,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
     /// Records without a twin count with what they know alone.
     fn count_alone(&mut self, held: Vec<Held>) {
         for h in held {
-            if h.egress {
-                self.counted.entry(h.key).or_default().add(h.bytes, h.packets);
-            } else {
-                self.pending.entry((h.key, h.probe, minute_of(h.start))).or_default().add(h.bytes, h.packets);
-            }
+            self.count_or_hold(h.egress, h.key, h.probe, h.start, h.bytes, h.packets);
         }
     }
 
@@ -799,15 +796,14 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         for ((id, ip), (first, last)) in &self.learned_addrs {
             holders.entry(*ip).or_default().push((*first, *last, id.as_str()));
         }
+        holders.values_mut().for_each(|l| l.sort());
         let by_entity: FxHashMap<EntityId, Ip> = self.placeholders.iter().map(|(ip, e)| (*e, *ip)).collect();
         let mut names: FxHashMap<(EntityId, i32), EntityId> = FxHashMap::default();
         let mut name = |e: EntityId, day: i32| -> EntityId {
             let Some(ip) = by_entity.get(&e) else { return e };
             *names.entry((e, day)).or_insert_with(|| {
                 let (from, to) = (day_start(day), day_start(day + 1));
-                let mut list: Vec<&(Ts, Ts, &str)> = holders.get(ip).map(|l| l.iter().collect()).unwrap_or_default();
-                list.sort();
-                match list.iter().find(|(f, l, _)| *f < to && *l >= from) {
+                match holders.get(ip).into_iter().flatten().find(|(f, l, _)| *f < to && *l >= from) {
                     Some((_, _, id)) => res.unknown_interface(id),
                     None => res.no_interface(),
                 }

@@ -355,17 +355,8 @@ impl<'a> Resolver<'a> {
     pub fn resolve_static(&self, ip: Ip, t: Ts, vpc: VpcIdx, node_level: bool) -> End {
         let subnet_zone = self.inv.zone_of_ip(ip, vpc);
         if let Some(e) = self.inv.eni_of_ip_at(ip, t, vpc) {
-            let i = e as usize;
-            let interface = self.inv.eni(e);
-            let zone = if subnet_zone != NO_ZONE { subnet_zone } else { interface.zone };
-            if self.eni_node[i] {
-                let is_node_ip = interface.primary_ip == Some(ip) || self.node_at(ip, t, vpc).is_some();
-                if is_node_ip || node_level {
-                    return End { entity: self.eni_entity[i], zone, site: Site::Node };
-                }
-                return End { entity: self.unattributed[0], zone, site: Site::Unattributed(Unattributed::PodUnknown) };
-            }
-            return End { entity: self.eni_entity[i], zone, site: Site::Peer };
+            let zone = if subnet_zone != NO_ZONE { subnet_zone } else { self.inv.eni(e).zone };
+            return self.interface_holder(e, ip, t, vpc, node_level, zone);
         }
         if let Some(node) = self.node_at(ip, t, vpc) {
             let zone = if subnet_zone != NO_ZONE { subnet_zone } else { self.node_zone.get(node).copied().unwrap_or(NO_ZONE) };
@@ -380,23 +371,26 @@ impl<'a> Resolver<'a> {
         End { entity: self.external, zone: NO_ZONE, site: Site::External }
     }
 
+    /// Who holds `ip` on interface `e` at `t` when no pod does: its owner; for a node's interface,
+    /// the node (its own address, or any with `node_level`), else a pod crossaz does not know.
+    fn interface_holder(&self, e: EniIdx, ip: Ip, t: Ts, vpc: VpcIdx, node_level: bool, zone: ZoneIdx) -> End {
+        let i = e as usize;
+        if !self.eni_node[i] {
+            return End { entity: self.eni_entity[i], zone, site: Site::Peer };
+        }
+        if node_level || self.inv.eni(e).primary_ip == Some(ip) || self.node_at(ip, t, vpc).is_some() {
+            End { entity: self.eni_entity[i], zone, site: Site::Node }
+        } else {
+            End { entity: self.unattributed[0], zone, site: Site::Unattributed(Unattributed::PodUnknown) }
+        }
+    }
+
     /// The recording side of a record: the pod at `ip` if one held it, else whoever the record's
     /// interface belongs to. The record's own `az-id`/`subnet-id` give the zone.
     pub fn local(&self, ip: Ip, t: Ts, vpc: VpcIdx, node_level: bool, rec: &Recorder<'_>, cache: &mut FxHashMap<String, EntityId>) -> End {
         let mut end = match (self.pod_at(ip, t, vpc), rec.eni) {
             (Some(pod), _) => self.pod_end(ip, pod, vpc, node_level),
-            (None, Some(e)) => {
-                let (i, interface) = (e as usize, self.inv.eni(e));
-                let site = if !self.eni_node[i] {
-                    Site::Peer
-                } else if node_level || interface.primary_ip == Some(ip) || self.node_at(ip, t, vpc).is_some() {
-                    Site::Node
-                } else {
-                    Site::Unattributed(Unattributed::PodUnknown)
-                };
-                let entity = if let Site::Unattributed(_) = site { self.unattributed[0] } else { self.eni_entity[i] };
-                End { entity, zone: interface.zone, site }
-            }
+            (None, Some(e)) => self.interface_holder(e, ip, t, vpc, node_level, self.inv.eni(e).zone),
             (None, None) => {
                 let node = rec.instance_id.and_then(|i| self.timeline.node_by_instance(i)).or_else(|| self.node_at(ip, t, vpc));
                 match node {

@@ -180,7 +180,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
                     .region()
                     .map(|r| r.to_string())
                     .ok_or_else(|| Error::usage("the bill's usage types depend on the region: pass `--region` (the region of the cluster)"))?;
-                let inv = workspace_inventory(&ws);
+                let inv = crate::pipeline::network_inventory(&ws.network());
                 let account = match (&a.account, a.all_accounts, inv.owners.len()) {
                     (Some(x), _, _) => Some(x.clone()),
                     (None, false, 1) => inv.owners.iter().next().cloned(),
@@ -238,7 +238,7 @@ async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer:
     }
     let s3 = aws_sdk_s3::Client::from_conf(s3conf.build());
     // A central bucket holds many accounts' and regions' VPCs: by default only the inventory's.
-    let inv = workspace_inventory(ws);
+    let inv = crate::pipeline::network_inventory(&ws.network());
     let (accounts, region) = if a.all_accounts {
         (Vec::new(), None)
     } else {
@@ -338,16 +338,6 @@ async fn cluster_vpc(ec2: &aws_sdk_ec2::Client, kubeconfig: Option<&std::path::P
         [] => Err(usage(format!("EC2 knows none of the nodes' instances ({})", instances.join(", ")))),
         many => Err(usage(format!("the nodes are in several VPCs ({})", many.join(", ")))),
     }
-}
-
-/// The workspace's network inventory as far as it exists (empty otherwise).
-fn workspace_inventory(ws: &Workspace) -> crate::model::inventory::Inventory {
-    let mut inv = crate::model::inventory::Inventory::default();
-    for f in crate::sources::expand_path(&ws.network()).unwrap_or_default() {
-        let _ = crate::sources::network::load_file(&mut inv, &f);
-    }
-    inv.finish();
-    inv
 }
 
 async fn prices(aws_args: &AwsArgs, a: PricesArgs, ws: &Workspace) -> Result<String, Error> {

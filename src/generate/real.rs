@@ -16,7 +16,7 @@
 
 use super::cluster::{DAY, HOUR, MINUTE, Plan};
 use super::rng::Rng;
-use super::world::{EniDef, EniKind, Life, NodeDef, PodDef, REGION, ServiceDef, WorkloadDef, World, ZONES};
+use super::world::{EniDef, EniKind, Life, NodeDef, PodDef, REGION, ServiceDef, WorkloadDef, World, ZONES, ip};
 use crate::model::ip::Ip;
 use crate::model::time::Ts;
 
@@ -48,10 +48,6 @@ pub struct Shapes {
     pub rds_logged_from: Ts,
     pub network_snapshots: Vec<Ts>,
     pub security_subnet: usize,
-}
-
-fn ip(a: u8, b: u8, c: u8, d: u8) -> Ip {
-    Ip::from_v4([a, b, c, d])
 }
 
 fn push(world: &mut World, e: EniDef) -> usize {

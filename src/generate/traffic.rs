@@ -44,6 +44,17 @@ pub struct TruthKey {
     pub rule: &'static str,
 }
 
+/// Adds a conversation's (to server, to client) bytes under `names` to one truth; nothing when none.
+fn add_bytes(map: &mut BTreeMap<TruthKey, (u64, u64)>, c: &Ctx<'_>, (client, server): (Ep, Ep), names: (Name, Name), (class, rule): (&'static str, &'static str), b: (u64, u64)) {
+    if b == (0, 0) {
+        return;
+    }
+    let k = TruthKey { client: names.0, server: names.1, client_az_id: c.zone_id(client), server_az_id: c.zone_id(server), class, rule };
+    let e = map.entry(k).or_default();
+    e.0 += b.0;
+    e.1 += b.1;
+}
+
 /// What a correct engine must report, built from the simulation rather than the records.
 #[derive(Default, Debug, Clone)]
 pub struct Truth {
@@ -293,14 +304,8 @@ impl Hour<'_, '_> {
             *self.truth.daily_billed.entry(crate::model::time::day_of(t)).or_default() += bytes.0;
             *self.truth.daily_billed.entry(crate::model::time::day_of(t + 1)).or_default() += bytes.1;
         }
-        for (map, (cn, sn), b) in [(&mut self.truth.conversations, names, bytes), (&mut self.truth.node_level, node_names, node_bytes)] {
-            if b == (0, 0) {
-                continue;
-            }
-            let k = TruthKey { client: cn, server: sn, client_az_id: c.zone_id(client), server_az_id: c.zone_id(server), class, rule };
-            let e = map.entry(k).or_default();
-            e.0 += b.0;
-            e.1 += b.1;
+        for (map, names, b) in [(&mut self.truth.conversations, names, bytes), (&mut self.truth.node_level, node_names, node_bytes)] {
+            add_bytes(map, c, (client, server), names, (class, rule), b);
         }
     }
 
@@ -346,15 +351,8 @@ impl Hour<'_, '_> {
 
     /// The second leg's bytes, for the per-node truth only (the exact truth took both legs).
     fn add_truth_node_level(&mut self, client: Ep, server: Ep, names: (Name, Name), bytes: (u64, u64)) {
-        if bytes == (0, 0) {
-            return;
-        }
-        let c = self.c;
-        let (class, rule) = self.billing(client, server);
-        let k = TruthKey { client: names.0, server: names.1, client_az_id: c.zone_id(client), server_az_id: c.zone_id(server), class, rule };
-        let e = self.truth.node_level.entry(k).or_default();
-        e.0 += bytes.0;
-        e.1 += bytes.1;
+        let billing = self.billing(client, server);
+        add_bytes(&mut self.truth.node_level, self.c, (client, server), names, billing, bytes);
     }
 
     /// A node's (SNATed) traffic to an internet host through its AZ's NAT gateway, as the AWS

@@ -145,7 +145,7 @@ pub struct World {
     pub clb: Vec<usize>,
 }
 
-fn ip(a: u8, b: u8, c: u8, d: u8) -> Ip {
+pub(super) fn ip(a: u8, b: u8, c: u8, d: u8) -> Ip {
     Ip::from_v4([a, b, c, d])
 }
 

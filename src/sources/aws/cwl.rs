@@ -78,7 +78,8 @@ pub async fn formats_of(ec2: &aws_sdk_ec2::Client, group: &str, given: Option<&s
 
 /// Which of the group's flow logs wrote a record: the one whose format has the record's number of
 /// fields and parses it; the first when none does (crossaz then reports the line as malformed).
-fn log_of(line: &str, logs: &[GroupLog]) -> usize {
+/// `parsers` holds one parser per flow log, in the order of `logs`.
+fn log_of(line: &str, logs: &[GroupLog], parsers: &mut [LineParser<'_>]) -> usize {
     if logs.len() == 1 {
         return 0;
     }
@@ -87,9 +88,7 @@ fn log_of(line: &str, logs: &[GroupLog]) -> usize {
     match fits.as_slice() {
         [one] => *one,
         [] => 0,
-        many => {
-            *many.iter().find(|&&i| LineParser::new(Path::new(""), logs[i].format.clone(), false).parse_record(line.as_bytes()).is_ok()).unwrap_or(&many[0])
-        }
+        many => *many.iter().find(|&&i| parsers[i].parse_record(line.as_bytes()).is_ok()).unwrap_or(&many[0]),
     }
 }
 
@@ -169,6 +168,7 @@ pub async fn pull(
     let state_dir = ws.state().join("cloudwatch").join(safe_relative_path(group));
     let mut streams = std::collections::BTreeSet::new();
     let mut pages = 0usize;
+    let mut parsers: Vec<LineParser<'_>> = logs.iter().map(|l| LineParser::new(Path::new(""), l.format.clone(), false)).collect();
     for day in day_of(from)..=day_of(to - 1) {
         let (start, end) = (day_start(day).max(from), (day_start(day) + SECONDS_PER_DAY).min(to));
         let date = format_date(day_start(day));
@@ -219,7 +219,7 @@ pub async fn pull(
                 for ev in out.events() {
                     if let (Some(stream), Some(msg)) = (ev.log_stream_name(), ev.message()) {
                         let line = msg.trim_end();
-                        let log = log_of(line, logs);
+                        let log = log_of(line, logs, &mut parsers);
                         let buf = files.buffers.entry((stream.to_string(), log)).or_default();
                         buf.extend_from_slice(line.as_bytes());
                         buf.push(b'\n');
