@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod pricing;
 pub mod printer;
 pub mod reconcile;
+pub mod review;
 pub mod report;
 pub mod sources;
 pub mod whatif;

@@ -63,6 +63,10 @@ pub struct Outcome {
     /// The databases of the inventory and their clients' bytes by day, for `whatif rds`.
     pub databases: Vec<crate::whatif::rds::DbFacts>,
     pub db_days: Vec<crate::whatif::rds::DbDay>,
+    /// Labels of workloads and Services, for chargeback by label.
+    pub labels: std::collections::BTreeMap<crate::model::entity::Entity, std::collections::BTreeMap<String, String>>,
+    /// Kubernetes snapshot gaps longer than `pull k8s --every` allows, as notes.
+    pub snapshot_gaps: Vec<String>,
 }
 
 impl Outcome {
@@ -196,9 +200,11 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     info.logged_interfaces = pass.acc.logged_interfaces();
     let files: Vec<PathBuf> = discovered.files.iter().map(|f| f.path.clone()).collect();
     let mut notes = notes(&loaded.inventory, &loaded.timeline, &pass.acc.node_level_files, &files);
+    let mut gaps = Vec::new();
     if let Some(state) = &inputs.k8s_pull {
         let span = (inputs.from.or(pass.acc.first_start), inputs.to.or(pass.acc.last_start));
-        notes.extend(snapshot_gaps(&loaded.timeline.snapshot_times, state, span));
+        gaps = snapshot_gaps(&loaded.timeline.snapshot_times, state, span);
+        notes.extend(gaps.iter().cloned());
     }
     if let Some(t) = pass.acc.uncounted.get(&crate::attribution::engine::Uncounted::DirectionUnknown).filter(|t| t.records > 0) {
         notes.push(format!(
@@ -247,7 +253,8 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     let latest_snapshot = loaded.timeline.latest.clone();
     let databases = crate::whatif::rds::databases(&loaded.inventory);
     let db_days = attribution::db_days(&pass.acc, &resolver);
-    Ok(Outcome { report, problems, warnings: pass.warnings, latest_snapshot, databases, db_days })
+    let labels = loaded.timeline.labels.clone();
+    Ok(Outcome { report, problems, warnings: pass.warnings, latest_snapshot, databases, db_days, labels, snapshot_gaps: gaps })
 }
 
 /// Reads Cost Explorer JSON files: bill lines, the files that held some, problems and notes.

@@ -8,6 +8,7 @@
 //! k8s/                   <RFC 3339 time>.json.gz snapshots
 //! billing/               cost-explorer/<day>.json: one Cost Explorer result per closed or estimated day
 //! prices/                rds-prices.json: RDS prices from the AWS Price List (`pull prices`)
+//! reports/               YYYY-MM.json: the Report of each reviewed month, a baseline for the next review
 //! state/                 what pulls remember: S3 objects' ETags, closed CloudWatch days, raw Cost Explorer responses
 //! ```
 
@@ -48,5 +49,21 @@ impl Workspace {
 
     pub fn state(&self) -> PathBuf {
         self.root.join("state")
+    }
+
+    /// `reports/YYYY-MM.json`: a month's Report, kept by `review` and `attribute --month`.
+    pub fn report(&self, month: &str) -> PathBuf {
+        self.root.join("reports").join(format!("{month}.json"))
+    }
+
+    /// Writes a month's Report into `reports/` (atomically) and returns where.
+    pub fn keep_report(&self, month: &crate::model::time::Month, report: &crate::report::Report) -> Result<PathBuf, crate::error::Error> {
+        let path = self.report(&month.label);
+        let dir = self.root.join("reports");
+        fs_err::create_dir_all(&dir).map_err(|e| crate::error::Error::failure(format!("could not create `{}`", dir.display())).caused_by(e))?;
+        let mut bytes = serde_json::to_vec_pretty(report).map_err(|e| crate::error::Error::failure("failed to write JSON").caused_by(e))?;
+        bytes.push(b'\n');
+        crate::report::write::atomic_write(&path, &bytes)?;
+        Ok(path)
     }
 }

@@ -18,7 +18,7 @@ fn help() {
 
 #[test]
 fn demo_by_workload() {
-    snapshot_run("demo_by_workload", &["demo", "--by", "workload"]);
+    snapshot_run("demo_by_workload", &["demo", "--by", "workload", "--no-review"]);
 }
 
 #[test]
@@ -28,7 +28,7 @@ fn demo_by_az_pair_csv() {
 
 #[test]
 fn demo_by_namespace() {
-    snapshot_run("demo_by_namespace", &["demo", "--by", "namespace"]);
+    snapshot_run("demo_by_namespace", &["demo", "--by", "namespace", "--no-review"]);
 }
 
 #[test]

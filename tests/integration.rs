@@ -17,6 +17,7 @@ mod pull;
 mod rds;
 mod real_account;
 mod reconcile;
+mod review;
 mod routing;
 mod rules;
 mod stub_http;

@@ -1,6 +1,7 @@
 //! `crossaz attribute`: flow logs + network inventory + Kubernetes → cross-AZ bytes and dollars.
 
-use super::{emit, parse_time_arg};
+use super::{emit, parse_month_arg, parse_time_arg};
+use crate::model::time::Month;
 use crate::error::Error;
 use crate::pipeline::{self, Inputs, Outcome};
 use crate::pricing::Rates;
@@ -29,6 +30,10 @@ pub struct InputArgs {
     /// Cost Explorer JSON (`aws ce get-cost-and-usage` output) to reconcile with.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub billing: Vec<PathBuf>,
+    /// One UTC calendar month (sets `--from` and `--to`); with `--workspace`, its report is kept
+    /// in the workspace's `reports/YYYY-MM.json` as a baseline for `crossaz review`.
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month_arg, conflicts_with_all = ["from", "to"])]
+    pub month: Option<Month>,
     /// Count records that start at or after this time (RFC 3339 or YYYY-MM-DD, UTC).
     #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
     pub from: Option<i64>,
@@ -51,13 +56,21 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
+    /// The calendar month the window covers exactly (`--month`, or `--from`/`--to` on month bounds).
+    pub fn kept_month(&self) -> Option<Month> {
+        self.month.clone().or_else(|| Month::of_window(self.from?, self.to?))
+    }
+
     /// Checks the window, loads the rates and adds the workspace.
     pub fn inputs(self) -> Result<Inputs, Error> {
         self.inputs_needing(true)
     }
 
     /// As `inputs`; without `need_flow_logs`, a missing default workspace is not an error.
-    pub fn inputs_needing(self, need_flow_logs: bool) -> Result<Inputs, Error> {
+    pub fn inputs_needing(mut self, need_flow_logs: bool) -> Result<Inputs, Error> {
+        if let Some(m) = &self.month {
+            (self.from, self.to) = (Some(m.from), Some(m.to));
+        }
         if let (Some(f), Some(t)) = (self.from, self.to)
             && t <= f
         {
@@ -107,10 +120,17 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     if args.format == Format::Parquet && args.output.is_none() {
         return Err(Error::usage("`--format parquet` needs `--output FILE`"));
     }
+    let keep = args.input.workspace.clone().zip(args.input.kept_month());
     let inputs = args.input.inputs()?;
     let outcome = pipeline::run(&inputs, printer)?;
     let bytes = render(&outcome.report, args.by, args.format)?;
     emit(&bytes, args.output.as_deref())?;
+    if let Some((dir, month)) = keep {
+        let path = crate::workspace::Workspace::new(&dir).keep_report(&month, &outcome.report)?;
+        if !printer.quiet {
+            eprintln!("kept the report of {} in `{}` (a baseline for `crossaz review`)", month.label, path.display());
+        }
+    }
     if args.format != Format::Table && !printer.quiet {
         eprint!("{}", summary_text(&outcome.report));
     }

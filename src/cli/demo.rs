@@ -21,6 +21,27 @@ pub struct Args {
     pub format: Format,
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Where to write the review of the sample month (default `crossaz-review-2026-10`).
+    #[arg(long, value_name = "DIR")]
+    pub review_out: Option<PathBuf>,
+    /// Only the tables: write no review.
+    #[arg(long)]
+    pub no_review: bool,
+}
+
+/// The sample month: October 2026.
+pub const DEMO_MONTH: &str = "2026-10";
+
+/// The baseline of the demo's review: September 2026 of the same cluster, generated (without the
+/// real-account day) and attributed.
+pub fn baseline_month(printer: &Printer) -> Result<crate::report::Report, Error> {
+    let month = crate::model::time::Month::parse("2026-09").expect("a month");
+    let dir = tempfile::tempdir().map_err(|e| Error::failure("could not create a temporary directory").caused_by(e))?;
+    let opts = crate::generate::Options { start: month.from, days: ((month.to - month.from) / crate::model::time::SECONDS_PER_DAY) as u32, ..crate::generate::Options::default() };
+    crate::generate::generate(&opts, dir.path()).map_err(|e| Error::io("write the baseline month to", dir.path(), e))?;
+    let mut inputs = demo_inputs(dir.path());
+    (inputs.from, inputs.to) = (Some(month.from), Some(month.to));
+    Ok(pipeline::run(&inputs, printer)?.report)
 }
 
 pub fn demo_dir() -> PathBuf {
@@ -67,5 +88,22 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         text.push_str(&String::from_utf8_lossy(&crate::report::render_rds::render(&report, Format::Table)?));
     }
     emit(text.as_bytes(), None)?;
-    Ok(super::attribute::finish(&outcome, printer))
+    let exit = super::attribute::finish(&outcome, printer);
+    if args.no_review {
+        return Ok(exit);
+    }
+    let baseline = baseline_month(&Printer { quiet: true })?;
+    let month = crate::model::time::Month::parse(DEMO_MONTH).expect("a month");
+    let out = args.review_out.unwrap_or_else(|| PathBuf::from(format!("crossaz-review-{DEMO_MONTH}")));
+    let req = super::review::ReviewRequest {
+        period: month.label.clone(),
+        month: Some(month),
+        baseline: Some((&baseline, "2026-09".into(), "generated: crossaz generate --scenario month --start 2026-09-01 --days 30".into())),
+        group_by: crate::review::GroupBy::Label("team".into()),
+        fail_on_increase: None,
+    };
+    let written = super::review::write_review(outcome, req, &out)?;
+    println!("\nThe monthly review of the sample month, against a generated September (`crossaz review --help`):\n");
+    super::review::print_headline(&written);
+    Ok(exit)
 }

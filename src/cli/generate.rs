@@ -36,6 +36,9 @@ pub struct Args {
     pub seed: u64,
     #[arg(long, default_value_t = 31)]
     pub days: u32,
+    /// The first day (UTC midnight; default 2026-10-01).
+    #[arg(long, value_name = "DATE", value_parser = super::parse_time_arg)]
+    pub start: Option<i64>,
     /// Multiply every traffic rate by this.
     #[arg(long, default_value_t = 1, conflicts_with = "records")]
     pub scale: u64,
@@ -66,6 +69,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         real_account: matches!(args.scenario, Scenario::RealAccount | Scenario::Demo),
         ..Options::default()
     };
+    if let Some(start) = args.start {
+        opts.start = start - start.rem_euclid(crate::model::time::SECONDS_PER_DAY);
+    }
     if args.scenario == Scenario::RealAccount {
         opts.days = 1;
     }

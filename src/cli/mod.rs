@@ -6,6 +6,7 @@ pub mod demo;
 pub mod generate;
 pub mod pull;
 pub mod reconcile;
+pub mod review;
 pub mod whatif;
 
 use crate::error::Error;
@@ -39,6 +40,8 @@ pub enum Command {
     Reconcile(reconcile::Args),
     /// What a change would save: `whatif routing` (topology-aware routing per Service).
     Whatif(whatif::Args),
+    /// The monthly cost review: an HTML page, Markdown, CSV and JSON, month over month, with CI thresholds.
+    Review(review::Args),
     /// Run the whole pipeline on the bundled sample month (no AWS account, no cluster).
     Demo(demo::Args),
     /// Time crossaz against DuckDB on the same generated flow logs (see docs/benchmark.md).
@@ -54,6 +57,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Pull(args) => pull::run(args, &printer),
         Command::Reconcile(args) => reconcile::run(args, &printer),
         Command::Whatif(args) => whatif::run(args, &printer),
+        Command::Review(args) => review::run(args, &printer),
         Command::Demo(args) => demo::run(args, &printer),
         Command::Generate(args) => generate::run(args, &printer),
         Command::Bench(args) => bench::run(args, &printer),
@@ -74,6 +78,11 @@ pub fn emit(bytes: &[u8], output: Option<&std::path::Path>) -> Result<(), Error>
             }
         }
     }
+}
+
+/// Parses `--month` values for clap.
+pub fn parse_month_arg(s: &str) -> Result<crate::model::time::Month, String> {
+    crate::model::time::Month::parse(s).ok_or_else(|| format!("`{s}` is not a month: expected YYYY-MM (`2026-10`), a UTC calendar month"))
 }
 
 /// Parses `--from`/`--to` values for clap.

@@ -16,6 +16,18 @@ pub const W_PROM: usize = 6;
 pub const W_NODE_EXPORTER: usize = 7;
 pub const W_COREDNS: usize = 8;
 
+/// The `team` label the generator puts on a workload's pods and on its Services (for chargeback);
+/// kube-system's workloads have none, as in many clusters.
+pub fn team(namespace: &str, name: &str) -> Option<&'static str> {
+    match (namespace, name) {
+        ("game-2048", _) => Some("games"),
+        ("shop", "report-generator") => Some("analytics"),
+        ("shop", _) => Some("checkout"),
+        ("monitoring", _) => Some("platform"),
+        _ => None,
+    }
+}
+
 pub fn workloads() -> Vec<WorkloadDef> {
     let w = |namespace, name, kind| WorkloadDef { namespace, name, kind, host_network: false };
     vec![

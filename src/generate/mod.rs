@@ -105,7 +105,7 @@ pub fn records_per_month_at_scale_one(opts: &Options) -> u64 {
 pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Summary> {
     let (world, plan, shapes) = world_and_plan(opts);
     let net_times = shapes.as_ref().map(|s| s.network_snapshots.clone()).unwrap_or_default();
-    write::network(&world, &out.join("network"), &net_times)?;
+    write::network(&world, &out.join("network"), &net_times, opts.start)?;
     let snapshots = write::snapshots(&world, &plan, &out.join("k8s"))?;
     let ctx = Ctx { world: &world, plan: &plan, seed: opts.seed, scale: opts.scale, real: shapes.as_ref() };
     let flow_dir = out.join("flow-logs");
@@ -250,6 +250,10 @@ fn truth_json(opts: &Options, plan: &cluster::Plan, truth: &Truth, records: u64)
             "daily_billed_bytes": truth.daily_billed.iter().map(|(d, b)| (crate::model::time::format_date(crate::model::time::day_start(*d)), *b)).collect::<std::collections::BTreeMap<_, _>>()
         },
         "other_vpcs": truth.other_vpcs,
+        "teams": {
+            "workloads": plan.workloads.iter().filter_map(|w| cluster::team(w.namespace, w.name).map(|t| (format!("{}/{}", w.namespace, w.name), t))).collect::<std::collections::BTreeMap<_, _>>(),
+            "services": plan.services.iter().filter_map(|s| { let w = &plan.workloads[s.workload]; cluster::team(w.namespace, w.name).map(|t| (format!("{}/{}", s.namespace, s.name), t)) }).collect::<std::collections::BTreeMap<_, _>>(),
+        },
         "reused_ips": plan.reused_ips.iter().map(|(ip, t)| json!({"ip": ip.to_string(), "at": format_time(*t)})).collect::<Vec<_>>(),
         "conversations": conversations_json(&truth.conversations),
         "node_level_conversations": conversations_json(&truth.node_level),

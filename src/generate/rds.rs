@@ -86,7 +86,7 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
     let api: Vec<usize> = (0..3).map(|z| place(0, z, &mut rng)).collect();
     let auditor: Vec<usize> = (0..2).map(|z| place(1, z, &mut rng)).collect();
     let plan = super::cluster::Plan { workloads, services: vec![], pods, snapshot_times: vec![start], reused_ips: vec![] };
-    write::network(&world, &out.join("network"), &[])?;
+    write::network(&world, &out.join("network"), &[], start)?;
     write::snapshots(&world, &plan, &out.join("k8s"))?;
     write_databases(&world, &groups, &out.join("network"))?;
 

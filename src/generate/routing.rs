@@ -162,7 +162,7 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
         );
     }
     let plan = super::cluster::Plan { workloads, services, pods, snapshot_times: vec![start], reused_ips: vec![] };
-    write::network(&world, &out.join("network"), &[])?;
+    write::network(&world, &out.join("network"), &[], start)?;
     write::snapshots(&world, &plan, &out.join("k8s"))?;
 
     // Today: every client zone spreads its requests evenly over every replica, every hour of the day.

@@ -30,7 +30,9 @@ fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// The network inventory: subnets, AZs and databases once; interfaces once as they are now, or,
 /// given snapshot times, as `pull network --every` keeps them (`<time>/network-interfaces.json`).
-pub fn network(world: &World, dir: &Path, snapshots: &[Ts]) -> std::io::Result<()> {
+/// `start` is the window's first day: interfaces older than the window say they were attached 11 days before it.
+pub fn network(world: &World, dir: &Path, snapshots: &[Ts], start: Ts) -> std::io::Result<()> {
+    let before = format_time(start - 11 * 86_400 + 8 * 3_600).replace('Z', "+00:00");
     let zones: Vec<Value> = ZONES
         .iter()
         .chain(std::iter::once(&UNUSED_ZONE))
@@ -54,7 +56,7 @@ pub fn network(world: &World, dir: &Path, snapshots: &[Ts]) -> std::io::Result<(
         .collect();
     write_file(&dir.join("subnets.json"), &pretty(&json!({ "Subnets": subnets })))?;
     let interfaces =
-        |at: Option<Ts>| -> Vec<Value> { world.enis.iter().filter(|e| at.is_none_or(|t| e.life.exists_at(t))).map(|e| interface_json(world, e)).collect() };
+        |at: Option<Ts>| -> Vec<Value> { world.enis.iter().filter(|e| at.is_none_or(|t| e.life.exists_at(t))).map(|e| interface_json(world, e, &before)).collect() };
     if snapshots.is_empty() {
         write_file(&dir.join("network-interfaces.json"), &pretty(&json!({ "NetworkInterfaces": interfaces(None) })))?;
     }
@@ -96,7 +98,7 @@ pub fn network(world: &World, dir: &Path, snapshots: &[Ts]) -> std::io::Result<(
 }
 
 /// One interface as `aws ec2 describe-network-interfaces` prints it.
-fn interface_json(world: &World, e: &super::world::EniDef) -> Value {
+fn interface_json(world: &World, e: &super::world::EniDef, attached_before: &str) -> Value {
     let mut ips = vec![json!({"Primary": true, "PrivateIpAddress": e.primary.to_string(), "PrivateDnsName": dns(e.primary)})];
     ips.extend(e.secondaries.iter().map(|s| json!({"Primary": false, "PrivateIpAddress": s.to_string(), "PrivateDnsName": dns(*s)})));
     let mut v = json!({
@@ -122,7 +124,7 @@ fn interface_json(world: &World, e: &super::world::EniDef) -> Value {
         v["RequesterId"] = json!(r);
     }
     // Interfaces created in the window (a replaced node's, a scaled load balancer's) say when.
-    let attached = if e.life.exists.0 > Ts::MIN { format_time(e.life.exists.0) } else { "2026-09-20T08:00:00+00:00".to_string() };
+    let attached = if e.life.exists.0 > Ts::MIN { format_time(e.life.exists.0) } else { attached_before.to_string() };
     if let Some(i) = &e.instance_id {
         v["Attachment"] = json!({"AttachTime": attached, "AttachmentId": format!("eni-attach-0{}", &e.id[5..]),
                     "DeleteOnTermination": true, "DeviceIndex": if e.description.is_empty() { 0 } else { 1 }, "NetworkCardIndex": 0,
@@ -182,6 +184,9 @@ pub fn snapshot(world: &World, plan: &Plan, t: Ts) -> Value {
         let w = &plan.workloads[p.workload];
         let node = &world.nodes[p.node];
         let mut labels = json!({"app.kubernetes.io/name": w.name});
+        if let Some(team) = super::cluster::team(w.namespace, w.name) {
+            labels["team"] = json!(team);
+        }
         if let Some(h) = &p.template_hash {
             labels["pod-template-hash"] = json!(h);
         }
@@ -230,6 +235,9 @@ pub fn snapshot(world: &World, plan: &Plan, t: Ts) -> Value {
             meta["annotations"] = Value::Object(s.annotations.iter().map(|(k, v)| (k.to_string(), json!(v))).collect());
         }
         let w = &plan.workloads[s.workload];
+        if let Some(team) = super::cluster::team(w.namespace, w.name) {
+            meta["labels"] = json!({"team": team});
+        }
         let type_ = if s.load_balancer {
             "LoadBalancer"
         } else if s.node_port.is_some() {

@@ -104,6 +104,7 @@ pub struct ServicePort {
 pub struct Service {
     pub namespace: String,
     pub name: String,
+    pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub type_: String,
     pub ports: Vec<ServicePort>,

@@ -40,6 +40,39 @@ pub fn format_date(ts: Ts) -> String {
     DateTime::<Utc>::from_timestamp(ts, 0).map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| ts.to_string())
 }
 
+/// A UTC calendar month: `2026-10` is [2026-10-01, 2026-11-01).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Month {
+    pub label: String,
+    pub from: Ts,
+    pub to: Ts,
+}
+
+impl Month {
+    pub fn parse(s: &str) -> Option<Month> {
+        let (y, m) = s.trim().split_once('-')?;
+        let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
+        if y < 1970 || !(1..=12).contains(&m) || s.trim().len() != 7 {
+            return None;
+        }
+        let start = NaiveDate::from_ymd_opt(y, m, 1)?;
+        let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1)? } else { NaiveDate::from_ymd_opt(y, m + 1, 1)? };
+        let ts = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp());
+        Some(Month { label: format!("{y:04}-{m:02}"), from: ts(start)?, to: ts(next)? })
+    }
+
+    /// The month exactly covered by `[from, to)`, if the window is one.
+    pub fn of_window(from: Ts, to: Ts) -> Option<Month> {
+        let m = Month::parse(DateTime::<Utc>::from_timestamp(from, 0)?.format("%Y-%m").to_string().as_str())?;
+        (m.from == from && m.to == to).then_some(m)
+    }
+
+    pub fn previous(&self) -> Option<Month> {
+        let d = DateTime::<Utc>::from_timestamp(self.from - 1, 0)?;
+        Month::parse(&d.format("%Y-%m").to_string())
+    }
+}
+
 /// Days since 1970-01-01 (UTC).
 pub fn day_of(ts: Ts) -> i32 {
     ts.div_euclid(SECONDS_PER_DAY) as i32
@@ -52,6 +85,19 @@ pub fn day_start(day: i32) -> Ts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_are_utc_calendar_months() {
+        let m = Month::parse("2026-10").unwrap();
+        assert_eq!((m.from, m.to), (1_790_812_800, 1_790_812_800 + 31 * SECONDS_PER_DAY));
+        assert_eq!(Month::parse("2026-12").unwrap().to, parse_time("2027-01-01").unwrap());
+        assert_eq!(m.previous().unwrap().label, "2026-09");
+        assert_eq!(Month::of_window(m.from, m.to), Some(m.clone()));
+        assert_eq!(Month::of_window(m.from, m.to - 1), None);
+        for bad in ["2026-13", "2026-1", "26-10", "2026/10", "2026-00"] {
+            assert_eq!(Month::parse(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn parses_times() {

@@ -62,6 +62,8 @@ pub struct Timeline {
     node_ports: FxHashMap<(u16, Proto), ServiceIdx>,
     /// The last snapshot, whole, for what-if simulations of the current state.
     pub latest: Option<Snapshot>,
+    /// Labels of each workload (its latest pod's) and Service (its latest version), for chargeback.
+    pub labels: BTreeMap<Entity, BTreeMap<String, String>>,
     pub pods_without_ip: usize,
 }
 
@@ -84,6 +86,7 @@ impl Timeline {
                 node_seen.entry(node.name.clone()).and_modify(|s| s.1 = idx).or_insert((idx, idx));
             }
             for svc in &snap.services {
+                t.labels.insert(Entity::new(EntityKind::Service, svc.namespace.clone(), svc.name.clone()), svc.labels.clone());
                 let s = t.service_idx(&svc.namespace, &svc.name);
                 for p in &svc.ports {
                     if let Some(np) = p.node_port {
@@ -133,6 +136,8 @@ impl Timeline {
         }
         let mut uid_index: FxHashMap<String, PodIdx> = FxHashMap::default();
         let mut name_index: FxHashMap<(String, String), Vec<PodIdx>> = FxHashMap::default();
+        // A workload's labels are its latest-started pod's.
+        let mut label_start: BTreeMap<Entity, Ts> = BTreeMap::new();
         for (uid, seen) in by_uid {
             let pod = seen.pod;
             let ips = all_ips.remove(&uid).unwrap_or_default();
@@ -149,12 +154,17 @@ impl Timeline {
             if ips.is_empty() {
                 t.pods_without_ip += 1;
             }
+            let workload = workload_of(&pod);
+            if label_start.get(&workload).is_none_or(|s| *s <= start) {
+                label_start.insert(workload.clone(), start);
+                t.labels.insert(workload.clone(), pod.labels.clone());
+            }
             let idx = t.pods.len() as PodIdx;
             uid_index.insert(uid.clone(), idx);
             name_index.entry((pod.namespace.clone(), pod.name.clone())).or_default().push(idx);
             t.pods.push(PodLife {
                 uid,
-                workload: workload_of(&pod),
+                workload,
                 namespace: pod.namespace,
                 name: pod.name,
                 node: pod.node_name,

@@ -36,6 +36,7 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     type ConvKey = (String, String, String, String, String, String, u16, u16, Class, u8);
     let mut convs: BTreeMap<ConvKey, (u64, u64, u64)> = BTreeMap::new();
     let mut days: BTreeMap<i32, [u64; 5]> = BTreeMap::new();
+    let mut day_servers: BTreeMap<(i32, String, String, String), u64> = BTreeMap::new();
     let mut by_class = [0u64; 5];
     let mut by_rule: BTreeMap<u8, u64> = BTreeMap::new();
     let mut counted_records = 0;
@@ -58,6 +59,9 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         );
         if k.rule != NO_RULE {
             *by_rule.entry(k.rule).or_default() += t.bytes;
+        }
+        if k.class == Class::CrossAzBilled {
+            *day_servers.entry((k.day, key.3.clone(), key.4.clone(), key.5.clone())).or_default() += t.bytes;
         }
         let e = convs.entry(key).or_default();
         if k.to_server {
@@ -111,9 +115,17 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     });
 
     let total_cost = cost(by_class[0], both);
+    let mut by_server: BTreeMap<i32, Vec<ServerDay>> = BTreeMap::new();
+    for ((d, server_kind, server_namespace, server), bytes) in day_servers {
+        by_server.entry(d).or_default().push(ServerDay { server_kind, server_namespace, server, cross_az_billed_bytes: bytes, cost_usd: round_usd(cost(bytes, both)) });
+    }
+    for list in by_server.values_mut() {
+        list.sort_by(|a, b| b.cross_az_billed_bytes.cmp(&a.cross_az_billed_bytes).then_with(|| (&a.server_namespace, &a.server).cmp(&(&b.server_namespace, &b.server))));
+    }
     let daily = days
         .into_iter()
         .map(|(d, c)| Day {
+            by_server: by_server.remove(&d).unwrap_or_default(),
             date: format_date(day_start(d)),
             cross_az_billed_bytes: c[0],
             cross_az_free_bytes: c[1],
@@ -258,6 +270,7 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         reconciliation: None,
         routing: None,
         rds: None,
+        review: None,
     }
 }
 
@@ -294,6 +307,7 @@ pub fn without_traffic(inputs: InputsInfo, rates: &Rates, transfer: &crate::pric
         reconciliation: None,
         routing: None,
         rds: None,
+        review: None,
     }
 }
 

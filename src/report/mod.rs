@@ -2,9 +2,12 @@
 //! from it; `docs/output-schema.md` documents it field by field.
 
 pub mod build;
+pub mod html;
+pub mod markdown;
 pub mod render;
 pub mod render_rds;
 pub mod render_routing;
+pub mod review_view;
 pub mod views;
 pub mod write;
 
@@ -12,7 +15,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// 2: transfer rules (`pricing.rules`, `pricing_rule`, `free_reason`), other VPCs, flow-log overlaps, assumptions.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: `daily[].by_server`, `review` (`crossaz review`). Reports of versions 2 and 3 can be read back.
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -35,6 +39,9 @@ pub struct Report {
     /// Present after `crossaz whatif rds`: per database, each deployment option priced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rds: Option<crate::whatif::rds::RdsWhatIf>,
+    /// Present after `crossaz review`: month over month, actions, chargeback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::review::Review>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -229,5 +236,17 @@ pub struct Day {
     pub same_az_bytes: u64,
     pub internet_other_bytes: u64,
     pub unknown_az_bytes: u64,
+    pub cost_usd: Decimal,
+    /// The day's billed cross-AZ bytes by the server that served them, largest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_server: Vec<ServerDay>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerDay {
+    pub server_kind: String,
+    pub server_namespace: String,
+    pub server: String,
+    pub cross_az_billed_bytes: u64,
     pub cost_usd: Decimal,
 }

@@ -49,6 +49,11 @@ pub fn human_usd(d: Decimal) -> String {
     format!("{}${}.{frac}", if r.is_sign_negative() && !r.is_zero() { "-" } else { "" }, group_digits(int))
 }
 
+/// `95.69` → `95.7%` (one decimal, half to even).
+pub fn human_pct(d: Decimal) -> String {
+    format!("{:.1}%", d.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointNearestEven))
+}
+
 pub fn human_count(n: u64) -> String {
     group_digits(&n.to_string())
 }
@@ -71,7 +76,7 @@ fn cell_text(c: &Cell, ty: ColType) -> String {
         (Cell::U64(v), ColType::Bytes) => human_bytes(*v),
         (Cell::U64(v), _) => human_count(*v),
         (Cell::Dec(d), ColType::Usd) => human_usd(*d),
-        (Cell::Dec(d), ColType::Pct) => format!("{:.1}%", d),
+        (Cell::Dec(d), ColType::Pct) => human_pct(*d),
         (Cell::Dec(d), _) => d.to_string(),
     }
 }
@@ -282,7 +287,7 @@ pub fn reconciliation(report: &Report, format: Format) -> Result<Vec<u8>, Error>
                     human_usd(d.billed_in_usd),
                     gb(d.explained_gb),
                     human_usd(d.explained_usd),
-                    d.coverage_pct.map(|c| format!("{c:.1}%")).unwrap_or_else(|| "-".into()),
+                    d.coverage_pct.map(human_pct).unwrap_or_else(|| "-".into()),
                 ]);
             }
             for i in 1..8 {
@@ -306,12 +311,26 @@ fn human_usd_rate(d: Decimal) -> String {
 }
 
 fn csv(t: &Table) -> Result<Vec<u8>, Error> {
+    csv_rows(&t.columns.iter().map(|c| c.name).collect::<Vec<_>>(), &t.rows)
+}
+
+/// Text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return
+/// first) gets a leading `'`, as OWASP recommends; numbers are written as they are.
+pub fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{s}").into(),
+        _ => s.into(),
+    }
+}
+
+/// CSV with a header row; text cells are neutralised for spreadsheets (`csv_text`).
+pub fn csv_rows(header: &[&str], rows: &[Vec<Cell>]) -> Result<Vec<u8>, Error> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let fail = |e: ::csv::Error| Error::failure("failed to write CSV").caused_by(e);
-    w.write_record(t.columns.iter().map(|c| c.name)).map_err(fail)?;
-    for row in &t.rows {
+    w.write_record(header).map_err(fail)?;
+    for row in rows {
         w.write_record(row.iter().map(|c| match c {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => csv_text(s).into_owned(),
             Cell::U64(v) => v.to_string(),
             Cell::Dec(d) => d.to_string(),
         }))
@@ -403,5 +422,10 @@ mod tests {
         assert_eq!(human_usd(Decimal::from_str("1234.565").unwrap()), "$1,234.56");
         assert_eq!(human_usd(Decimal::from_str("0.004").unwrap()), "$0.00");
         assert_eq!(human_count(1234567), "1,234,567");
+        assert_eq!(human_pct(Decimal::from_str("95.69").unwrap()), "95.7%");
+        assert_eq!(human_pct(Decimal::from_str("0.05").unwrap()), "0.0%");
+        for (cell, safe) in [("=1+2", "'=1+2"), ("+x", "'+x"), ("-x", "'-x"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("shop", "shop")] {
+            assert_eq!(csv_text(cell), safe);
+        }
     }
 }

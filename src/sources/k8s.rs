@@ -358,6 +358,7 @@ fn service(o: Object) -> Service {
     Service {
         namespace: o.metadata.namespace.unwrap_or_else(|| "default".into()),
         name: o.metadata.name,
+        labels: o.metadata.labels,
         annotations: o.metadata.annotations,
         type_: o.spec.type_.unwrap_or_else(|| "ClusterIP".into()),
         ports,
