@@ -214,7 +214,9 @@ pub fn review(report: &Report, input: Input<'_>) -> Review {
             changes(base, report),
         ),
         None => {
-            notes.push("no baseline: nothing is compared — pass `--baseline YYYY-MM` (a report kept in the workspace's `reports/`) or `--baseline-report FILE`".into());
+            notes.push(
+                "no baseline: nothing is compared — pass `--baseline YYYY-MM` (a report kept in the workspace's `reports/`) or `--baseline-report FILE`".into(),
+            );
             (None, Vec::new())
         }
     };
@@ -379,7 +381,9 @@ pub fn changes(base: &Report, current: &Report) -> Vec<Change> {
             });
         }
     }
-    out.sort_by(|a, b| b.change_usd.abs().cmp(&a.change_usd.abs()).then_with(|| (&a.dimension, &a.namespace, &a.name).cmp(&(&b.dimension, &b.namespace, &b.name))));
+    out.sort_by(|a, b| {
+        b.change_usd.abs().cmp(&a.change_usd.abs()).then_with(|| (&a.dimension, &a.namespace, &a.name).cmp(&(&b.dimension, &b.namespace, &b.name)))
+    });
     out
 }
 
@@ -392,7 +396,8 @@ pub fn actions(r: &Report) -> Vec<Action> {
             if save <= Decimal::ZERO {
                 continue;
             }
-            let (risk, load) = if mode == "Auto" { (&s.auto.risk, s.auto.load_max_over_mean) } else { (&s.prefer_close.risk, s.prefer_close.load_max_over_mean) };
+            let (risk, load) =
+                if mode == "Auto" { (&s.auto.risk, s.auto.load_max_over_mean) } else { (&s.prefer_close.risk, s.prefer_close.load_max_over_mean) };
             let change = if mode == "Auto" {
                 format!("kubectl annotate service -n {} {} service.kubernetes.io/topology-mode=Auto --overwrite", s.namespace, s.service)
             } else {
@@ -463,7 +468,9 @@ fn rds_change(d: &crate::whatif::rds::DbWhatIf, rec: &crate::whatif::rds::Recomm
     match (d.current_option, rec.option) {
         (SingleAz, MultiAzInstance) => format!("aws rds modify-db-instance --db-instance-identifier {id} --multi-az --apply-immediately"),
         (MultiAzInstance, SingleAz) => format!("aws rds modify-db-instance --db-instance-identifier {id} --no-multi-az --apply-immediately"),
-        (MultiAzInstance, MultiAzInstance) => format!("aws rds reboot-db-instance --db-instance-identifier {id} --force-failover  # the standby in {} takes over", rec.writer_az),
+        (MultiAzInstance, MultiAzInstance) => {
+            format!("aws rds reboot-db-instance --db-instance-identifier {id} --force-failover  # the standby in {} takes over", rec.writer_az)
+        }
         (MultiAzCluster, MultiAzCluster) => {
             format!("aws rds failover-db-cluster --db-cluster-identifier {id} --target-db-instance-identifier <the reader in {}>", rec.writer_az)
         }

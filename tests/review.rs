@@ -76,7 +76,19 @@ fn the_review_of_a_generated_month_matches_its_truth_month_over_month() {
     // October's review against it, from a file.
     let out = tempdir();
     let run = crossaz(
-        &["review", "--month", "2026-10", "--workspace", &ws(&oct), "--baseline-report", kept.to_str().unwrap(), "--group-by", "label:team", "--out", out.path().to_str().unwrap()],
+        &[
+            "review",
+            "--month",
+            "2026-10",
+            "--workspace",
+            &ws(&oct),
+            "--baseline-report",
+            kept.to_str().unwrap(),
+            "--group-by",
+            "label:team",
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
         &repo(),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -115,11 +127,8 @@ fn the_review_of_a_generated_month_matches_its_truth_month_over_month() {
         .filter(|c| c.dimension == "service")
         .map(|c| (if c.namespace.is_empty() { c.name.clone() } else { format!("{}/{}", c.namespace, c.name) }, (c.baseline_bytes, c.current_bytes)))
         .collect();
-    let expected: BTreeMap<String, (u64, u64)> = now_s
-        .keys()
-        .chain(before_s.keys())
-        .map(|k| (k.clone(), (before_s.get(k).copied().unwrap_or(0), now_s.get(k).copied().unwrap_or(0))))
-        .collect();
+    let expected: BTreeMap<String, (u64, u64)> =
+        now_s.keys().chain(before_s.keys()).map(|k| (k.clone(), (before_s.get(k).copied().unwrap_or(0), now_s.get(k).copied().unwrap_or(0)))).collect();
     assert_eq!(changes, expected);
     for c in &review.changes {
         assert_eq!(c.change_usd, c.current_usd - c.baseline_usd);
@@ -177,7 +186,12 @@ fn a_threshold_exits_3_with_the_biggest_contributors_and_baselines_come_from_the
             let contributors = &review.threshold.as_ref().unwrap().contributors;
             assert!(!contributors.is_empty() && contributors.len() <= 3);
             for c in contributors {
-                assert!(run.stderr.contains(&format!("+{} {}/{}", human_usd(c.change_usd), c.namespace, c.name)) || run.stderr.contains(&format!("+{} {}", human_usd(c.change_usd), c.name)), "{}", run.stderr);
+                assert!(
+                    run.stderr.contains(&format!("+{} {}/{}", human_usd(c.change_usd), c.namespace, c.name))
+                        || run.stderr.contains(&format!("+{} {}", human_usd(c.change_usd), c.name)),
+                    "{}",
+                    run.stderr
+                );
             }
         }
     }
@@ -271,7 +285,19 @@ fn hostile_review(group_by: &str) -> (tempfile::TempDir, tempfile::TempDir, Repo
     let ws = hostile_workspace();
     let out = tempdir();
     let run = crossaz(
-        &["review", "--from", "2026-10-01", "--to", "2026-10-04", "--workspace", ws.path().to_str().unwrap(), "--group-by", group_by, "--out", out.path().to_str().unwrap()],
+        &[
+            "review",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-10-04",
+            "--workspace",
+            ws.path().to_str().unwrap(),
+            "--group-by",
+            group_by,
+            "--out",
+            out.path().to_str().unwrap(),
+        ],
         &repo(),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -1,8 +1,8 @@
 //! `crossaz attribute`: flow logs + network inventory + Kubernetes → cross-AZ bytes and dollars.
 
 use super::{emit, parse_month_arg, parse_time_arg};
-use crate::model::time::Month;
 use crate::error::Error;
+use crate::model::time::Month;
 use crate::pipeline::{self, Inputs, Outcome};
 use crate::pricing::Rates;
 use crate::printer::Printer;

@@ -37,7 +37,11 @@ pub const DEMO_MONTH: &str = "2026-10";
 pub fn baseline_month(printer: &Printer) -> Result<crate::report::Report, Error> {
     let month = crate::model::time::Month::parse("2026-09").expect("a month");
     let dir = tempfile::tempdir().map_err(|e| Error::failure("could not create a temporary directory").caused_by(e))?;
-    let opts = crate::generate::Options { start: month.from, days: ((month.to - month.from) / crate::model::time::SECONDS_PER_DAY) as u32, ..crate::generate::Options::default() };
+    let opts = crate::generate::Options {
+        start: month.from,
+        days: ((month.to - month.from) / crate::model::time::SECONDS_PER_DAY) as u32,
+        ..crate::generate::Options::default()
+    };
     crate::generate::generate(&opts, dir.path()).map_err(|e| Error::io("write the baseline month to", dir.path(), e))?;
     let mut inputs = demo_inputs(dir.path());
     (inputs.from, inputs.to) = (Some(month.from), Some(month.to));

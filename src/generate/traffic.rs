@@ -45,7 +45,14 @@ pub struct TruthKey {
 }
 
 /// Adds a conversation's (to server, to client) bytes under `names` to one truth; nothing when none.
-fn add_bytes(map: &mut BTreeMap<TruthKey, (u64, u64)>, c: &Ctx<'_>, (client, server): (Ep, Ep), names: (Name, Name), (class, rule): (&'static str, &'static str), b: (u64, u64)) {
+fn add_bytes(
+    map: &mut BTreeMap<TruthKey, (u64, u64)>,
+    c: &Ctx<'_>,
+    (client, server): (Ep, Ep),
+    names: (Name, Name),
+    (class, rule): (&'static str, &'static str),
+    b: (u64, u64),
+) {
     if b == (0, 0) {
         return;
     }

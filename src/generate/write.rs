@@ -55,8 +55,9 @@ pub fn network(world: &World, dir: &Path, snapshots: &[Ts], start: Ts) -> std::i
         })
         .collect();
     write_file(&dir.join("subnets.json"), &pretty(&json!({ "Subnets": subnets })))?;
-    let interfaces =
-        |at: Option<Ts>| -> Vec<Value> { world.enis.iter().filter(|e| at.is_none_or(|t| e.life.exists_at(t))).map(|e| interface_json(world, e, &before)).collect() };
+    let interfaces = |at: Option<Ts>| -> Vec<Value> {
+        world.enis.iter().filter(|e| at.is_none_or(|t| e.life.exists_at(t))).map(|e| interface_json(world, e, &before)).collect()
+    };
     if snapshots.is_empty() {
         write_file(&dir.join("network-interfaces.json"), &pretty(&json!({ "NetworkInterfaces": interfaces(None) })))?;
     }

@@ -117,10 +117,18 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     let total_cost = cost(by_class[0], both);
     let mut by_server: BTreeMap<i32, Vec<ServerDay>> = BTreeMap::new();
     for ((d, server_kind, server_namespace, server), bytes) in day_servers {
-        by_server.entry(d).or_default().push(ServerDay { server_kind, server_namespace, server, cross_az_billed_bytes: bytes, cost_usd: round_usd(cost(bytes, both)) });
+        by_server.entry(d).or_default().push(ServerDay {
+            server_kind,
+            server_namespace,
+            server,
+            cross_az_billed_bytes: bytes,
+            cost_usd: round_usd(cost(bytes, both)),
+        });
     }
     for list in by_server.values_mut() {
-        list.sort_by(|a, b| b.cross_az_billed_bytes.cmp(&a.cross_az_billed_bytes).then_with(|| (&a.server_namespace, &a.server).cmp(&(&b.server_namespace, &b.server))));
+        list.sort_by(|a, b| {
+            b.cross_az_billed_bytes.cmp(&a.cross_az_billed_bytes).then_with(|| (&a.server_namespace, &a.server).cmp(&(&b.server_namespace, &b.server)))
+        });
     }
     let daily = days
         .into_iter()

@@ -36,9 +36,18 @@ pub fn render(r: &Report, review: &Review) -> String {
     let h = &review.headline;
     let _ = writeln!(o, "# Cross-AZ data transfer review — {}\n", md(&review.period));
     let _ = writeln!(o, "| | |\n|---|---|");
-    let _ = writeln!(o, "| **Cross-AZ cost** | **{}**{} |", human_usd(h.cross_az_cost_usd), rv::change_suffix(review).map(|c| format!(" ({})", md(&c))).unwrap_or_default());
+    let _ = writeln!(
+        o,
+        "| **Cross-AZ cost** | **{}**{} |",
+        human_usd(h.cross_az_cost_usd),
+        rv::change_suffix(review).map(|c| format!(" ({})", md(&c))).unwrap_or_default()
+    );
     let _ = writeln!(o, "| Cross-AZ bytes | {} |", human_bytes(h.cross_az_billed_bytes));
-    let _ = writeln!(o, "| Bill explained | {} |", h.bill_explained_pct.map(|p| format!("{} of the inter-AZ line", rv::pct(p))).unwrap_or_else(|| "no billing data given".into()));
+    let _ = writeln!(
+        o,
+        "| Bill explained | {} |",
+        h.bill_explained_pct.map(|p| format!("{} of the inter-AZ line", rv::pct(p))).unwrap_or_else(|| "no billing data given".into())
+    );
     let _ = writeln!(o, "| Savings available | {} per month, from {} actions |", human_usd(h.savings_monthly_usd), review.actions.len());
     if let Some(t) = &review.threshold {
         let _ = writeln!(o, "| Threshold | increase over {}: {} |", md(&rv::limit_text(&t.limit)), if t.exceeded { "**exceeded**" } else { "not exceeded" });
@@ -51,7 +60,16 @@ pub fn render(r: &Report, review: &Review) -> String {
     } else {
         let _ = writeln!(o, "| # | Action | Target | Saves / month | Risk | Change |\n|---:|---|---|---:|---|---|");
         for a in review.actions.iter().take(rv::TOP) {
-            let _ = writeln!(o, "| {} | {} | {} | {} | {} | {} |", a.rank, rv::action_title(&a.kind), md(&a.target), human_usd(a.monthly_savings_usd), md(&a.risk), code(&a.change));
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                a.rank,
+                rv::action_title(&a.kind),
+                md(&a.target),
+                human_usd(a.monthly_savings_usd),
+                md(&a.risk),
+                code(&a.change)
+            );
         }
         o.push('\n');
         for a in review.actions.iter().take(rv::TOP) {
@@ -148,7 +166,13 @@ pub fn render(r: &Report, review: &Review) -> String {
     match &r.reconciliation {
         Some(rec) => {
             let (lo, hi) = rv::coverage_range(rec);
-            let _ = writeln!(o, "- Coverage against the bill: {} overall; by day {} to {}", rec.total.coverage_pct.map(rv::pct).unwrap_or_else(|| "n/a".into()), lo, hi);
+            let _ = writeln!(
+                o,
+                "- Coverage against the bill: {} overall; by day {} to {}",
+                rec.total.coverage_pct.map(rv::pct).unwrap_or_else(|| "n/a".into()),
+                lo,
+                hi
+            );
         }
         None => {
             let _ = writeln!(o, "- Coverage against the bill: no billing data given (`--billing`, or `crossaz pull billing`)");

@@ -72,7 +72,9 @@ impl Matrix {
         let mut zones: Vec<String> = Vec::new();
         let mut cells: BTreeMap<(String, String), (Decimal, u64)> = BTreeMap::new();
         for row in &t.rows {
-            if let (Cell::Text(si), Cell::Text(sn), Cell::Text(di), Cell::Text(dn), Cell::U64(billed), Cell::Dec(c)) = (&row[0], &row[1], &row[2], &row[3], &row[5], &row[6]) {
+            if let (Cell::Text(si), Cell::Text(sn), Cell::Text(di), Cell::Text(dn), Cell::U64(billed), Cell::Dec(c)) =
+                (&row[0], &row[1], &row[2], &row[3], &row[5], &row[6])
+            {
                 let (s, d) = (name(si, sn), name(di, dn));
                 for z in [&s, &d] {
                     if !zones.contains(z) {
@@ -114,13 +116,9 @@ pub fn top_tables(r: &Report) -> Vec<(&'static str, Vec<TopRow>)> {
             .rows
             .iter()
             .filter_map(|row| match (&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]) {
-                (Cell::Text(ns), Cell::Text(name), Cell::Text(kind), Cell::U64(b), Cell::Dec(c), Cell::Dec(s)) if *b > 0 => Some(TopRow {
-                    name: if ns.is_empty() { name.clone() } else { format!("{ns}/{name}") },
-                    kind: kind.clone(),
-                    bytes: *b,
-                    cost: *c,
-                    share: *s,
-                }),
+                (Cell::Text(ns), Cell::Text(name), Cell::Text(kind), Cell::U64(b), Cell::Dec(c), Cell::Dec(s)) if *b > 0 => {
+                    Some(TopRow { name: if ns.is_empty() { name.clone() } else { format!("{ns}/{name}") }, kind: kind.clone(), bytes: *b, cost: *c, share: *s })
+                }
                 _ => None,
             })
             .take(TOP)
