@@ -332,6 +332,18 @@ fn hostile_names_are_text_in_markdown_and_csv() {
     assert!(!changes.lines().any(|l| l.starts_with('=')), "{changes}");
 }
 
+#[test]
+fn a_period_the_flow_logs_cover_only_in_part_says_so() {
+    let ws = generated(Options { days: 3, ..Options::default() });
+    let out = tempdir();
+    for (month, says) in [("2026-10", "the flow logs cover only 2026-10-01T"), ("2026-11", "no flow-log record falls in the period")] {
+        let run = crossaz(&["review", "--month", month, "--workspace", ws.path().to_str().unwrap(), "--out", out.path().to_str().unwrap()], &repo());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stderr.contains(says), "{month}: {}", run.stderr);
+        assert!(std::fs::read_to_string(out.path().join("summary.md")).unwrap().contains(says), "{month}");
+    }
+}
+
 /// Runs tests/browser/check-page.mjs (playwright-core driving Debian's chromium) on a page.
 fn browse(page: &Path, shot: &Path) -> Value {
     let script = repo().join("tests/browser/check-page.mjs");

@@ -101,6 +101,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     let out = args.review_out.unwrap_or_else(|| PathBuf::from(format!("crossaz-review-{DEMO_MONTH}")));
     let req = super::review::ReviewRequest {
         period: month.label.clone(),
+        bounds: Some((month.from, month.to)),
         month: Some(month),
         baseline: Some((&baseline, "2026-09".into(), "generated: crossaz generate --scenario month --start 2026-09-01 --days 30".into())),
         group_by: crate::review::GroupBy::Label("team".into()),

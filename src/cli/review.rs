@@ -73,6 +73,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     let exit = finish(&outcome, printer);
     let review_input = ReviewRequest {
         period,
+        bounds: Some((from, to)),
         month: month.clone(),
         baseline: baseline.as_ref().map(|(r, label, source)| (r, label.clone(), source.clone())),
         group_by: args.group_by.clone(),
@@ -87,6 +88,11 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     }
     print_headline(&written);
     let review = written.report.review.as_ref().expect("the review was just built");
+    if !printer.quiet {
+        for n in &review.notes {
+            eprintln!("note: {n}");
+        }
+    }
     if let Some(t) = review.threshold.as_ref().filter(|t| t.exceeded) {
         eprintln!("error: the cross-AZ cost grew {}, more than `--fail-on-increase {}`", rv::change_suffix(review).unwrap_or_default(), t.limit);
         if !t.contributors.is_empty() {
@@ -104,6 +110,8 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
 
 pub struct ReviewRequest<'a> {
     pub period: String,
+    /// The period's bounds, when known, to say when the flow logs cover only part of it.
+    pub bounds: Option<(i64, i64)>,
     pub month: Option<Month>,
     pub baseline: Option<(&'a Report, String, String)>,
     pub group_by: GroupBy,
@@ -124,6 +132,9 @@ pub fn write_review(outcome: Outcome, req: ReviewRequest<'_>, out: &Path) -> Res
             Ok(r) => report.rds = Some(r),
             Err(e) => notes.push(format!("the RDS what-if could not run: {e}")),
         }
+    }
+    if let Some((from, to)) = req.bounds {
+        notes.extend(partial_period(&report, from, to));
     }
     let review = review::review(
         &report,
@@ -294,6 +305,24 @@ pub fn print_headline(w: &Written) {
     println!("  {}  for a pull request, ticket or chat", w.dir.join("summary.md").display());
     println!("  {}/  one CSV per view; report.json holds every figure", w.dir.join("csv").display());
     println!("{line}");
+}
+
+/// A note when the records start well after the period's start or end well before its end.
+fn partial_period(r: &Report, from: i64, to: i64) -> Option<String> {
+    let parse = |s: &Option<String>| s.as_deref().and_then(crate::model::time::parse_time);
+    let (first, last) = (parse(&r.window.first_record), parse(&r.window.last_record));
+    let slack = 3 * 3600;
+    match (first, last) {
+        (None, _) | (_, None) => Some("no flow-log record falls in the period: its cost is zero for want of data, not of traffic".into()),
+        (Some(f), Some(l)) if f > from + slack || l < to - slack => Some(format!(
+            "the flow logs cover only {} → {} of the period {} → {}: the cost is not the whole period's, and a comparison with a whole baseline month understates it",
+            crate::model::time::format_time(f),
+            crate::model::time::format_time(l),
+            crate::model::time::format_time(from),
+            crate::model::time::format_time(to)
+        )),
+        _ => None,
+    }
 }
 
 /// The command line as typed, quoted where a shell would need it.
