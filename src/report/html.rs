@@ -104,12 +104,12 @@ fn actions(review: &Review) -> Markup {
                         tbody {
                             @for a in &review.actions {
                                 tr {
-                                    td.num { (a.rank) }
-                                    td { (rv::action_title(&a.kind)) }
-                                    th scope="row" { (a.target) }
-                                    td.num data-field="action_savings" data-value=(a.monthly_savings_usd) { (human_usd(a.monthly_savings_usd)) }
-                                    td { (a.risk) }
-                                    td { code.cmd { (a.change) } p.evidence { (a.evidence) } }
+                                    td.num data-label="#" { (a.rank) }
+                                    td data-label="Action" { (rv::action_title(&a.kind)) }
+                                    th scope="row" data-label="Target" { (a.target) }
+                                    td.num data-label="Saves / month" data-field="action_savings" data-value=(a.monthly_savings_usd) { (human_usd(a.monthly_savings_usd)) }
+                                    td data-label="Risk" { (a.risk) }
+                                    td data-label="Change" { code.cmd { (a.change) } p.evidence { (a.evidence) } }
                                 }
                             }
                         }

@@ -161,7 +161,7 @@ pub fn assumptions(r: &Report) -> Vec<String> {
         p.source
     )];
     for rule in p.rules.iter().filter(|r| r.billed == "none") {
-        out.push(format!("Free: `{}` ({} evidence) — {}", rule.id, rule.evidence, rule.source));
+        out.push(format!("Free: {} ({} evidence) — {}", rule.id, rule.evidence, rule.source));
     }
     out.extend(r.summary.assumptions.iter().map(|a| format!("Assumed: {a}")));
     out.push("Savings are per month of 730 hours, projected from the measured window".into());
