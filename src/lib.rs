@@ -7,6 +7,7 @@
 pub mod attribution;
 pub mod bench;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod generate;
 pub mod model;

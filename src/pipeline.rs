@@ -67,6 +67,12 @@ pub struct Outcome {
     pub labels: std::collections::BTreeMap<crate::model::entity::Entity, std::collections::BTreeMap<String, String>>,
     /// Kubernetes snapshot gaps longer than `pull k8s --every` allows, as notes.
     pub snapshot_gaps: Vec<String>,
+    /// Times of the Kubernetes snapshots read.
+    pub snapshot_times: Vec<Ts>,
+    /// Flow-log files without pkt-* fields (attributed per node).
+    pub node_level_files: usize,
+    /// Interfaces of the inventory no flow log recorded: (id, owner).
+    pub unlogged_interfaces: Vec<(String, String)>,
 }
 
 impl Outcome {
@@ -235,17 +241,17 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         notes,
         overlaps: &pass.overlaps,
     });
+    let logged = pass.acc.logged_inventory_interfaces();
+    let unlogged_interfaces: Vec<(String, String)> = loaded
+        .inventory
+        .enis
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !logged.contains(&(*i as u32)))
+        .map(|(i, e)| (e.id.clone(), resolver.eni_label(i as u32)))
+        .collect();
     if !bill_sources.is_empty() {
-        let logged = pass.acc.logged_inventory_interfaces();
-        let unlogged_interfaces = loaded
-            .inventory
-            .enis
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !logged.contains(&(*i as u32)))
-            .map(|(i, e)| (e.id.clone(), resolver.eni_label(i as u32)))
-            .collect();
-        let ctx = crate::reconcile::Context { unlogged_interfaces };
+        let ctx = crate::reconcile::Context { unlogged_interfaces: unlogged_interfaces.clone() };
         let mut rec = crate::reconcile::reconcile(&report, &bill_lines, bill_sources, &ctx);
         rec.notes.extend(bill_scope_notes(&loaded.inventory, inputs.billing_scope.as_ref()));
         report.reconciliation = Some(rec);
@@ -254,7 +260,20 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     let databases = crate::whatif::rds::databases(&loaded.inventory);
     let db_days = attribution::db_days(&pass.acc, &resolver);
     let labels = loaded.timeline.labels.clone();
-    Ok(Outcome { report, problems, warnings: pass.warnings, latest_snapshot, databases, db_days, labels, snapshot_gaps: gaps })
+    let (snapshot_times, node_level_files) = (loaded.timeline.snapshot_times.clone(), pass.acc.node_level_files.len());
+    Ok(Outcome {
+        report,
+        problems,
+        warnings: pass.warnings,
+        latest_snapshot,
+        databases,
+        db_days,
+        labels,
+        snapshot_gaps: gaps,
+        snapshot_times,
+        node_level_files,
+        unlogged_interfaces,
+    })
 }
 
 /// Reads Cost Explorer JSON files: bill lines, the files that held some, problems and notes.

@@ -19,6 +19,10 @@ pub enum Action {
     SlowDown,
     /// Never answer.
     Hold,
+    /// `403` with an `AccessDeniedException` (JSON protocols and REST-JSON, e.g. EKS).
+    Deny,
+    /// `200` with this JSON body: a stand-in for a service moto lacks (Data Exports).
+    Respond(&'static str),
 }
 
 pub struct Request {
@@ -141,6 +145,18 @@ async fn serve(mut client: TcpStream, upstream: &str, rule: Rule, count: Arc<Ato
                     body.len()
                 )
                 .into_bytes()
+            }
+            Action::Deny => {
+                let body =
+                    r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::123456789012:user/crossaz is not authorized to perform this action"}"#;
+                format!(
+                    "HTTP/1.1 403 Forbidden\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-ErrorType: AccessDeniedException\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .into_bytes()
+            }
+            Action::Respond(body) => {
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
             }
             Action::Forward => {
                 // Forward with `Connection: close` and relay the whole answer.

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 #[derive(clap::Args, Debug, Default)]
 pub struct InputArgs {
     /// A workspace written by `crossaz pull` (default `./crossaz-data` when no `--flow-logs` is given).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "CROSSAZ_WORKSPACE")]
     pub workspace: Option<PathBuf>,
     /// Flow-log files or directories (text, gzip or Parquet; S3 layouts are walked recursively).
     #[arg(long, value_name = "PATH", num_args = 1..)]
@@ -41,21 +41,40 @@ pub struct InputArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
     pub to: Option<i64>,
     /// The format string given to AWS, for files without a header line: `'${version} ${account-id} …'`.
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT", env = "CROSSAZ_FLOW_LOG_FORMAT")]
     pub flow_log_format: Option<String>,
     /// Inter-AZ rates per region (JSON); the default is AWS's $0.01/GB each way.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "CROSSAZ_RATES")]
     pub rates: Option<PathBuf>,
     /// Price at the bill's effective per-GB rate (discounts included) instead of list prices.
     #[arg(long)]
     pub price_from_bill: bool,
     /// Which cross-AZ paths AWS bills, replacing the bundled table (same JSON as
     /// src/pricing/transfer-rules.json; docs/pricing.md).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "CROSSAZ_TRANSFER_RULES")]
     pub transfer_rules: Option<PathBuf>,
 }
 
 impl InputArgs {
+    /// Fills what neither a flag nor a `CROSSAZ_…` variable gave from `crossaz.toml`.
+    pub fn apply(&mut self, cfg: &crate::config::Loaded) {
+        let c = &cfg.config;
+        if self.workspace.is_none() && self.flow_logs.is_empty() {
+            self.workspace = cfg
+                .path_of(&c.workspace)
+                .or_else(|| cfg.path.as_ref().and_then(|p| p.parent().map(|d| d.to_path_buf())).filter(|d| d.join("flow-logs").is_dir()));
+        }
+        if self.rates.is_none() {
+            self.rates = cfg.path_of(&c.pricing.rates);
+        }
+        if self.transfer_rules.is_none() {
+            self.transfer_rules = cfg.path_of(&c.pricing.transfer_rules);
+        }
+        if self.flow_log_format.is_none() {
+            self.flow_log_format = c.flow_logs.format.clone();
+        }
+    }
+
     /// The calendar month the window covers exactly (`--month`, or `--from`/`--to` on month bounds).
     pub fn kept_month(&self) -> Option<Month> {
         self.month.clone().or_else(|| Month::of_window(self.from?, self.to?))
@@ -106,24 +125,34 @@ impl InputArgs {
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
-    /// One row per server Service, client workload, namespace, AZ pair or conversation.
-    #[arg(long, value_enum, default_value = "service")]
-    pub by: By,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    /// One row per server Service, client workload, namespace, AZ pair or conversation [default: service].
+    #[arg(long, value_enum, env = "CROSSAZ_BY")]
+    pub by: Option<By>,
+    /// [default: table]
+    #[arg(long, value_enum, env = "CROSSAZ_FORMAT")]
+    pub format: Option<Format>,
     /// Write to this file (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
 
-pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
-    if args.format == Format::Parquet && args.output.is_none() {
+pub fn run(mut args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Result<ExitCode, Error> {
+    args.input.apply(cfg);
+    let by = match args.by {
+        Some(b) => b,
+        None => config_enum(cfg.config.output.by.as_deref(), "output.by")?.unwrap_or(By::Service),
+    };
+    let format = match args.format {
+        Some(f) => f,
+        None => config_enum(cfg.config.output.format.as_deref(), "output.format")?.unwrap_or(Format::Table),
+    };
+    if format == Format::Parquet && args.output.is_none() {
         return Err(Error::usage("`--format parquet` needs `--output FILE`"));
     }
     let keep = args.input.workspace.clone().zip(args.input.kept_month());
     let inputs = args.input.inputs()?;
     let outcome = pipeline::run(&inputs, printer)?;
-    let bytes = render(&outcome.report, args.by, args.format)?;
+    let bytes = render(&outcome.report, by, format)?;
     emit(&bytes, args.output.as_deref())?;
     if let Some((dir, month)) = keep {
         let path = crate::workspace::Workspace::new(&dir).keep_report(&month, &outcome.report)?;
@@ -131,10 +160,19 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
             eprintln!("kept the report of {} in `{}` (a baseline for `crossaz review`)", month.label, path.display());
         }
     }
-    if args.format != Format::Table && !printer.quiet {
+    if format != Format::Table && !printer.quiet {
         eprint!("{}", summary_text(&outcome.report));
     }
     Ok(finish(&outcome, printer))
+}
+
+/// A value of `crossaz.toml` for a flag with fixed choices.
+fn config_enum<T: clap::ValueEnum>(value: Option<&str>, key: &str) -> Result<Option<T>, Error> {
+    let Some(v) = value else { return Ok(None) };
+    T::from_str(v, false).map(Some).map_err(|_| {
+        let choices: Vec<String> = T::value_variants().iter().filter_map(|x| x.to_possible_value()).map(|p| p.get_name().to_string()).collect();
+        Error::usage(format!("`{v}` is not a valid `{key}` in crossaz.toml")).hint(format!("one of: {}", choices.join(", ")))
+    })
 }
 
 /// Prints warnings and input errors; exit 1 when some input could not be read.

@@ -14,9 +14,9 @@ use std::process::ExitCode;
 pub struct Args {
     #[command(subcommand)]
     pub what: What,
-    /// Where pulled data goes (see docs/pull.md for the layout).
-    #[arg(long, global = true, value_name = "DIR", default_value = crate::workspace::DEFAULT)]
-    pub workspace: PathBuf,
+    /// Where pulled data goes (see docs/pull.md for the layout) [default: crossaz-data].
+    #[arg(long, global = true, value_name = "DIR", env = "CROSSAZ_WORKSPACE")]
+    pub workspace: Option<PathBuf>,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -53,19 +53,21 @@ pub struct PricesArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct FlowLogsArgs {
-    /// The S3 bucket the flow log delivers to.
-    #[arg(long, conflicts_with = "log_group", required_unless_present = "log_group")]
+    /// The S3 bucket the flow log delivers to (default: `crossaz.toml`'s, from `crossaz setup`).
+    #[arg(long, conflicts_with = "log_group", env = "CROSSAZ_FLOW_LOG_BUCKET")]
     pub bucket: Option<String>,
     /// The prefix given to the flow log's destination (before `AWSLogs/`).
-    #[arg(long, default_value = "")]
-    pub prefix: String,
+    #[arg(long, env = "CROSSAZ_FLOW_LOG_PREFIX")]
+    pub prefix: Option<String>,
     /// A CloudWatch Logs group the flow log delivers to, instead of S3.
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", env = "CROSSAZ_FLOW_LOG_GROUP")]
     pub log_group: Option<String>,
+    /// [default: the first day of last month]
     #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
-    pub from: i64,
+    pub from: Option<i64>,
+    /// [default: now]
     #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
-    pub to: i64,
+    pub to: Option<i64>,
     /// Simultaneous downloads.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
@@ -91,8 +93,8 @@ pub struct FlowLogsArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct NetworkArgs {
-    /// The VPC to describe (default: the VPC of the cluster's nodes, from the kubeconfig).
-    #[arg(long, value_name = "VPC")]
+    /// The VPC to describe (default: `crossaz.toml`'s, else the VPC of the cluster's nodes, from the kubeconfig).
+    #[arg(long, value_name = "VPC", env = "CROSSAZ_VPC")]
     pub vpc_id: Option<String>,
     /// Keep taking snapshots at this interval (`1h`), each in `network/<time>/`, so that interfaces
     /// deleted later (replaced nodes, scaled load balancers) are still known.
@@ -110,10 +112,12 @@ pub struct NetworkArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct BillingArgs {
+    /// [default: the first day of last month]
     #[arg(long, value_name = "DATE", value_parser = parse_time_arg)]
-    pub from: i64,
+    pub from: Option<i64>,
+    /// [default: now]
     #[arg(long, value_name = "DATE", value_parser = parse_time_arg)]
-    pub to: i64,
+    pub to: Option<i64>,
     /// The linked account whose bill to read (default: the account owning the workspace's VPC;
     /// a management account's bill otherwise covers the whole organization).
     #[arg(long, value_name = "ID")]
@@ -158,15 +162,61 @@ pub fn parse_interval(s: &str) -> Result<u64, String> {
     Ok(secs)
 }
 
-fn window(from: i64, to: i64) -> Result<(), Error> {
+/// `--from`/`--to`, by default from the first day of last month (UTC) to now: last month whole,
+/// for its review, and this month so far.
+fn window(from: Option<i64>, to: Option<i64>) -> Result<(i64, i64), Error> {
+    let now = chrono::Utc::now().timestamp();
+    let to = to.unwrap_or(now);
+    let from = match from {
+        Some(f) => f,
+        None => {
+            let this =
+                crate::model::time::Month::parse(&chrono::DateTime::<chrono::Utc>::from_timestamp(to - 1, 0).unwrap_or_default().format("%Y-%m").to_string());
+            this.and_then(|m| m.previous()).map(|m| m.from).unwrap_or(to - 31 * 86_400)
+        }
+    };
     if to <= from {
         return Err(Error::usage("`--to` must be later than `--from`"));
     }
-    Ok(())
+    Ok((from, to))
 }
 
-pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
-    let ws = Workspace::new(&args.workspace);
+/// Fills what flags and the environment left empty from `crossaz.toml`.
+fn apply(args: &mut Args, cfg: &crate::config::Loaded) {
+    let c = &cfg.config;
+    if args.workspace.is_none() {
+        args.workspace = cfg.path_of(&c.workspace).or_else(|| cfg.path.as_ref().and_then(|p| p.parent().map(|d| d.to_path_buf())));
+    }
+    let env = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    if args.aws.region.is_none() && !env("AWS_REGION") && !env("AWS_DEFAULT_REGION") {
+        args.aws.region = c.region.clone();
+    }
+    if args.aws.profile.is_none() && !env("AWS_PROFILE") {
+        args.aws.profile = c.profile.clone();
+    }
+    match &mut args.what {
+        What::FlowLogs(a) => {
+            if a.bucket.is_none() && a.log_group.is_none() {
+                a.bucket = c.flow_logs.bucket.clone();
+                a.log_group = c.flow_logs.log_group.clone();
+            }
+            if a.prefix.is_none() {
+                a.prefix = c.flow_logs.prefix.clone();
+            }
+            if a.flow_log_format.is_none() {
+                a.flow_log_format = c.flow_logs.format.clone();
+            }
+        }
+        What::Network(a) if a.vpc_id.is_none() => a.vpc_id = c.vpc.clone(),
+        What::Billing(a) if a.account.is_none() && !a.all_accounts => a.account = c.account.clone(),
+        _ => {}
+    }
+}
+
+pub fn run(mut args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Result<ExitCode, Error> {
+    apply(&mut args, cfg);
+    let root = args.workspace.clone().unwrap_or_else(|| PathBuf::from(crate::workspace::DEFAULT));
+    let ws = Workspace::new(&root);
     std::fs::create_dir_all(&ws.root).map_err(|e| Error::io("create the workspace", &ws.root, e))?;
     let rt = aws::runtime()?;
     let text = rt.block_on(async {
@@ -174,7 +224,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
             What::FlowLogs(a) => flow_logs(&args.aws, a, &ws, printer).await,
             What::Network(a) => network(&args.aws, a, &ws, printer).await,
             What::Billing(a) => {
-                window(a.from, a.to)?;
+                let (from, to) = window(a.from, a.to)?;
                 let conf = aws::sdk_config(&args.aws).await;
                 let region = conf
                     .region()
@@ -186,7 +236,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
                     (None, false, 1) => inv.owners.iter().next().cloned(),
                     _ => None,
                 };
-                let b = aws::ce::pull(&aws_sdk_costexplorer::Client::new(&conf), &region, account.as_deref(), a.from, a.to, &ws).await?;
+                let b = aws::ce::pull(&aws_sdk_costexplorer::Client::new(&conf), &region, account.as_deref(), from, to, &ws).await?;
                 let mut cents = rust_decimal::Decimal::from(b.paid_requests) / rust_decimal::Decimal::from(100);
                 cents.rescale(2);
                 Ok(format!(
@@ -208,7 +258,11 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
 }
 
 async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer: &Printer) -> Result<String, Error> {
-    window(a.from, a.to)?;
+    let (from, to) = window(a.from, a.to)?;
+    if a.bucket.is_none() && a.log_group.is_none() {
+        return Err(Error::usage("where does the flow log deliver? pass `--bucket` (S3) or `--log-group` (CloudWatch Logs)")
+            .hint("`crossaz setup --cluster NAME` finds the cluster's flow logs and remembers them in `crossaz.toml`"));
+    }
     let conf = aws::sdk_config(aws_args).await;
     if let Some(group) = &a.log_group {
         let ec2 = aws_sdk_ec2::Client::new(&conf);
@@ -216,7 +270,7 @@ async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer:
         let now = chrono::Utc::now().timestamp();
         let region = conf.region().map(|r| r.to_string()).unwrap_or_else(|| "unknown".into());
         let opts = aws::cwl::CwlOptions { buffer_bytes: a.buffer_bytes.max(1), stop_after_pages: a.stop_after_pages };
-        let c = aws::cwl::pull(&aws_sdk_cloudwatchlogs::Client::new(&conf), group, &logs, &region, (a.from, a.to), now, ws, opts).await?;
+        let c = aws::cwl::pull(&aws_sdk_cloudwatchlogs::Client::new(&conf), group, &logs, &region, (from, to), now, ws, opts).await?;
         let ids: Vec<String> = logs.iter().map(|l| l.id.clone().unwrap_or_else(|| "given format".into())).collect();
         return Ok(format!(
             "pulled {} events of {} streams over {} days ({} days already complete{}) from log group `{group}` ({} flow logs: {}) into `{}` ({} requests)\n",
@@ -246,8 +300,8 @@ async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer:
         (accounts, a.logs_region.clone().or_else(|| inv.region()))
     };
     let bar = printer.progress(0, "downloading flow logs");
-    let src =
-        aws::s3::S3Source { bucket, prefix: &a.prefix, from: a.from, to: a.to, concurrency: a.concurrency, accounts: &accounts, region: region.as_deref() };
+    let prefix = a.prefix.clone().unwrap_or_default();
+    let src = aws::s3::S3Source { bucket, prefix: &prefix, from, to, concurrency: a.concurrency, accounts: &accounts, region: region.as_deref() };
     let r = aws::s3::pull(&s3, &src, ws, &bar).await;
     bar.finish_and_clear();
     let r = r?;
@@ -321,7 +375,7 @@ async fn network(aws_args: &AwsArgs, a: NetworkArgs, ws: &Workspace, printer: &P
 }
 
 /// The VPC of the cluster in the kubeconfig: its nodes' instances, as EC2 describes them.
-async fn cluster_vpc(ec2: &aws_sdk_ec2::Client, kubeconfig: Option<&std::path::Path>, context: Option<&str>) -> Result<String, Error> {
+pub(crate) async fn cluster_vpc(ec2: &aws_sdk_ec2::Client, kubeconfig: Option<&std::path::Path>, context: Option<&str>) -> Result<String, Error> {
     let usage = |why: String| {
         Error::usage("which VPC? pass `--vpc-id`")
             .caused_by(why)

@@ -3,6 +3,7 @@
 //! crossaz reads those.
 
 pub mod ce;
+pub mod discover;
 pub mod cwl;
 pub mod ec2;
 pub mod pricing;
