@@ -189,3 +189,25 @@ fn a_missing_permission_is_named_and_setup_goes_on_with_what_it_can_see() {
     let policy = std::fs::read_to_string(repo().join("docs/iam-policy.json")).unwrap();
     assert!(policy.contains("\"eks:DescribeCluster\""), "the policy grants what setup needs");
 }
+
+#[test]
+fn without_eks_the_vpc_comes_from_the_nodes_instances() {
+    let cluster = unique("nodes");
+    let w = moto::runtime().block_on(world(&cluster, 64, Some(RECOMMENDED)));
+    let instance = moto::runtime().block_on(async {
+        let ec2 = aws_sdk_ec2::Client::new(&moto::config().await);
+        let run = ec2.run_instances().image_id("ami-12c6146b").min_count(1).max_count(1).subnet_id(&w.subnets[1]).send().await.unwrap();
+        run.instances()[0].instance_id().unwrap().to_string()
+    });
+    let node = serde_json::json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ip-10-64-1-5"},
+        "spec": {"providerID": format!("aws:///ap-northeast-2b/{instance}")}, "status": {}});
+    let api = crate::kube_api::start(vec![node]);
+    let p = front(true);
+    let dir = tempdir();
+    let kc = crate::kube_api::kubeconfig(dir.path(), &api.url);
+    let run = crossaz_aws(&["setup", "--cluster", &cluster, "--kubeconfig", kc.to_str().unwrap(), "--endpoint-url", &p.url, "--no-cost-explorer"], dir.path());
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("not allowed: the credentials lack `eks:DescribeCluster`"), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("ok  VPC {}", w.vpc)), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("flow log {} on {}", w.flow_log, w.vpc)), "{}", run.stdout);
+}
