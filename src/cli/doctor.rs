@@ -2,7 +2,7 @@
 //! command that fixes it. Exit 0 when the report would be complete, 1 otherwise.
 
 use crate::error::Error;
-use crate::model::time::{Month, SECONDS_PER_DAY, Ts, format_date, format_time};
+use crate::model::time::{Month, SECONDS_PER_DAY, Ts, format_date};
 use crate::pipeline::{self, Inputs, Outcome};
 use crate::printer::Printer;
 use crate::workspace::Workspace;
@@ -43,7 +43,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     let ws = Workspace::new(&root);
     let mut inputs = Inputs { from: Some(month.from), to: Some(month.to), ..Inputs::default() };
     inputs.add_workspace(&root);
-    let outcome = pipeline::run(&inputs, &Printer { quiet: true })?;
+    let outcome = pipeline::run(&inputs, printer)?;
     let now = chrono::Utc::now().timestamp();
     let checks = checks(&ws, &month, &outcome, &inputs, now);
     let mut out = format!("crossaz doctor: workspace `{}`, {}\n", root.display(), month.label);
@@ -60,7 +60,6 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         let _ = writeln!(out, "a report of {} would be incomplete: {bad} problem{} above", month.label, if bad == 1 { "" } else { "s" });
     }
     super::emit(out.as_bytes(), None)?;
-    let _ = printer;
     Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -201,6 +200,5 @@ pub fn checks(ws: &Workspace, month: &Month, o: &Outcome, inputs: &Inputs, now: 
             }
         }
     }
-    let _ = format_time;
     out
 }

@@ -160,7 +160,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         );
     }
     super::emit(format!("{header}{out}").as_bytes(), None)?;
-    let _ = printer;
+    if !printer.quiet && !usable {
+        eprintln!("error: no VPC or no flow log found: crossaz has nothing to read yet (the fixes are above)");
+    }
     Ok(if usable { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
