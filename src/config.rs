@@ -26,13 +26,13 @@ pub struct Config {
     pub vpc: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(default, skip_serializing_if = "FlowLogs::is_empty")]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub flow_logs: FlowLogs,
-    #[serde(default, skip_serializing_if = "Billing::is_empty")]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub billing: Billing,
-    #[serde(default, skip_serializing_if = "Pricing::is_empty")]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub pricing: Pricing,
-    #[serde(default, skip_serializing_if = "Output::is_empty")]
+    #[serde(default, skip_serializing_if = "is_default")]
     pub output: Output,
 }
 
@@ -102,25 +102,8 @@ pub struct Output {
     pub format: Option<String>,
 }
 
-impl FlowLogs {
-    fn is_empty(&self) -> bool {
-        *self == FlowLogs::default()
-    }
-}
-impl Billing {
-    fn is_empty(&self) -> bool {
-        *self == Billing::default()
-    }
-}
-impl Pricing {
-    fn is_empty(&self) -> bool {
-        *self == Pricing::default()
-    }
-}
-impl Output {
-    fn is_empty(&self) -> bool {
-        *self == Output::default()
-    }
+fn is_default<T: Default + PartialEq>(t: &T) -> bool {
+    *t == T::default()
 }
 
 /// Every key the file may hold, by table (`""` for the top level).
@@ -140,6 +123,16 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The folder that holds the file.
+    pub fn dir(&self) -> Option<PathBuf> {
+        self.path.as_ref().and_then(|p| p.parent()).map(Path::to_path_buf)
+    }
+
+    /// The file's `workspace`, else the folder that holds the file.
+    pub fn workspace(&self) -> Option<PathBuf> {
+        self.path_of(&self.config.workspace).or_else(|| self.dir())
+    }
+
     /// A path from the file, relative to the file's directory.
     pub fn path_of(&self, p: &Option<PathBuf>) -> Option<PathBuf> {
         let p = p.as_ref()?;

@@ -149,7 +149,7 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
             format: Format::from_aws_string(s).map_err(|e| {
                 Error::usage(format!("invalid `--flow-log-format` `{s}`"))
                     .caused_by(e)
-                    .hint(format!("pass the string given to AWS, e.g. `${{{}}}`", RECOMMENDED_FORMAT.replace(' ', "} ${")))
+                    .hint(format!("pass the string given to AWS, e.g. `{}`", crate::sources::flowlogs::format::aws_string(RECOMMENDED_FORMAT)))
             })?,
             is_default: false,
         },

@@ -4,7 +4,7 @@
 
 use crate::model::entity::{Entity, EntityKind};
 use crate::pricing::{cost, round_usd};
-use crate::report::views::{By, Cell, view};
+use crate::report::views::{By, entity_rows};
 use crate::report::{Conversation, Report, WindowInfo};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -331,16 +331,7 @@ type Costs = BTreeMap<(String, String, String), (u64, Decimal)>;
 
 /// Billed cross-AZ bytes and cost per Service (server), workload (client) and namespace (payer).
 fn costs(r: &Report) -> [(&'static str, Costs); 3] {
-    let from_view = |by: By| -> Costs {
-        view(r, by)
-            .rows
-            .iter()
-            .filter_map(|row| match (&row[0], &row[1], &row[2], &row[3], &row[4]) {
-                (Cell::Text(ns), Cell::Text(name), Cell::Text(kind), Cell::U64(b), Cell::Dec(c)) => Some(((ns.clone(), name.clone(), kind.clone()), (*b, *c))),
-                _ => None,
-            })
-            .collect()
-    };
+    let from_view = |by: By| -> Costs { entity_rows(r, by).into_iter().map(|e| ((e.namespace, e.name, e.kind), (e.cross_az_bytes, e.cost_usd))).collect() };
     let namespaces: Costs = chargeback(r, &GroupBy::Namespace, &BTreeMap::new())
         .rows
         .into_iter()

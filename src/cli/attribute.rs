@@ -60,9 +60,8 @@ impl InputArgs {
     pub fn apply(&mut self, cfg: &crate::config::Loaded) {
         let c = &cfg.config;
         if self.workspace.is_none() && self.flow_logs.is_empty() {
-            self.workspace = cfg
-                .path_of(&c.workspace)
-                .or_else(|| cfg.path.as_ref().and_then(|p| p.parent().map(|d| d.to_path_buf())).filter(|d| d.join("flow-logs").is_dir()));
+            // A file named by `--config` elsewhere is no workspace unless it holds one.
+            self.workspace = cfg.path_of(&c.workspace).or_else(|| cfg.dir().filter(|d| d.join("flow-logs").is_dir()));
         }
         if self.rates.is_none() {
             self.rates = cfg.path_of(&c.pricing.rates);

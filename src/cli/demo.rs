@@ -69,7 +69,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         return Err(Error::usage(format!("no sample data in `{}`", dir.display()))
             .hint("run from a clone of the repository, or pass `--data` with a directory written by `crossaz generate`"));
     }
-    let outcome = pipeline::run(&demo_inputs(&dir), printer)?;
+    let mut outcome = pipeline::run(&demo_inputs(&dir), printer)?;
     if args.format != Format::Table || args.output.is_some() {
         if args.format == Format::Parquet && args.output.is_none() {
             return Err(Error::usage("`--format parquet` needs `--output FILE`"));
@@ -79,17 +79,16 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     }
     let mut text = String::from("crossaz demo: a sample month of an EKS cluster in ap-northeast-2 (fixtures/demo)\n\n");
     text.push_str(&String::from_utf8_lossy(&render(&outcome.report, args.by, Format::Table)?));
+    // The what-ifs go into the outcome's Report once: the tables and the review both show them.
     if let Some(snapshot) = &outcome.latest_snapshot {
-        let mut report = outcome.report.clone();
-        report.routing = Some(super::whatif::routing_for(&report, snapshot));
+        outcome.report.routing = Some(super::whatif::routing_for(&outcome.report, snapshot));
         text.push_str("\n\nWhat would topology-aware routing save? (the top Services; `crossaz whatif routing` for all)\n\n");
-        text.push_str(&String::from_utf8_lossy(&crate::report::render_routing::render(&report, Format::Table, Some(5))?));
+        text.push_str(&String::from_utf8_lossy(&crate::report::render_routing::render(&outcome.report, Format::Table, Some(5))?));
     }
     if !outcome.databases.is_empty() {
-        let mut report = outcome.report.clone();
-        report.rds = Some(super::whatif::rds_for(&report, &outcome)?);
+        outcome.report.rds = Some(super::whatif::rds_for(&outcome.report, &outcome)?);
         text.push_str("\n\nWhich database deployment? (`crossaz whatif rds` for options, `--rto` and `--read-fraction`)\n\n");
-        text.push_str(&String::from_utf8_lossy(&crate::report::render_rds::render(&report, Format::Table)?));
+        text.push_str(&String::from_utf8_lossy(&crate::report::render_rds::render(&outcome.report, Format::Table)?));
     }
     emit(text.as_bytes(), None)?;
     let exit = super::attribute::finish(&outcome, printer);

@@ -35,10 +35,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     }
     let month = match args.month {
         Some(m) => m,
-        None => {
-            let now = chrono::Utc::now();
-            Month::parse(&now.format("%Y-%m").to_string()).and_then(|m| m.previous()).ok_or_else(|| Error::failure("no previous month"))?
-        }
+        None => Month::containing(chrono::Utc::now().timestamp()).and_then(|m| m.previous()).ok_or_else(|| Error::failure("no previous month"))?,
     };
     let ws = Workspace::new(&root);
     let mut inputs = Inputs { from: Some(month.from), to: Some(month.to), ..Inputs::default() };

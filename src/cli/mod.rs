@@ -80,12 +80,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Whatif(args) => whatif::run(args, &printer),
         Command::Review(args) => review::run(args, &printer),
         Command::Setup(args) => setup::run(args, &printer),
-        Command::Doctor(mut args) => {
-            if args.workspace.is_none() {
-                args.workspace = cfg.path_of(&cfg.config.workspace).or_else(|| cfg.path.as_ref().and_then(|p| p.parent().map(|d| d.to_path_buf())));
-            }
-            doctor::run(args, &printer)
-        }
+        Command::Doctor(args) => doctor::run(args, &printer),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "crossaz", &mut out);
@@ -128,6 +123,7 @@ impl Command {
     fn apply(&mut self, cfg: &crate::config::Loaded) {
         match self {
             Command::Reconcile(a) => a.input.apply(cfg),
+            Command::Doctor(a) if a.workspace.is_none() => a.workspace = cfg.workspace(),
             Command::Review(a) => a.input.apply(cfg),
             Command::Whatif(w) => match &mut w.what {
                 whatif::What::Routing(a) => a.input.apply(cfg),

@@ -169,11 +169,7 @@ fn window(from: Option<i64>, to: Option<i64>) -> Result<(i64, i64), Error> {
     let to = to.unwrap_or(now);
     let from = match from {
         Some(f) => f,
-        None => {
-            let this =
-                crate::model::time::Month::parse(&chrono::DateTime::<chrono::Utc>::from_timestamp(to - 1, 0).unwrap_or_default().format("%Y-%m").to_string());
-            this.and_then(|m| m.previous()).map(|m| m.from).unwrap_or(to - 31 * 86_400)
-        }
+        None => crate::model::time::Month::containing(to - 1).and_then(|m| m.previous()).map(|m| m.from).unwrap_or(to - 31 * 86_400),
     };
     if to <= from {
         return Err(Error::usage("`--to` must be later than `--from`"));
@@ -185,7 +181,7 @@ fn window(from: Option<i64>, to: Option<i64>) -> Result<(i64, i64), Error> {
 fn apply(args: &mut Args, cfg: &crate::config::Loaded) {
     let c = &cfg.config;
     if args.workspace.is_none() {
-        args.workspace = cfg.path_of(&c.workspace).or_else(|| cfg.path.as_ref().and_then(|p| p.parent().map(|d| d.to_path_buf())));
+        args.workspace = cfg.workspace();
     }
     let env = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
     if args.aws.region.is_none() && !env("AWS_REGION") && !env("AWS_DEFAULT_REGION") {

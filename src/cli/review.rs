@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::model::time::{Month, format_date};
 use crate::pipeline::{self, Outcome};
 use crate::printer::Printer;
-use crate::report::render::{Format, csv_rows, human_bytes, human_usd, render};
+use crate::report::render::{Format, csv_rows, human_bytes, human_pct, human_usd, render};
 use crate::report::review_view as rv;
 use crate::report::views::{By, Cell};
 use crate::report::{Report, SCHEMA_VERSION, html, markdown, write::atomic_write};
@@ -118,16 +118,16 @@ pub struct ReviewRequest<'a> {
     pub fail_on_increase: Option<Limit>,
 }
 
-/// Adds the what-ifs and the review to an attribution, and writes every file into `out`.
+/// Adds the what-ifs the Report lacks and the review to an attribution, and writes every file into `out`.
 pub fn write_review(outcome: Outcome, req: ReviewRequest<'_>, out: &Path) -> Result<Written, Error> {
     let mut report = outcome.report.clone();
     let mut notes = Vec::new();
-    if let Some(snapshot) = &outcome.latest_snapshot {
-        report.routing = Some(super::whatif::routing_for(&report, snapshot));
-    } else {
-        notes.push("no Kubernetes snapshot: topology-aware routing was not estimated (pass `--k8s`)".into());
+    match &outcome.latest_snapshot {
+        _ if report.routing.is_some() => {}
+        Some(snapshot) => report.routing = Some(super::whatif::routing_for(&report, snapshot)),
+        None => notes.push("no Kubernetes snapshot: topology-aware routing was not estimated (pass `--k8s`)".into()),
     }
-    if !outcome.databases.is_empty() {
+    if !outcome.databases.is_empty() && report.rds.is_none() {
         match super::whatif::rds_for(&report, &outcome) {
             Ok(r) => report.rds = Some(r),
             Err(e) => notes.push(format!("the RDS what-if could not run: {e}")),
@@ -297,7 +297,7 @@ pub fn print_headline(w: &Written) {
     }
     line.push_str(&format!(" · {} billed", human_bytes(h.cross_az_billed_bytes)));
     if let Some(p) = h.bill_explained_pct {
-        line.push_str(&format!(" · bill explained {}", rv::pct(p)));
+        line.push_str(&format!(" · bill explained {}", human_pct(p)));
     }
     line.push_str(&format!(" · savings available {} per month", human_usd(h.savings_monthly_usd)));
     println!("Review of {} written to {}/", review.period, w.dir.display());

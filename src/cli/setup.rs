@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::printer::Printer;
 use crate::sources::aws::discover::{self, Found, Probe};
 use crate::sources::aws::{self, AwsArgs};
-use crate::sources::flowlogs::format::{Field, Format, RECOMMENDED_FORMAT};
+use crate::sources::flowlogs::format::{DEFAULT_FORMAT, Field, Format, RECOMMENDED_FORMAT, aws_string};
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -289,7 +289,7 @@ fn export_kind(table: Option<&str>) -> String {
 /// The AWS CLI and Terraform that create a flow log with the recommended format, to the same
 /// destination as `like` (or a bucket to choose). crossaz never runs them.
 pub fn fix(vpc: &str, like: Option<&discover::FlowLog>) -> String {
-    let aws_format = RECOMMENDED_FORMAT.split(' ').map(|f| format!("${{{f}}}")).collect::<Vec<_>>().join(" ");
+    let aws_format = aws_string(RECOMMENDED_FORMAT);
     let dest = like.and_then(|f| f.destination.clone()).unwrap_or_else(|| "arn:aws:s3:::YOUR-FLOW-LOG-BUCKET/eks".into());
     let mut out = String::new();
     let _ = writeln!(out, "      fix (AWS CLI):");
@@ -331,11 +331,7 @@ fn to_config(args: &Args, found: &Found, region: Option<String>, best: Option<&d
         } else {
             c.flow_logs.log_group = f.log_group.clone();
         }
-        c.flow_logs.format = Some(if f.format.is_empty() {
-            parse_format("").describe().split(' ').map(|x| format!("${{{x}}}")).collect::<Vec<_>>().join(" ")
-        } else {
-            f.format.clone()
-        });
+        c.flow_logs.format = Some(if f.format.is_empty() { aws_string(DEFAULT_FORMAT) } else { f.format.clone() });
     }
     c.billing.source = Some("cost-explorer".into());
     if let Some(e) = found.exports.iter().find(|e| e.status.as_deref().is_none_or(|s| s == "HEALTHY")) {

@@ -61,15 +61,18 @@ impl Month {
         Some(Month { label: format!("{y:04}-{m:02}"), from: ts(start)?, to: ts(next)? })
     }
 
+    /// The month a moment falls in.
+    pub fn containing(ts: Ts) -> Option<Month> {
+        Month::parse(&DateTime::<Utc>::from_timestamp(ts, 0)?.format("%Y-%m").to_string())
+    }
+
     /// The month exactly covered by `[from, to)`, if the window is one.
     pub fn of_window(from: Ts, to: Ts) -> Option<Month> {
-        let m = Month::parse(DateTime::<Utc>::from_timestamp(from, 0)?.format("%Y-%m").to_string().as_str())?;
-        (m.from == from && m.to == to).then_some(m)
+        Month::containing(from).filter(|m| m.from == from && m.to == to)
     }
 
     pub fn previous(&self) -> Option<Month> {
-        let d = DateTime::<Utc>::from_timestamp(self.from - 1, 0)?;
-        Month::parse(&d.format("%Y-%m").to_string())
+        Month::containing(self.from - 1)
     }
 }
 
@@ -92,6 +95,7 @@ mod tests {
         assert_eq!((m.from, m.to), (1_790_812_800, 1_790_812_800 + 31 * SECONDS_PER_DAY));
         assert_eq!(Month::parse("2026-12").unwrap().to, parse_time("2027-01-01").unwrap());
         assert_eq!(m.previous().unwrap().label, "2026-09");
+        assert_eq!(Month::containing(m.to - 1), Some(m.clone()));
         assert_eq!(Month::of_window(m.from, m.to), Some(m.clone()));
         assert_eq!(Month::of_window(m.from, m.to - 1), None);
         for bad in ["2026-13", "2026-1", "26-10", "2026/10", "2026-00"] {

@@ -2,7 +2,7 @@
 //! request). maud escapes every name that comes from the inputs.
 
 use super::Report;
-use super::render::{human_bytes, human_count, human_usd};
+use super::render::{human_bytes, human_count, human_pct, human_usd};
 use super::review_view::{self as rv, Matrix, Trend};
 use crate::review::Review;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -49,7 +49,7 @@ pub fn render(r: &Report, review: &Review) -> String {
                             div.card {
                                 div.label { "Bill explained" }
                                 div.figure data-field="bill_explained_pct" data-value=(opt(h.bill_explained_pct)) {
-                                    @match h.bill_explained_pct { Some(p) => (rv::pct(p)), None => "—" }
+                                    @match h.bill_explained_pct { Some(p) => (human_pct(p)), None => "—" }
                                 }
                                 div.delta { @if h.bill_explained_pct.is_some() { "of the bill's inter-AZ line" } @else { "no billing data given" } }
                             }
@@ -204,7 +204,7 @@ fn top_table(title: &str, rows: &[rv::TopRow]) -> Markup {
                 thead { tr { th scope="col" { "Name" } th.num scope="col" { "Cross-AZ" } th.num scope="col" { "Cost" } th.num scope="col" { "Share" } } }
                 tbody {
                     @for row in rows {
-                        tr { th scope="row" { (row.name) " " span.kind { (row.kind) } } td.num { (human_bytes(row.bytes)) } td.num { (human_usd(row.cost)) } td.num { (rv::pct(row.share)) } }
+                        tr { th scope="row" { (row.name) " " span.kind { (row.kind) } } td.num { (human_bytes(row.bytes)) } td.num { (human_usd(row.cost)) } td.num { (human_pct(row.share)) } }
                     }
                 }
             }
@@ -352,7 +352,7 @@ fn chargeback(review: &Review) -> Markup {
                                     span.bar style=(format!("width:{:.1}%", if max.is_zero() { 0.0 } else { (row.cost_usd / max).to_f64().unwrap_or(0.0) * 100.0 })) {}
                                 }
                                 td.num data-field="chargeback_usd" data-value=(row.cost_usd) { (human_usd(row.cost_usd)) }
-                                td.num { (rv::pct(row.share_pct)) }
+                                td.num { (human_pct(row.share_pct)) }
                                 td.members { (row.members.iter().take(8).cloned().collect::<Vec<_>>().join(", ")) @if row.members.len() > 8 { " and " (row.members.len() - 8) " more" } }
                             }
                         }
@@ -383,7 +383,7 @@ fn data_quality(r: &Report, review: &Review) -> Markup {
                     }
                 }
             }
-            p { "Unattributed: " strong { (rv::pct(s.unattributed.share_of_cost_pct)) } " of the cross-AZ cost (" (human_usd(s.unattributed.cost_usd)) ")." }
+            p { "Unattributed: " strong { (human_pct(s.unattributed.share_of_cost_pct)) } " of the cross-AZ cost (" (human_usd(s.unattributed.cost_usd)) ")." }
             @if review.snapshot_gaps.is_empty() { p { "Kubernetes snapshots: " (r.inputs.k8s_snapshots) " read, no gaps found." } } @else {
                 ul { @for g in &review.snapshot_gaps { li { "Kubernetes snapshot gap: " (g) } } }
             }
@@ -396,7 +396,7 @@ fn data_quality(r: &Report, review: &Review) -> Markup {
                             thead { tr { th scope="col" { "Date" } th.num scope="col" { "Billed out $" } th.num scope="col" { "Billed in $" } th.num scope="col" { "Explained $" } th.num scope="col" { "Coverage" } } }
                             tbody {
                                 @for d in rec.days.iter().chain(std::iter::once(&rec.total)) {
-                                    tr { th scope="row" { (d.date) } td.num { (human_usd(d.billed_out_usd)) } td.num { (human_usd(d.billed_in_usd)) } td.num { (human_usd(d.explained_usd)) } td.num { @match d.coverage_pct { Some(c) => (rv::pct(c)), None => "—" } } }
+                                    tr { th scope="row" { (d.date) } td.num { (human_usd(d.billed_out_usd)) } td.num { (human_usd(d.billed_in_usd)) } td.num { (human_usd(d.explained_usd)) } td.num { @match d.coverage_pct { Some(c) => (human_pct(c)), None => "—" } } }
                                 }
                             }
                         }

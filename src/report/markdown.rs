@@ -2,7 +2,7 @@
 //! Same sections and figures as the HTML page; names from inputs are escaped.
 
 use super::Report;
-use super::render::{human_bytes, human_count, human_usd};
+use super::render::{human_bytes, human_count, human_pct, human_usd};
 use super::review_view::{self as rv, Matrix};
 use crate::review::Review;
 use std::fmt::Write;
@@ -26,6 +26,13 @@ pub fn md(s: &str) -> String {
     out
 }
 
+/// Points at the CSV file that holds the rows past the first `rv::TOP`.
+fn more(o: &mut String, n: usize, file: &str) {
+    if n > rv::TOP {
+        let _ = writeln!(o, "\n{} more in `csv/{file}`.", n - rv::TOP);
+    }
+}
+
 /// A command as inline code when it can be one, else as escaped text.
 fn code(s: &str) -> String {
     if s.contains('`') || s.contains('\n') { md(s) } else { format!("`{}`", s.replace('|', "\\|")) }
@@ -46,7 +53,7 @@ pub fn render(r: &Report, review: &Review) -> String {
     let _ = writeln!(
         o,
         "| Bill explained | {} |",
-        h.bill_explained_pct.map(|p| format!("{} of the inter-AZ line", rv::pct(p))).unwrap_or_else(|| "no billing data given".into())
+        h.bill_explained_pct.map(|p| format!("{} of the inter-AZ line", human_pct(p))).unwrap_or_else(|| "no billing data given".into())
     );
     let _ = writeln!(o, "| Savings available | {} per month, from {} actions |", human_usd(h.savings_monthly_usd), review.actions.len());
     if let Some(t) = &review.threshold {
@@ -75,7 +82,7 @@ pub fn render(r: &Report, review: &Review) -> String {
         for a in review.actions.iter().take(rv::TOP) {
             let _ = writeln!(o, "{}. **{}**: {}", a.rank, md(&a.target), md(&a.evidence));
         }
-        rv::more(&mut o, review.actions.len(), "actions.csv");
+        more(&mut o, review.actions.len(), "actions.csv");
         o.push('\n');
     }
 
@@ -103,7 +110,7 @@ pub fn render(r: &Report, review: &Review) -> String {
                         rv::signed_usd(c.change_usd)
                     );
                 }
-                rv::more(&mut o, moved.len(), "changes.csv");
+                more(&mut o, moved.len(), "changes.csv");
                 o.push('\n');
             }
         }
@@ -135,7 +142,7 @@ pub fn render(r: &Report, review: &Review) -> String {
         let _ = writeln!(o, "**{title}**\n");
         let _ = writeln!(o, "| Name | Cross-AZ | Cost | Share |\n|---|---:|---:|---:|");
         for row in rows.iter().take(5) {
-            let _ = writeln!(o, "| {} | {} | {} | {} |", md(&row.name), human_bytes(row.bytes), human_usd(row.cost), rv::pct(row.share));
+            let _ = writeln!(o, "| {} | {} | {} | {} |", md(&row.name), human_bytes(row.bytes), human_usd(row.cost), human_pct(row.share));
         }
         o.push('\n');
     }
@@ -144,7 +151,7 @@ pub fn render(r: &Report, review: &Review) -> String {
     let _ = writeln!(o, "## Chargeback by {}\n", md(&cb.group_by));
     let _ = writeln!(o, "| {} | Cross-AZ | Cost | Share |\n|---|---:|---:|---:|", md(&cb.group_by));
     for row in &cb.rows {
-        let _ = writeln!(o, "| {} | {} | {} | {} |", md(&row.group), human_bytes(row.cross_az_billed_bytes), human_usd(row.cost_usd), rv::pct(row.share_pct));
+        let _ = writeln!(o, "| {} | {} | {} | {} |", md(&row.group), human_bytes(row.cross_az_billed_bytes), human_usd(row.cost_usd), human_pct(row.share_pct));
     }
     let _ = writeln!(o, "| **Total** | {} | {} | |\n", human_bytes(cb.total_bytes), human_usd(cb.total_usd));
     let _ = writeln!(o, "Rule: {}.\n", md(&cb.rule));
@@ -155,7 +162,7 @@ pub fn render(r: &Report, review: &Review) -> String {
     for u in &s.records.uncounted {
         let _ = writeln!(o, "  - {} {} ({}){}", human_count(u.records), md(&u.reason), u.code, if u.bad_input { " — **bad input**" } else { "" });
     }
-    let _ = writeln!(o, "- Unattributed: {} of the cross-AZ cost ({})", rv::pct(s.unattributed.share_of_cost_pct), human_usd(s.unattributed.cost_usd));
+    let _ = writeln!(o, "- Unattributed: {} of the cross-AZ cost ({})", human_pct(s.unattributed.share_of_cost_pct), human_usd(s.unattributed.cost_usd));
     if review.snapshot_gaps.is_empty() {
         let _ = writeln!(o, "- Kubernetes snapshots: {} read, no gaps found", r.inputs.k8s_snapshots);
     } else {
@@ -169,7 +176,7 @@ pub fn render(r: &Report, review: &Review) -> String {
             let _ = writeln!(
                 o,
                 "- Coverage against the bill: {} overall; by day {} to {}",
-                rec.total.coverage_pct.map(rv::pct).unwrap_or_else(|| "n/a".into()),
+                rec.total.coverage_pct.map(human_pct).unwrap_or_else(|| "n/a".into()),
                 lo,
                 hi
             );

@@ -2,8 +2,8 @@
 //! Report and formatted as the terminal formats them.
 
 use super::Report;
-use super::render::human_usd;
-use super::views::{By, Cell, view};
+use super::render::{human_pct, human_usd};
+use super::views::{By, Cell, entity_rows, view};
 use crate::review::{Change, Review};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -13,16 +13,12 @@ pub const TOP: usize = 10;
 /// Series in the daily trend before the rest become "other".
 pub const SERIES: usize = 5;
 
-pub fn pct(d: Decimal) -> String {
-    super::render::human_pct(d)
-}
-
 pub fn signed_usd(d: Decimal) -> String {
     if d > Decimal::ZERO { format!("+{}", human_usd(d)) } else { human_usd(d) }
 }
 
 pub fn signed_pct(d: Decimal) -> String {
-    if d > Decimal::ZERO { format!("+{}", pct(d)) } else { pct(d) }
+    if d > Decimal::ZERO { format!("+{}", human_pct(d)) } else { human_pct(d) }
 }
 
 /// `+$25.10, +3.6% vs 2026-09`, or None without a baseline.
@@ -49,12 +45,6 @@ pub fn action_title(kind: &str) -> &'static str {
 
 pub fn change_name(c: &Change) -> String {
     if c.dimension == "namespace" || c.namespace.is_empty() { c.name.clone() } else { format!("{}/{}", c.namespace, c.name) }
-}
-
-pub fn more(o: &mut String, n: usize, file: &str) {
-    if n > TOP {
-        o.push_str(&format!("\n{} more in `csv/{file}`.\n", n - TOP));
-    }
 }
 
 /// Billed cross-AZ cost from AZ to AZ (names, or IDs where no name is known).
@@ -112,16 +102,17 @@ pub struct TopRow {
 /// The top Services, workloads and conversations by billed cross-AZ cost.
 pub fn top_tables(r: &Report) -> Vec<(&'static str, Vec<TopRow>)> {
     let from_view = |by: By| -> Vec<TopRow> {
-        view(r, by)
-            .rows
-            .iter()
-            .filter_map(|row| match (&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]) {
-                (Cell::Text(ns), Cell::Text(name), Cell::Text(kind), Cell::U64(b), Cell::Dec(c), Cell::Dec(s)) if *b > 0 => {
-                    Some(TopRow { name: if ns.is_empty() { name.clone() } else { format!("{ns}/{name}") }, kind: kind.clone(), bytes: *b, cost: *c, share: *s })
-                }
-                _ => None,
-            })
+        entity_rows(r, by)
+            .into_iter()
+            .filter(|e| e.cross_az_bytes > 0)
             .take(TOP)
+            .map(|e| TopRow {
+                name: if e.namespace.is_empty() { e.name } else { format!("{}/{}", e.namespace, e.name) },
+                kind: e.kind,
+                bytes: e.cross_az_bytes,
+                cost: e.cost_usd,
+                share: e.share_pct,
+            })
             .collect()
     };
     let total = r.summary.cross_az_cost_usd;
@@ -147,7 +138,7 @@ pub fn top_tables(r: &Report) -> Vec<(&'static str, Vec<TopRow>)> {
 /// The lowest and highest daily coverage, as `97.0% (2026-10-31)`.
 pub fn coverage_range(rec: &crate::reconcile::Reconciliation) -> (String, String) {
     let days: Vec<(&str, Decimal)> = rec.days.iter().filter_map(|d| d.coverage_pct.map(|c| (d.date.as_str(), c))).collect();
-    let show = |x: Option<&(&str, Decimal)>| x.map(|(d, c)| format!("{} ({d})", pct(*c))).unwrap_or_else(|| "n/a".into());
+    let show = |x: Option<&(&str, Decimal)>| x.map(|(d, c)| format!("{} ({d})", human_pct(*c))).unwrap_or_else(|| "n/a".into());
     (show(days.iter().min_by_key(|x| x.1)), show(days.iter().max_by_key(|x| x.1)))
 }
 

@@ -275,3 +275,27 @@ pub fn view(r: &Report, by: By) -> Table {
         }
     }
 }
+
+/// One row of the Service or workload view, by field.
+pub struct EntityRow {
+    pub namespace: String,
+    pub name: String,
+    pub kind: String,
+    pub cross_az_bytes: u64,
+    pub cost_usd: Decimal,
+    pub share_pct: Decimal,
+}
+
+/// The rows of the Service (`By::Service`) or workload (`By::Workload`) view, in its order.
+pub fn entity_rows(r: &Report, by: By) -> Vec<EntityRow> {
+    view(r, by)
+        .rows
+        .into_iter()
+        .filter_map(|row| match (&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]) {
+            (Cell::Text(ns), Cell::Text(name), Cell::Text(kind), Cell::U64(b), Cell::Dec(c), Cell::Dec(share)) => {
+                Some(EntityRow { namespace: ns.clone(), name: name.clone(), kind: kind.clone(), cross_az_bytes: *b, cost_usd: *c, share_pct: *share })
+            }
+            _ => None,
+        })
+        .collect()
+}

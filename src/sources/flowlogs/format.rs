@@ -276,6 +276,11 @@ impl Format {
     }
 }
 
+/// The `LogFormat` string given to AWS for space-separated field names: `${version} ${account-id} …`.
+pub fn aws_string(names: &str) -> String {
+    names.split_whitespace().map(|f| format!("${{{f}}}")).collect::<Vec<_>>().join(" ")
+}
+
 /// ", did you mean `x`?" for a misspelt field name.
 pub fn suggestion(name: &str) -> String {
     let bare = name.strip_prefix("${").and_then(|n| n.strip_suffix('}')).unwrap_or(name);
