@@ -35,6 +35,8 @@ pub struct Inputs {
     pub k8s_pull: Option<crate::sources::kube_pull::PullState>,
     /// Which account's bill `pull billing` cached in the workspace.
     pub billing_scope: Option<crate::sources::aws::ce::BillingScope>,
+    /// AWS's `ip-ranges.json` saved in the workspace (else the bundled copy).
+    pub ip_ranges: Option<PathBuf>,
 }
 
 impl Inputs {
@@ -50,6 +52,7 @@ impl Inputs {
         }
         self.k8s_pull = crate::sources::kube_pull::read_state(&ws);
         self.billing_scope = crate::sources::aws::ce::read_scope(&ws);
+        self.ip_ranges = Some(ws.ip_ranges()).filter(|p| p.is_file());
     }
 }
 
@@ -63,6 +66,8 @@ pub struct Outcome {
     /// The databases of the inventory and their clients' bytes by day, for `whatif rds`.
     pub databases: Vec<crate::whatif::rds::DbFacts>,
     pub db_days: Vec<crate::whatif::rds::DbDay>,
+    /// NAT gateways, load balancers and what NAT gateways forwarded, for `whatif paths`.
+    pub paths: crate::whatif::paths::PathFacts,
     /// Labels of workloads and Services, for chargeback by label.
     pub labels: std::collections::BTreeMap<crate::model::entity::Entity, std::collections::BTreeMap<String, String>>,
     /// Kubernetes snapshot gaps longer than `pull k8s --every` allows, as notes.
@@ -196,7 +201,15 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     problems.extend(discovered.problems);
     info.flow_log_files = discovered.files.len();
     info.flow_log_files_outside_window = discovered.outside_window;
-    let resolver = Resolver::new(&loaded.inventory, &loaded.timeline, &inputs.rules);
+    let ranges = match crate::sources::ip_ranges::load(inputs.ip_ranges.as_deref()) {
+        Ok(r) => r,
+        Err(p) => {
+            problems.push(p);
+            crate::sources::ip_ranges::bundled()
+        }
+    };
+    let mut resolver = Resolver::new(&loaded.inventory, &loaded.timeline, &inputs.rules);
+    resolver.aws_ranges = Some(&ranges);
     let total: u64 = discovered.files.iter().map(|f| f.size).sum();
     let bar = printer.progress(total, "reading flow logs");
     let window = Window { from: inputs.from, to: inputs.to };
@@ -259,6 +272,14 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     let latest_snapshot = loaded.timeline.latest.clone();
     let databases = crate::whatif::rds::databases(&loaded.inventory);
     let db_days = attribution::db_days(&pass.acc, &resolver);
+    let paths = crate::whatif::paths::PathFacts {
+        nat_flows: attribution::nat_flows(&pass.acc, &resolver, &ranges),
+        nat_days: attribution::nat_days(&pass.acc, &resolver),
+        gateways: crate::whatif::paths::gateways(&loaded.inventory),
+        ranges_source: ranges.source.clone(),
+        node_level: !pass.acc.node_level_files.is_empty(),
+        aws_service_field: pass.acc.saw_aws_service_field,
+    };
     let labels = loaded.timeline.labels.clone();
     let (snapshot_times, node_level_files) = (loaded.timeline.snapshot_times.clone(), pass.acc.node_level_files.len());
     Ok(Outcome {
@@ -268,6 +289,7 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         latest_snapshot,
         databases,
         db_days,
+        paths,
         labels,
         snapshot_gaps: gaps,
         snapshot_times,

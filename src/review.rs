@@ -445,6 +445,19 @@ pub fn actions(r: &Report) -> Vec<Action> {
             });
         }
     }
+    if let Some(paths) = &r.paths {
+        for c in paths.changes.iter().filter(|c| c.monthly_savings_usd > Decimal::ZERO) {
+            out.push(Action {
+                rank: 0,
+                kind: c.kind.clone(),
+                target: c.target.clone(),
+                monthly_savings_usd: c.monthly_savings_usd,
+                risk: c.risk.clone(),
+                change: c.change.clone(),
+                evidence: c.evidence.clone(),
+            });
+        }
+    }
     out.sort_by(|a, b| b.monthly_savings_usd.cmp(&a.monthly_savings_usd).then_with(|| a.target.cmp(&b.target)));
     for (i, a) in out.iter_mut().enumerate() {
         a.rank = i as u32 + 1;

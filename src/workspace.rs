@@ -7,7 +7,8 @@
 //!                        rds-db-instances.json, rds-db-clusters.json
 //! k8s/                   <RFC 3339 time>.json.gz snapshots
 //! billing/               cost-explorer/<day>.json: one Cost Explorer result per closed or estimated day
-//! prices/                rds-prices.json: RDS prices from the AWS Price List (`pull prices`)
+//! prices/                rds-prices.json, path-prices.json: RDS, NAT gateway and VPC endpoint prices (`pull prices`)
+//! reference/             ip-ranges.json: AWS's address ranges (`pull ip-ranges`; else the bundled copy)
 //! reports/               YYYY-MM.json: the Report of each reviewed month, a baseline for the next review
 //! state/                 what pulls remember: S3 objects' ETags, closed CloudWatch days, raw Cost Explorer responses
 //! ```
@@ -45,6 +46,16 @@ impl Workspace {
     /// `rds-prices.json`, written by `crossaz pull prices`.
     pub fn rds_prices(&self) -> PathBuf {
         self.root.join("prices").join("rds-prices.json")
+    }
+
+    /// AWS's `ip-ranges.json`, saved by `crossaz pull ip-ranges` (else the bundled copy is used).
+    pub fn ip_ranges(&self) -> PathBuf {
+        self.root.join("reference").join("ip-ranges.json")
+    }
+
+    /// NAT gateway and VPC endpoint prices, written by `crossaz pull prices`.
+    pub fn path_prices(&self) -> PathBuf {
+        self.root.join("prices").join("path-prices.json")
     }
 
     pub fn state(&self) -> PathBuf {

@@ -257,7 +257,27 @@ pub struct Accumulator<'r, 'a> {
     last_az: Option<(String, ZoneIdx)>,
     rules: FxHashMap<(EntityId, EntityId), RuleIdx>,
     unknown_entities: FxHashMap<String, EntityId>,
+    /// Bytes NAT gateways forwarded, by gateway, the VPC side's zone and the far end's AWS service.
+    pub(crate) nat_far: FxHashMap<NatFar, Tally>,
+    /// Some file's format had `pkt-src-aws-service` and `pkt-dst-aws-service`.
+    pub saw_aws_service_field: bool,
 }
+
+/// What a NAT gateway's record says about one forwarded flow: the gateway (and its zone), the
+/// zone of the VPC side, and the AWS service and region of the far address
+/// ([`NOT_AWS`] when it is not in AWS's ranges, or unknown without pkt-* fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NatFar {
+    pub nat: EntityId,
+    pub nat_zone: ZoneIdx,
+    pub client_zone: ZoneIdx,
+    pub service: u16,
+    pub region: u16,
+    /// The far address was known (the format has pkt-srcaddr/pkt-dstaddr).
+    pub far_known: bool,
+}
+
+pub const NOT_AWS: u16 = u16::MAX;
 
 impl<'r, 'a> Accumulator<'r, 'a> {
     pub fn new(resolver: &'r Resolver<'a>, ctx: PassContext) -> Accumulator<'r, 'a> {
@@ -293,6 +313,8 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             last_az: None,
             rules: FxHashMap::default(),
             unknown_entities: FxHashMap::default(),
+            nat_far: FxHashMap::default(),
+            saw_aws_service_field: false,
         }
     }
 
@@ -509,6 +531,12 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         if remote.site == Site::External && intermediary {
             return self.uncount(Uncounted::GatewayInternetLeg, bytes, packets);
         }
+        if intermediary
+            && let Some(e) = eni
+            && matches!(inv.eni(e).owner, crate::model::inventory::EniOwner::NatGateway { .. })
+        {
+            self.note_nat_far(r, direction, local, remote.zone, local_ip);
+        }
         let (sender, receiver) = match direction {
             Direction::Egress => (local, remote),
             Direction::Ingress => (remote, local),
@@ -536,6 +564,24 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             return;
         }
         self.count_or_hold(counts_now, key, probe, start, bytes, packets);
+    }
+
+    /// A NAT gateway's record of the VPC side of a flow: which AWS service (if any) the far end
+    /// is, from the record's `pkt-*-aws-service` or else AWS's address ranges.
+    fn note_nat_far(&mut self, r: &FlowRecord<'_>, direction: Direction, nat: End, client_zone: ZoneIdx, far: Ip) {
+        let far_known = self.traits.has_pkt_addresses;
+        let ranges = self.resolver.aws_ranges;
+        let looked_up = if far_known { ranges.and_then(|a| a.lookup_index(far)) } else { None };
+        let (mut service, region) = looked_up.unwrap_or((NOT_AWS, NOT_AWS));
+        if self.traits.has_aws_service {
+            let named = match direction {
+                Direction::Ingress => r.pkt_dst_aws_service,
+                Direction::Egress => r.pkt_src_aws_service,
+            };
+            service = named.filter(|n| *n != "-").and_then(|n| ranges.and_then(|a| a.service_index(n))).unwrap_or(NOT_AWS);
+        }
+        let key = NatFar { nat: nat.entity, nat_zone: nat.zone, client_zone, service, region, far_known };
+        self.nat_far.entry(key).or_default().add(r.bytes.unwrap_or(0), r.packets.unwrap_or(0));
     }
 
     /// Counts a record now, or holds an ingress record back until its sender's logging is known.
@@ -677,6 +723,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         let records = self.read - bad;
         let bytes = self.read_bytes - bad_bytes;
         self.counted.clear();
+        self.nat_far.clear();
         self.pending.clear();
         self.held.clear();
         self.leftover.clear();
@@ -701,6 +748,10 @@ impl<'r, 'a> Accumulator<'r, 'a> {
     pub fn merge(&mut self, o: Accumulator<'r, 'a>) {
         for (k, v) in o.counted {
             self.counted.entry(k).or_default().merge(&v);
+        }
+        self.saw_aws_service_field |= o.saw_aws_service_field;
+        for (k, v) in o.nat_far {
+            self.nat_far.entry(k).or_default().merge(&v);
         }
         for (k, v) in o.pending {
             self.pending.entry(k).or_default().merge(&v);
@@ -834,6 +885,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
 impl FlowSink for Accumulator<'_, '_> {
     fn set_format(&mut self, traits: FormatTraits) {
         self.traits = traits;
+        self.saw_aws_service_field |= traits.has_aws_service;
     }
 
     fn record(&mut self, record: &FlowRecord<'_>, line: u64) {

@@ -250,3 +250,53 @@ pub fn db_days(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate:
         })
         .collect()
 }
+
+/// What NAT gateways forwarded over the window: per gateway, client zone and far-end AWS service.
+pub fn nat_flows(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>, ranges: &crate::model::aws_ranges::AwsRanges) -> Vec<crate::whatif::paths::NatFlow> {
+    use crate::attribution::engine::NOT_AWS;
+    let mut by: BTreeMap<(String, String, String, String, String, bool), u64> = BTreeMap::new();
+    let entities = resolver.entities();
+    for (k, t) in &acc.nat_far {
+        let nat = entities.get(k.nat).name.clone();
+        let name = |r: &Resolver<'_>, z| {
+            let (id, name) = r.zone_label(z);
+            if name.is_empty() { id } else { name }
+        };
+        let service = if k.service == NOT_AWS { String::new() } else { ranges.service(k.service).to_string() };
+        let region = if k.region == NOT_AWS { String::new() } else { ranges.region(k.region).to_string() };
+        *by.entry((nat, name(resolver, k.nat_zone), name(resolver, k.client_zone), service, region, k.far_known)).or_default() += t.bytes;
+    }
+    by.into_iter()
+        .map(|((nat, nat_az, client_az, service, service_region, far_known), bytes)| crate::whatif::paths::NatFlow {
+            nat,
+            nat_az,
+            client_az,
+            service,
+            service_region,
+            far_known,
+            bytes,
+        })
+        .collect()
+}
+
+/// Bytes each zone sent to and received from each NAT gateway, per day (the gateway a zone uses, day by day).
+pub fn nat_days(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate::whatif::paths::NatDay> {
+    use crate::model::entity::EntityKind;
+    use crate::model::time::{day_start, format_date};
+    let mut by: BTreeMap<(i32, crate::model::inventory::ZoneIdx, String, crate::model::inventory::ZoneIdx), u64> = BTreeMap::new();
+    let entities = resolver.entities();
+    for (k, t) in &acc.counted {
+        let server = entities.get(k.server);
+        if server.kind == EntityKind::Nat {
+            *by.entry((k.day, k.client_zone, server.name.clone(), k.server_zone)).or_default() += t.bytes;
+        }
+    }
+    drop(entities);
+    let name = |z| {
+        let (id, name) = resolver.zone_label(z);
+        if name.is_empty() { id } else { name }
+    };
+    by.into_iter()
+        .map(|((day, cz, nat, nz), bytes)| crate::whatif::paths::NatDay { date: format_date(day_start(day)), client_az: name(cz), nat, nat_az: name(nz), bytes })
+        .collect()
+}

@@ -105,6 +105,8 @@ pub struct Resolver<'a> {
     unattributed: [EntityId; 3],
     /// Zones learnt from records' `az-id` that the inventory did not list.
     extra_zones: Mutex<Vec<String>>,
+    /// AWS's address ranges: the service behind an address a NAT gateway forwards to.
+    pub aws_ranges: Option<&'a crate::model::aws_ranges::AwsRanges>,
 }
 
 fn peer_of_owner(owner: &EniOwner) -> Peer {
@@ -215,6 +217,7 @@ impl<'a> Resolver<'a> {
             peers[u as usize] = Peer::Unattributed;
         }
         Resolver {
+            aws_ranges: None,
             inv,
             timeline,
             rules,

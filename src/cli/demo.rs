@@ -90,6 +90,10 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         text.push_str("\n\nWhich database deployment? (`crossaz whatif rds` for options, `--rto` and `--read-fraction`)\n\n");
         text.push_str(&String::from_utf8_lossy(&crate::report::render_rds::render(&outcome.report, Format::Table)?));
     }
+    let paths = super::whatif::paths_for(&outcome.report, &outcome, None)?;
+    text.push_str("\n\nTop changes to the network paths (`crossaz whatif paths` for every change, its risk and the exact edit)\n\n");
+    text.push_str(&crate::report::render_paths::table(&paths, Some(5)));
+    outcome.report.paths = Some(paths);
     emit(text.as_bytes(), None)?;
     let exit = super::attribute::finish(&outcome, printer);
     if args.no_review {

@@ -111,6 +111,7 @@ impl Command {
             Command::Whatif(w) => match &w.what {
                 whatif::What::Routing(a) => a.input.workspace.clone(),
                 whatif::What::Rds(a) => a.input.workspace.clone(),
+                whatif::What::Paths(a) => a.input.workspace.clone(),
             },
             Command::Pull(a) => a.workspace.clone(),
             Command::Doctor(a) => a.workspace.clone(),
@@ -127,6 +128,7 @@ impl Command {
             Command::Review(a) => a.input.apply(cfg),
             Command::Whatif(w) => match &mut w.what {
                 whatif::What::Routing(a) => a.input.apply(cfg),
+                whatif::What::Paths(a) => a.input.apply(cfg),
                 whatif::What::Rds(a) => {
                     a.input.apply(cfg);
                     if a.prices.is_none() {

@@ -133,6 +133,12 @@ pub fn write_review(outcome: Outcome, req: ReviewRequest<'_>, out: &Path) -> Res
             Err(e) => notes.push(format!("the RDS what-if could not run: {e}")),
         }
     }
+    if report.paths.is_none() {
+        match super::whatif::paths_for(&report, &outcome, None) {
+            Ok(p) => report.paths = Some(p),
+            Err(e) => notes.push(format!("the network-path what-if could not run: {e}")),
+        }
+    }
     if let Some((from, to)) = req.bounds {
         notes.extend(partial_period(&report, from, to));
     }

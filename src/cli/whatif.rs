@@ -7,8 +7,9 @@ use crate::pipeline;
 use crate::pricing::rds::PriceTable;
 use crate::printer::Printer;
 use crate::report::render::Format;
-use crate::report::{Report, build, render_rds, render_routing};
-use crate::whatif::rds;
+use crate::pricing::paths::PathPrices;
+use crate::report::{Report, build, render_paths, render_rds, render_routing};
+use crate::whatif::{paths, rds};
 use crate::whatif::routing::{self, Options};
 use crate::workspace::Workspace;
 use rust_decimal::Decimal;
@@ -27,6 +28,21 @@ pub enum What {
     Routing(RoutingArgs),
     /// Per database: single-AZ, Multi-AZ DB instance and Multi-AZ DB cluster, priced with the cross-AZ bytes each causes.
     Rds(RdsArgs),
+    /// Load-balancer target type, NAT gateway per AZ, NLB cross-zone and VPC endpoints, priced from the measured paths.
+    Paths(PathsArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PathsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// NAT gateway and interface endpoint prices overriding the bundled table and the workspace's (format: docs/paths.md).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -94,7 +110,45 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     match args.what {
         What::Routing(a) => run_routing(a, printer),
         What::Rds(a) => run_rds(a, printer),
+        What::Paths(a) => run_paths(a, printer),
     }
+}
+
+/// The bundled path prices, overlaid by the workspace's (`pull prices`) and a `--prices` file.
+pub fn path_options(workspace: Option<&std::path::Path>, file: Option<&std::path::Path>) -> Result<paths::Options, Error> {
+    let mut prices = PathPrices::bundled();
+    let mut sources = vec!["the bundled table (src/pricing/path-prices.json, docs/paths.md)".to_string()];
+    let ws = Workspace::new(workspace.unwrap_or(std::path::Path::new(crate::workspace::DEFAULT)));
+    for p in [Some(ws.path_prices()).filter(|p| p.is_file()), file.map(std::path::Path::to_path_buf)].into_iter().flatten() {
+        prices.overlay(PathPrices::load(&p)?);
+        sources.push(format!("`{}`", p.display()));
+    }
+    Ok(paths::Options { prices, prices_source: sources.join(", overridden by ") })
+}
+
+fn run_paths(args: PathsArgs, printer: &Printer) -> Result<ExitCode, Error> {
+    if args.format == Format::Parquet {
+        return Err(Error::usage("`crossaz whatif paths` writes table, CSV or JSON"));
+    }
+    let workspace = args.input.workspace.clone();
+    let opts = path_options(workspace.as_deref(), args.prices.as_deref())?;
+    let inputs = args.input.inputs()?;
+    if inputs.network.is_empty() {
+        return Err(Error::usage("`crossaz whatif paths` needs the network inventory: pass `--network`")
+            .hint("it names the NAT gateways and load balancers: run `crossaz pull network`, or save `aws ec2 describe-network-interfaces` output"));
+    }
+    let outcome = pipeline::run(&inputs, printer)?;
+    let exit = finish(&outcome, printer);
+    let mut report = outcome.report;
+    report.paths = Some(paths::analyze(&report, &outcome.paths, outcome.latest_snapshot.as_ref(), &opts));
+    emit(&render_paths::render(&report, args.format)?, args.output.as_deref())?;
+    Ok(exit)
+}
+
+/// The network-path what-if with the bundled prices (the demo's and the review's).
+pub fn paths_for(report: &Report, outcome: &pipeline::Outcome, workspace: Option<&std::path::Path>) -> Result<paths::PathsWhatIf, Error> {
+    let opts = path_options(workspace, None)?;
+    Ok(paths::analyze(report, &outcome.paths, outcome.latest_snapshot.as_ref(), &opts))
 }
 
 fn run_rds(args: RdsArgs, printer: &Printer) -> Result<ExitCode, Error> {

@@ -47,6 +47,9 @@ pub struct FlowRecord<'a> {
     pub log_status: Option<LogStatus>,
     pub flow_direction: Option<Direction>,
     pub traffic_path: Option<u8>,
+    /// The ip-ranges.json subset of pkt-srcaddr / pkt-dstaddr (`S3`, `AMAZON`, …), when the format has it.
+    pub pkt_src_aws_service: Option<&'a str>,
+    pub pkt_dst_aws_service: Option<&'a str>,
 }
 
 /// Why a record was not counted in a result.
@@ -76,6 +79,8 @@ pub struct FormatTraits {
     /// The format has pkt-srcaddr and pkt-dstaddr, so pods on the recording side can be named.
     pub has_pkt_addresses: bool,
     pub has_flow_direction: bool,
+    /// The format has pkt-src-aws-service and pkt-dst-aws-service.
+    pub has_aws_service: bool,
 }
 
 /// Where readers deliver records; implemented by the attribution engine.

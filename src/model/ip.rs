@@ -113,6 +113,11 @@ impl Cidr {
         ip.0 & self.mask == self.base
     }
 
+    /// The block's first address and its prefix length in the u128 space (v4 blocks count 96 more).
+    pub fn key(&self) -> (u128, u8) {
+        (self.base, self.mask.count_ones() as u8)
+    }
+
     /// Number of host bits in the u128 space: a larger value means a wider block.
     pub fn width(&self) -> u32 {
         self.mask.count_zeros()

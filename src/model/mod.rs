@@ -1,5 +1,6 @@
 //! The domain model every stage shares: addresses, times, zones, interfaces, pods and Services.
 
+pub mod aws_ranges;
 pub mod billing;
 pub mod entity;
 pub mod flow;

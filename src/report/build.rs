@@ -278,6 +278,7 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         reconciliation: None,
         routing: None,
         rds: None,
+        paths: None,
         review: None,
     }
 }
@@ -315,6 +316,7 @@ pub fn without_traffic(inputs: InputsInfo, rates: &Rates, transfer: &crate::pric
         reconciliation: None,
         routing: None,
         rds: None,
+        paths: None,
         review: None,
     }
 }

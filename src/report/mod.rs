@@ -5,6 +5,7 @@ pub mod build;
 pub mod html;
 pub mod markdown;
 pub mod render;
+pub mod render_paths;
 pub mod render_rds;
 pub mod render_routing;
 pub mod review_view;
@@ -15,8 +16,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// 2: transfer rules (`pricing.rules`, `pricing_rule`, `free_reason`), other VPCs, flow-log overlaps, assumptions.
-/// 3: `daily[].by_server`, `review` (`crossaz review`). Reports of versions 2 and 3 can be read back.
-pub const SCHEMA_VERSION: u32 = 3;
+/// 3: `daily[].by_server`, `review` (`crossaz review`).
+/// 4: `paths` (`crossaz whatif paths`). Reports of versions 2 to 4 can be read back.
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -39,6 +41,9 @@ pub struct Report {
     /// Present after `crossaz whatif rds`: per database, each deployment option priced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rds: Option<crate::whatif::rds::RdsWhatIf>,
+    /// Present after `crossaz whatif paths`: load-balancer, NAT gateway and endpoint changes, priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths: Option<crate::whatif::paths::PathsWhatIf>,
     /// Present after `crossaz review`: month over month, actions, chargeback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<crate::review::Review>,

@@ -42,6 +42,8 @@ const WANTED: &[Field] = &[
     Field::LogStatus,
     Field::FlowDirection,
     Field::TrafficPath,
+    Field::PktSrcAwsService,
+    Field::PktDstAwsService,
 ];
 
 /// The row groups of a Parquet file, so they can be read in parallel.
@@ -137,6 +139,7 @@ fn read_groups_from<R: parquet::file::reader::ChunkReader + 'static>(
     sink.set_format(FormatTraits {
         has_pkt_addresses: format.has(Field::PktSrcaddr) && format.has(Field::PktDstaddr),
         has_flow_direction: format.has(Field::FlowDirection),
+        has_aws_service: format.has(Field::PktSrcAwsService) && format.has(Field::PktDstAwsService),
     });
     let wanted: Vec<usize> = WANTED.iter().filter_map(|f| format.position(*f)).collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
@@ -345,6 +348,8 @@ struct Columns<'b> {
     vpc_id: Text<'b>,
     subnet_id: Text<'b>,
     instance_id: Text<'b>,
+    src_service: Text<'b>,
+    dst_service: Text<'b>,
     addrs: [Coded<'b, Parsed<Ip>>; 4],
     action: Coded<'b, Parsed<Action>>,
     log_status: Coded<'b, Parsed<LogStatus>>,
@@ -368,6 +373,8 @@ impl<'b> Columns<'b> {
             vpc_id: Text::new(col(Field::VpcId)),
             subnet_id: Text::new(col(Field::SubnetId)),
             instance_id: Text::new(col(Field::InstanceId)),
+            src_service: Text::new(col(Field::PktSrcAwsService)),
+            dst_service: Text::new(col(Field::PktDstAwsService)),
             addrs: [
                 Coded::new(col(ADDR_FIELDS[0]), a0, ip_value),
                 Coded::new(col(ADDR_FIELDS[1]), a1, ip_value),
@@ -425,6 +432,8 @@ impl<'b> Columns<'b> {
             action: take(self.action.get(i), Field::Action, "`ACCEPT` or `REJECT`")?,
             log_status: take(self.log_status.get(i), Field::LogStatus, "`OK`, `NODATA` or `SKIPDATA`")?,
             flow_direction: take(self.flow_direction.get(i), Field::FlowDirection, "`ingress` or `egress`")?,
+            pkt_src_aws_service: self.src_service.get(i),
+            pkt_dst_aws_service: self.dst_service.get(i),
         })
     }
 }

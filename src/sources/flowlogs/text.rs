@@ -160,6 +160,7 @@ impl<'p> LineParser<'p> {
         FormatTraits {
             has_pkt_addresses: self.format.has(Field::PktSrcaddr) && self.format.has(Field::PktDstaddr),
             has_flow_direction: self.format.has(Field::FlowDirection),
+            has_aws_service: self.format.has(Field::PktSrcAwsService) && self.format.has(Field::PktDstAwsService),
         }
     }
 
@@ -373,6 +374,8 @@ fn parse_field<'l>(r: &mut FlowRecord<'l>, addrs: &mut [&'l [u8]; 4], field: Fie
         Field::VpcId => r.vpc_id = Some(text()?),
         Field::SubnetId => r.subnet_id = Some(text()?),
         Field::InstanceId => r.instance_id = Some(text()?),
+        Field::PktSrcAwsService => r.pkt_src_aws_service = Some(text()?),
+        Field::PktDstAwsService => r.pkt_dst_aws_service = Some(text()?),
         Field::Srcaddr => addrs[0] = v,
         Field::Dstaddr => addrs[1] = v,
         Field::PktSrcaddr => addrs[2] = v,
