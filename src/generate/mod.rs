@@ -86,6 +86,11 @@ fn world_and_plan(opts: &Options) -> (world::World, cluster::Plan, Option<real::
             }
         }
     }
+    // The second AZ's private subnets route to the first AZ's NAT gateway from the 12th to the 16th.
+    if opts.days > 16 {
+        let nat = world.nat_by_zone[0];
+        world.nat_detours.push((1, nat, opts.start + 11 * cluster::DAY, opts.start + 16 * cluster::DAY));
+    }
     // A node's records are skipped for ten minutes on the 17th (SKIPDATA).
     let skip_from = opts.start + 16 * cluster::DAY + 5 * cluster::HOUR;
     let eni = world.nodes[3].primary_eni;
@@ -160,7 +165,8 @@ pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Summary> {
         truth.merge(t);
     }
     write_billing(out, &truth)?;
-    let doc = truth_json(opts, &plan, &truth, summary.records);
+    let mut doc = truth_json(opts, &plan, &truth, summary.records);
+    doc["paths"] = paths_json(&world, &plan, &truth.paths);
     let mut text = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
     text.push(b'\n');
     std::fs::write(out.join("truth.json"), text)?;
@@ -221,6 +227,33 @@ fn conversations_json(map: &std::collections::BTreeMap<traffic::TruthKey, (u64, 
             })
         })
         .collect()
+}
+
+/// The network paths as built: what `whatif paths` must find (docs/paths.md).
+fn paths_json(world: &world::World, plan: &cluster::Plan, p: &traffic::PathTruth) -> Value {
+    // Zones of the queue's pods in the last snapshot: where the NLB's targets are.
+    let last = plan.snapshot_times.last().copied().unwrap_or(0);
+    let queue_zones: std::collections::BTreeMap<&str, u64> = plan.pods.iter().filter(|p| p.workload == cluster::W_QUEUE && p.alive(last)).fold(Default::default(), |mut m, p| {
+        *m.entry(world::ZONES[world.nodes[p.node].zone].0).or_default() += 1;
+        m
+    });
+    let nat_zone = |id: &str| {
+        world.enis.iter().find_map(|e| match &e.kind {
+            world::EniKind::Nat(n) if n == id => Some(world::ZONES[e.zone].0),
+            _ => None,
+        })
+    };
+    json!({
+        "nat_gateways": world.enis.iter().filter_map(|e| match &e.kind { world::EniKind::Nat(id) => Some(json!({"id": id, "zone": world::ZONES[e.zone].0})), _ => None }).collect::<Vec<_>>(),
+        "nat_detours": world.nat_detours.iter().map(|(z, nat, from, to)| json!({"zone": world::ZONES[*z].0, "nat_interface": world.enis[*nat].id, "from": format_time(*from), "to": format_time(*to)})).collect::<Vec<_>>(),
+        "lb_second_hops": p.second_hops,
+        "nlb_cross_zone": p.nlb_cross_zone.iter().map(|((lb, svc), b)| json!({"load_balancer": lb, "service": svc, "bytes": b})).collect::<Vec<_>>(),
+        "nlb_clients": p.nlb_clients.iter().map(|((lb, zone), b)| json!({"load_balancer": lb, "client_az": zone, "bytes": b})).collect::<Vec<_>>(),
+        "nlb_zones": world::ZONES.iter().map(|z| z.0).collect::<Vec<_>>(),
+        "queue_pods_by_zone_at_last_snapshot": queue_zones,
+        "nat": p.nat.iter().map(|((nat, zone), b)| json!({"nat": nat, "nat_az": nat_zone(nat), "client_az": zone, "bytes": b})).collect::<Vec<_>>(),
+        "nat_services": p.nat_services.iter().map(|((svc, nat, zone), b)| json!({"service": svc, "nat": nat, "nat_az": nat_zone(nat), "client_az": zone, "bytes": b})).collect::<Vec<_>>(),
+    })
 }
 
 fn truth_json(opts: &Options, plan: &cluster::Plan, truth: &Truth, records: u64) -> Value {

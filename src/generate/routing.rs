@@ -315,6 +315,8 @@ pub(super) fn conversation(
                 egress,
                 tcp_flags: 3,
                 traffic_path: egress.then_some(1),
+                src_service: None,
+                dst_service: None,
             });
         }
     };

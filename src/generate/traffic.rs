@@ -3,7 +3,7 @@
 
 use super::cluster::*;
 use super::rng::Rng;
-use super::world::{EniKind, INTERNET_HOSTS, World, ZONES};
+use super::world::{ECR_API_HOST, EniKind, INTERNET_HOSTS, S3_HOSTS, World, ZONES};
 use crate::model::ip::Ip;
 use crate::model::time::Ts;
 use std::collections::BTreeMap;
@@ -28,6 +28,9 @@ pub struct GenRecord {
     pub egress: bool,
     pub tcp_flags: u8,
     pub traffic_path: Option<u8>,
+    /// `pkt-src-aws-service` / `pkt-dst-aws-service`: the AWS service of the packet's addresses.
+    pub src_service: Option<&'static str>,
+    pub dst_service: Option<&'static str>,
 }
 
 /// How crossaz should name one end: (kind, namespace, label).
@@ -75,6 +78,38 @@ pub struct Truth {
     pub daily_billed: BTreeMap<i32, u64>,
     /// Records of VPCs outside the inventory, by the name the summary gives them.
     pub other_vpcs: BTreeMap<String, u64>,
+    /// What `whatif paths` acts on, as built.
+    pub paths: PathTruth,
+}
+
+/// The network paths the generator built, for `whatif paths`' designed truth (both directions' counted bytes).
+#[derive(Default, Debug, Clone)]
+pub struct PathTruth {
+    /// Node → pod bytes kube-proxy forwarded to another AZ behind a load balancer, by `namespace/service`.
+    pub second_hops: BTreeMap<String, u64>,
+    /// NLB → target bytes across zones, by (load balancer, `namespace/service`).
+    pub nlb_cross_zone: BTreeMap<(String, String), u64>,
+    /// Pod → NLB bytes (both ways), by (load balancer, the client's zone name).
+    pub nlb_clients: BTreeMap<(String, String), u64>,
+    /// Bytes through a NAT gateway's interface, by (NAT gateway, client zone name).
+    pub nat: BTreeMap<(String, String), u64>,
+    /// Of those, bytes to an AWS service, by (service, NAT gateway, client zone name).
+    pub nat_services: BTreeMap<(String, String, String), u64>,
+}
+
+impl PathTruth {
+    fn merge(&mut self, o: PathTruth) {
+        fn add<K: Ord>(a: &mut BTreeMap<K, u64>, b: BTreeMap<K, u64>) {
+            for (k, v) in b {
+                *a.entry(k).or_default() += v;
+            }
+        }
+        add(&mut self.second_hops, o.second_hops);
+        add(&mut self.nlb_cross_zone, o.nlb_cross_zone);
+        add(&mut self.nlb_clients, o.nlb_clients);
+        add(&mut self.nat, o.nat);
+        add(&mut self.nat_services, o.nat_services);
+    }
 }
 
 impl Truth {
@@ -98,6 +133,7 @@ impl Truth {
         for (k, v) in o.other_vpcs {
             *self.other_vpcs.entry(k).or_default() += v;
         }
+        self.paths.merge(o.paths);
     }
 }
 
@@ -320,19 +356,19 @@ impl Hour<'_, '_> {
     /// server side backs (None: the end itself). Without pkt-* fields every pod and node is named
     /// by its node.
     #[allow(clippy::too_many_arguments)]
-    fn conv(&mut self, client: Ep, server: Ep, service: Option<usize>, port: u16, proto: u8, req: u64, resp: u64, t: Ts) {
+    fn conv(&mut self, client: Ep, server: Ep, service: Option<usize>, port: u16, proto: u8, req: u64, resp: u64, t: Ts) -> (u64, u64) {
         let cport = self.ephemeral();
-        self.conv_from(client, server, service, cport, port, proto, req, resp, t);
+        self.conv_from(client, server, service, cport, port, proto, req, resp, t)
     }
 
-    /// A conversation whose client uses port `cport`.
+    /// A conversation whose client uses port `cport`; returns the bytes counted each way.
     #[allow(clippy::too_many_arguments)]
-    fn conv_from(&mut self, client: Ep, server: Ep, service: Option<usize>, cport: u16, port: u16, proto: u8, req: u64, resp: u64, t: Ts) {
+    fn conv_from(&mut self, client: Ep, server: Ep, service: Option<usize>, cport: u16, port: u16, proto: u8, req: u64, resp: u64, t: Ts) -> (u64, u64) {
         let c = self.c;
         if let (Some(a), Some(b)) = (c.node(client), c.node(server))
             && a == b
         {
-            return; // Traffic inside one node never reaches the VPC.
+            return (0, 0); // Traffic inside one node never reaches the VPC.
         }
         let (req, resp) = (req * BYTE_SCALE, resp * BYTE_SCALE);
         let up = self.leg(client, server, (cport, port), proto, req, t);
@@ -354,6 +390,25 @@ impl Hour<'_, '_> {
         let (up_bytes, down_bytes) = (if up { req } else { 0 }, if down { resp } else { 0 });
         self.add_truth(client, server, names, node_names(t), (up_bytes, down_bytes), (up_bytes, 0), t);
         self.add_truth_node_level(client, server, node_names(t + 1), (0, down_bytes));
+        (up_bytes, down_bytes)
+    }
+
+    fn zone(&self, e: Ep) -> Option<usize> {
+        self.c.eni(e).map(|i| self.c.world.enis[i].zone)
+    }
+
+    fn service_key(&self, s: usize) -> String {
+        let svc = &self.c.plan.services[s];
+        format!("{}/{}", svc.namespace, svc.name)
+    }
+
+    /// kube-proxy's second hop from the node a load balancer picked to a pod of the Service.
+    fn second_hop(&mut self, node: usize, target: usize, service: usize, port: u16, req: u64, resp: u64, t: Ts) {
+        let (up, down) = self.conv(Ep::Node(node), Ep::Pod(target), Some(service), port, TCP, req, resp, t);
+        if self.zone(Ep::Node(node)) != self.zone(Ep::Pod(target)) {
+            let key = self.service_key(service);
+            *self.truth.paths.second_hops.entry(key).or_default() += up + down;
+        }
     }
 
     /// The second leg's bytes, for the per-node truth only (the exact truth took both legs).
@@ -362,16 +417,19 @@ impl Hour<'_, '_> {
         add_bytes(&mut self.truth.node_level, self.c, (client, server), names, billing, bytes);
     }
 
-    /// A node's (SNATed) traffic to an internet host through its AZ's NAT gateway, as the AWS
-    /// user guide shows it: records on the node's interface and on the NAT gateway's.
-    fn via_nat(&mut self, node: usize, host: Ip, req: u64, resp: u64, t: Ts) {
+    /// A node's (SNATed) traffic to an internet host (or an AWS service, `service`) through the
+    /// NAT gateway its zone routes to, as the AWS user guide shows it: records on the node's
+    /// interface and on the NAT gateway's.
+    fn via_nat(&mut self, node: usize, host: Ip, service: Option<&'static str>, req: u64, resp: u64, t: Ts) {
         let c = self.c;
         let (req, resp) = (req * BYTE_SCALE, resp * BYTE_SCALE);
-        let nat = c.world.nat_by_zone[c.world.nodes[node].zone];
+        let zone = c.world.nodes[node].zone;
+        let nat = c.world.nat_for(zone, t);
         let (n, g, h) = (Ep::Node(node), Ep::Eni(nat), Ep::Internet(host));
         let cport = self.ephemeral();
         let node_eni = c.world.nodes[node].primary_eni;
         let nat_ip = c.world.enis[nat].primary;
+        let start = self.records.len();
         // R1: node egress to the host; R6: node ingress from the host (the internet leg, seen by the node).
         self.record(node_eni, true, n, h, (cport, 443), TCP, req, t);
         self.record(node_eni, false, h, n, (443, cport), TCP, resp, t + 1);
@@ -387,10 +445,27 @@ impl Hour<'_, '_> {
         self.records.push(r3);
         let r4 = self.mk(nat, false, host, nat_ip, host, nat_ip, (443, cport), resp, t + 1);
         self.records.push(r4);
+        for r in &mut self.records[start..] {
+            if r.dst == host || r.pkt_dst == host {
+                r.dst_service = service;
+            }
+            if r.src == host || r.pkt_src == host {
+                r.src_service = service;
+            }
+        }
         self.count("counted", 4);
         self.count("gateway-internet-leg", 2);
         let names = (c.name(n, false), c.name(g, false));
         self.add_truth(n, g, names.clone(), names, (req, resp), (req, resp), t);
+        let nat_id = match &c.world.enis[nat].kind {
+            EniKind::Nat(id) => id.clone(),
+            _ => String::new(),
+        };
+        let zone_name = ZONES[zone].0.to_string();
+        *self.truth.paths.nat.entry((nat_id.clone(), zone_name.clone())).or_default() += req + resp;
+        if let Some(s) = service {
+            *self.truth.paths.nat_services.entry((s.to_string(), nat_id, zone_name)).or_default() += req + resp;
+        }
         let names = (c.name(n, false), c.name(h, false));
         let class = "internet-other";
         for map in [&mut self.truth.conversations, &mut self.truth.node_level] {
@@ -421,6 +496,8 @@ impl Hour<'_, '_> {
             egress,
             tcp_flags: 3,
             traffic_path: egress.then_some(1),
+            src_service: None,
+            dst_service: None,
         }
     }
 
@@ -440,6 +517,24 @@ impl Hour<'_, '_> {
         self.conv_from(Ep::Eni(alb), Ep::Pod(target), Some(service), lb_port, c.plan.services[service].ports[0].2, TCP, req, resp, t);
     }
 
+    /// Internet client → an ALB in instance mode (`target-type: instance`) → the Service's NodePort
+    /// on any node → kube-proxy's second hop to a pod, maybe in another AZ.
+    fn via_alb_instance(&mut self, albs: &[usize], service: usize, req: u64, resp: u64, t: Ts) {
+        let c = self.c;
+        let svc = &c.plan.services[service];
+        let (Some(node_port), target_port) = (svc.node_port, svc.ports[0].2) else { return };
+        let targets = c.live(svc.workload, t);
+        let Some(target) = self.pick(&targets) else { return };
+        let albs: Vec<usize> = albs.iter().copied().filter(|&a| c.world.enis[a].life.exists_at(t)).collect();
+        let alb = albs[self.rng.below(albs.len() as u64) as usize];
+        let node = self.alive_node(t);
+        let host = Ip::from_v4([198, 18, self.rng.below(256) as u8, self.rng.range(1, 254) as u8]);
+        self.conv(Ep::Internet(host), Ep::Eni(alb), None, 443, TCP, req / 2 + 100, resp + 500, t);
+        let lb_port = self.rng.range(1024, 65535) as u16;
+        self.conv_from(Ep::Eni(alb), Ep::Node(node), Some(service), lb_port, node_port, TCP, req, resp, t);
+        self.second_hop(node, target, service, target_port, req, resp, t);
+    }
+
     /// Internet client → a Classic Load Balancer node → a NodePort on any node → kube-proxy's
     /// second hop to a pod of the Service, maybe in another AZ (SNAT to the node's address).
     fn via_clb(&mut self, t: Ts) {
@@ -455,7 +550,7 @@ impl Hour<'_, '_> {
         let lb_port = self.rng.range(1024, 65535) as u16;
         let svc = real.storefront_service;
         self.conv_from(Ep::Eni(clb), Ep::Node(node), Some(svc), lb_port, super::real::STOREFRONT_NODE_PORT, TCP, req, resp, t);
-        self.conv(Ep::Node(node), Ep::Pod(target), Some(svc), super::real::STOREFRONT_PORT, TCP, req, resp, t);
+        self.second_hop(node, target, svc, super::real::STOREFRONT_PORT, req, resp, t);
     }
 
     fn run(&mut self, hour_start: Ts) {
@@ -476,11 +571,12 @@ impl Hour<'_, '_> {
             (11, 500),
             (12, 700),
             (13, 200),
-            (14, 700),
+            (14, 20000),
         ];
         // The real-account day adds a Classic Load Balancer's traffic and database replication.
         let extra: &[(u8, u64)] = if c.real.is_some() { &[(15, 700), (16, 300)] } else { &[] };
-        for &(kind, rate) in rates.iter().chain(extra) {
+        // Then S3 traffic and ECR image pulls through the NAT gateways.
+        for &(kind, rate) in rates.iter().chain(extra).chain(&[(17, 9000), (18, 400)]) {
             let n = self.rng.count(rate * scale);
             for _ in 0..n {
                 let t = hour_start + self.rng.below(3600 - 61) as Ts;
@@ -551,7 +647,8 @@ impl Hour<'_, '_> {
         match kind {
             0 => {
                 let (req, resp) = (self.rng.log_range(2_000, 20_000), self.rng.log_range(50_000, 5_000_000));
-                self.via_alb(&w.alb_game.clone(), S_GAME, req, resp, t);
+                // The 2048 game's Ingress uses `target-type: instance`: the ALB sends to NodePorts.
+                self.via_alb_instance(&w.alb_game.clone(), S_GAME, req, resp, t);
             }
             1 => {
                 let (req, resp) = (self.rng.log_range(5_000, 500_000), self.rng.log_range(100_000, 20_000_000));
@@ -584,8 +681,17 @@ impl Hour<'_, '_> {
                 let nlb = w.nlb_queue[self.rng.below(3) as usize];
                 let (req, resp) = (self.rng.log_range(2_000_000, 60_000_000), self.rng.log_range(10_000, 100_000));
                 if let (Some(cp), Some(sp)) = (client_pod(self, W_WEB), svc_pod(self, S_QUEUE)) {
-                    self.conv(Ep::Pod(cp), Ep::Eni(nlb), None, 5672, TCP, req, resp, t);
-                    self.conv(Ep::Eni(nlb), Ep::Pod(sp), Some(S_QUEUE), 5672, TCP, req, resp, t);
+                    let lb = match &w.enis[nlb].kind {
+                        EniKind::Nlb(name) => name.clone(),
+                        _ => String::new(),
+                    };
+                    let (cu, cd) = self.conv(Ep::Pod(cp), Ep::Eni(nlb), None, 5672, TCP, req, resp, t);
+                    let client_zone = ZONES[self.zone(Ep::Pod(cp)).unwrap_or(0)].0.to_string();
+                    *self.truth.paths.nlb_clients.entry((lb.clone(), client_zone)).or_default() += cu + cd;
+                    let (up, down) = self.conv(Ep::Eni(nlb), Ep::Pod(sp), Some(S_QUEUE), 5672, TCP, req, resp, t);
+                    if self.zone(Ep::Eni(nlb)) != self.zone(Ep::Pod(sp)) {
+                        *self.truth.paths.nlb_cross_zone.entry((lb, self.service_key(S_QUEUE))).or_default() += up + down;
+                    }
                 }
             }
             8 => {
@@ -620,6 +726,23 @@ impl Hour<'_, '_> {
                 self.conv(Ep::Node(node), Ep::Eni(w.vpce), None, 443, TCP, req, resp, t);
             }
             15 => self.via_clb(t),
+            17 => {
+                // queue-worker reads and writes objects in S3 (same region) through the NAT gateway.
+                if let Some(cp) = client_pod(self, W_WORKER) {
+                    let node = c.plan.pods[cp].node;
+                    let host = Ip::from_v4(S3_HOSTS[self.rng.below(S3_HOSTS.len() as u64) as usize]);
+                    let (req, resp) = (self.rng.log_range(20_000, 20_000_000), self.rng.log_range(50_000, 40_000_000));
+                    self.via_nat(node, host, Some("S3"), req, resp, t);
+                }
+            }
+            18 => {
+                // A node pulls an image from ECR: the registry API (in the AMAZON ranges), then the layers from S3.
+                let node = self.alive_node(t);
+                let (req, resp) = (self.rng.log_range(2_000, 20_000), self.rng.log_range(5_000, 80_000));
+                self.via_nat(node, Ip::from_v4(ECR_API_HOST), Some("AMAZON"), req, resp, t);
+                let (req, resp) = (self.rng.log_range(5_000, 50_000), self.rng.log_range(2_000_000, 60_000_000));
+                self.via_nat(node, Ip::from_v4(S3_HOSTS[0]), Some("S3"), req, resp, t);
+            }
             16 => {
                 // The database cluster's readers stream the writer's changes (free: replication).
                 let reader = w.rds[1 + self.rng.below(2) as usize];
@@ -630,8 +753,8 @@ impl Hour<'_, '_> {
                 if let Some(cp) = client_pod(self, W_WEB) {
                     let node = c.plan.pods[cp].node;
                     let host = Ip::from_v4(INTERNET_HOSTS[self.rng.below(INTERNET_HOSTS.len() as u64) as usize]);
-                    let (req, resp) = (self.rng.log_range(10_000, 2_000_000), self.rng.log_range(100_000, 20_000_000));
-                    self.via_nat(node, host, req, resp, t);
+                    let (req, resp) = (self.rng.log_range(10_000, 2_000_000), self.rng.log_range(1_000_000, 60_000_000));
+                    self.via_nat(node, host, None, req, resp, t);
                 }
             }
         }

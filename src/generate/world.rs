@@ -1,5 +1,5 @@
 //! The simulated account: a VPC in ap-northeast-2 with three AZs, public and private subnets,
-//! a NAT gateway per AZ, two ALBs, an NLB, an RDS Multi-AZ DB cluster, EKS control-plane and
+//! NAT gateways in two of the three AZs (the third routes to the first's), two ALBs, an NLB, an RDS Multi-AZ DB cluster, EKS control-plane and
 //! VPC-endpoint interfaces, six managed nodes, and the workloads of an EKS quickstart cluster.
 
 use super::rng::Rng;
@@ -143,6 +143,20 @@ pub struct World {
     pub vpce: usize,
     /// Classic Load Balancer interfaces (the real-account day only).
     pub clb: Vec<usize>,
+    /// Times a zone's private subnets routed to another zone's NAT gateway: (zone, NAT interface, from, to).
+    pub nat_detours: Vec<(usize, usize, Ts, Ts)>,
+}
+
+/// Addresses of AWS services the pods reach through the NAT gateways, with the name AWS's
+/// ip-ranges.json gives their ranges (and flow logs write in `pkt-dst-aws-service`).
+pub const S3_HOSTS: [[u8; 4]; 2] = [[52, 219, 60, 10], [3, 5, 140, 22]];
+pub const ECR_API_HOST: [u8; 4] = [52, 95, 192, 10];
+
+impl World {
+    /// The NAT gateway interface a zone's private subnets route to at `t`.
+    pub fn nat_for(&self, zone: usize, t: Ts) -> usize {
+        self.nat_detours.iter().find(|(z, _, a, b)| *z == zone && *a <= t && t < *b).map_or(self.nat_by_zone[zone], |d| d.1)
+    }
 }
 
 pub(super) fn ip(a: u8, b: u8, c: u8, d: u8) -> Ip {
@@ -178,6 +192,7 @@ impl World {
             eks: Vec::new(),
             vpce: 0,
             clb: Vec::new(),
+            nat_detours: Vec::new(),
         };
         let add = |w: &mut World, e: EniDef| {
             w.enis.push(e);
@@ -222,7 +237,8 @@ impl World {
                 w.nodes.push(NodeDef { name, instance_id, zone: z, ip: node_ip, pool, primary_eni: node_enis[0], cpu_milli: 1930, alive: (Ts::MIN, Ts::MAX) });
             }
         }
-        for z in 0..3 {
+        // NAT gateways in the first two AZs only: the third's private subnets use the first's.
+        for z in 0..2 {
             let id = format!("nat-0{}", rng.hex(16));
             let e = EniDef {
                 id: eni_id(rng),
@@ -242,6 +258,7 @@ impl World {
             let i = add(&mut w, e);
             w.nat_by_zone.push(i);
         }
+        w.nat_by_zone.push(w.nat_by_zone[0]);
         let lbs = [
             ("k8s-game2048-ingress2-4f8e1c2b7a", "app", 20u8, true),
             ("k8s-shop-webapi-7b2d9e4f1c", "app", 21, true),

@@ -504,6 +504,8 @@ pub fn parquet_file(path: &Path, world: &World, records: &[GenRecord]) -> std::i
         s("az_id"),
         s("flow_direction"),
         i32f("traffic_path"),
+        s("pkt_src_aws_service"),
+        s("pkt_dst_aws_service"),
     ]));
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::GZIP(Default::default()))
@@ -537,6 +539,8 @@ pub fn parquet_file(path: &Path, world: &World, records: &[GenRecord]) -> std::i
         let mut az = StringBuilder::new();
         let mut dir = StringBuilder::new();
         let mut path_b = Int32Builder::new();
+        let mut src_svc = StringBuilder::new();
+        let mut dst_svc = StringBuilder::new();
         for r in chunk {
             let e = &world.enis[r.eni as usize];
             let ok = r.status == 0;
@@ -592,6 +596,8 @@ pub fn parquet_file(path: &Path, world: &World, records: &[GenRecord]) -> std::i
                 Some(p) => path_b.append_value(i32::from(p)),
                 None => path_b.append_null(),
             }
+            src_svc.append_option(r.src_service.filter(|_| ok));
+            dst_svc.append_option(r.dst_service.filter(|_| ok));
         }
         let cols: Vec<ArrayRef> = vec![
             Arc::new(version.finish()),
@@ -619,6 +625,8 @@ pub fn parquet_file(path: &Path, world: &World, records: &[GenRecord]) -> std::i
             Arc::new(az.finish()),
             Arc::new(dir.finish()),
             Arc::new(path_b.finish()),
+            Arc::new(src_svc.finish()),
+            Arc::new(dst_svc.finish()),
         ];
         let batch = RecordBatch::try_new(schema.clone(), cols).map_err(|e| to_io(&e))?;
         w.write(&batch).map_err(|e| to_io(&e))?;

@@ -121,7 +121,7 @@ pub struct PathsWhatIf {
     pub prices_source: String,
     /// One row per change, largest saving first.
     pub changes: Vec<PathChange>,
-    /// Sum of the positive savings (the changes do not overlap).
+    /// Sum of the positive savings, without `nat-consolidate` rows (alternatives to each other).
     pub total_monthly_savings_usd: Decimal,
     /// Paths that could not be estimated, and why.
     pub not_estimated: Vec<NotEstimated>,
@@ -269,7 +269,8 @@ pub fn analyze(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot>, 
         c.break_even_gb_per_month = c.break_even_gb_per_month.map(|g| g.round_dp(3).normalize());
     }
     out.changes.sort_by(|a, b| b.monthly_savings_usd.cmp(&a.monthly_savings_usd).then_with(|| a.kind.cmp(&b.kind)).then_with(|| a.target.cmp(&b.target)));
-    out.total_monthly_savings_usd = out.changes.iter().map(|c| c.monthly_savings_usd).filter(|s| *s > Decimal::ZERO).sum();
+    // Consolidations are alternatives to each other and to a NAT gateway per AZ: not summed.
+    out.total_monthly_savings_usd = out.changes.iter().filter(|c| c.kind != "nat-consolidate").map(|c| c.monthly_savings_usd).filter(|s| *s > Decimal::ZERO).sum();
     out
 }
 
@@ -524,15 +525,35 @@ fn nat_placement(report: &Report, facts: &PathFacts, hours: u64, nat_hour: Optio
 }
 
 /// NLB → target bytes across zones, per load balancer and target Service.
+///
+/// Turning cross-zone off removes the NLB → target crossings, but an NLB zone without a ready
+/// target drops out of DNS: clients of that zone then reach another zone's NLB node, a crossing
+/// they did not always make before. That added client leg is subtracted (clients resolve the
+/// NLB's zonal addresses evenly, today over all its zones, then over the zones with targets).
 fn nlb_cross_zone(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot>, hours: u64, out: &mut PathsWhatIf) {
-    let mut by: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
-    for c in report.conversations.iter().filter(|c| c.client_kind == "elb" && c.class == "cross-az-billed") {
-        let lb = c.client.trim_start_matches("elb:");
-        let is_nlb = gateway(facts, lb).map(|g| g.kind == GatewayKind::Nlb).unwrap_or(c.pricing_rule.as_deref() == Some("nlb"));
-        if is_nlb {
-            *by.entry((lb.to_string(), c.server_kind.clone(), c.server_namespace.clone(), c.server.clone())).or_default() += c.bytes;
+    let is_nlb = |lb: &str, c: &Conversation| gateway(facts, lb).map(|g| g.kind == GatewayKind::Nlb).unwrap_or(c.pricing_rule.as_deref() == Some("nlb"));
+    // (lb, server kind, namespace, server) → (cross-zone bytes, all bytes)
+    let mut by: BTreeMap<(String, String, String, String), (u64, u64)> = BTreeMap::new();
+    // lb → client zone → bytes clients in the VPC sent and received through it
+    let mut clients: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for c in &report.conversations {
+        if c.client_kind == "elb" {
+            let lb = c.client.trim_start_matches("elb:");
+            if is_nlb(lb, c) && matches!(c.class.as_str(), "cross-az-billed" | "same-az") {
+                let e = by.entry((lb.to_string(), c.server_kind.clone(), c.server_namespace.clone(), c.server.clone())).or_default();
+                if c.class == "cross-az-billed" {
+                    e.0 += c.bytes;
+                }
+                e.1 += c.bytes;
+            }
+        } else if c.server_kind == "elb" && matches!(c.class.as_str(), "cross-az-billed" | "same-az") {
+            let lb = c.server.trim_start_matches("elb:");
+            if is_nlb(lb, c) {
+                *clients.entry(lb.to_string()).or_default().entry(zone_of(c, true)).or_default() += c.bytes;
+            }
         }
     }
+    by.retain(|_, (cross, _)| *cross > 0);
     if by.is_empty() {
         let nlbs = facts.gateways.iter().filter(|g| g.kind == GatewayKind::Nlb).count();
         out.not_estimated.push(NotEstimated {
@@ -546,34 +567,50 @@ fn nlb_cross_zone(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
         return;
     }
     let per_gb = report.pricing.per_gb("nlb");
-    for ((lb, kind, ns, server), bytes) in by {
+    let lb_total: BTreeMap<String, u64> = by.iter().fold(BTreeMap::new(), |mut m, ((lb, ..), (_, all))| {
+        *m.entry(lb.clone()).or_default() += all;
+        m
+    });
+    for ((lb, kind, ns, server), (bytes, all)) in by {
         let service = kind == "service";
         let (by_zone, _) = if service { endpoints(snapshot, &ns, &server) } else { Default::default() };
         let lb_zones = gateway(facts, &lb).map(|g| g.zones.clone()).unwrap_or_default();
+        let with_targets: BTreeSet<&String> = lb_zones.iter().filter(|z| by_zone.get(*z).copied().unwrap_or(0) > 0).collect();
+        // Client legs that would newly cross, as a share of this Service's part of the load balancer.
+        let mut added_client = Decimal::ZERO;
+        let mut modelled = false;
+        if !with_targets.is_empty() && !lb_zones.is_empty() {
+            modelled = true;
+            let (n_all, n_t) = (Decimal::from(lb_zones.len() as u64), Decimal::from(with_targets.len() as u64));
+            let share = Decimal::from(all) / Decimal::from(lb_total.get(&lb).copied().unwrap_or(all).max(1));
+            for (cz, b) in clients.get(&lb).into_iter().flatten() {
+                let now = (n_all - Decimal::from(u64::from(lb_zones.contains(cz)))) / n_all;
+                let after = (n_t - Decimal::from(u64::from(with_targets.contains(cz)))) / n_t;
+                added_client += Decimal::from(*b) * share * (after - now);
+            }
+        }
         let risk = if !service {
             "unknown: the targets are not a Kubernetes Service, so their spread over zones is unknown".to_string()
         } else if by_zone.is_empty() {
             "unknown: no EndpointSlice for the Service in the snapshot".to_string()
+        } else if with_targets.is_empty() {
+            "high: none of the load balancer's zones has a ready target".into()
         } else {
-            // Without cross-zone each of the LB's zones gets an equal share, split over that zone's targets.
-            let served: Vec<u64> = lb_zones.iter().map(|z| by_zone.get(z).copied().unwrap_or(0)).collect();
+            // Without cross-zone each of the LB's zones with targets gets an equal share, split over that zone's targets.
+            let served: Vec<u64> = with_targets.iter().map(|z| by_zone.get(*z).copied().unwrap_or(0)).collect();
             let total: u64 = served.iter().sum();
-            let with_targets = served.iter().filter(|n| **n > 0).count();
-            let fewest = served.iter().copied().filter(|n| *n > 0).min().unwrap_or(0);
-            let empty: Vec<&String> = lb_zones.iter().filter(|z| by_zone.get(*z).copied().unwrap_or(0) == 0).collect();
-            if total == 0 {
-                "high: none of the load balancer's zones has a ready target".into()
-            } else {
-                let imbalance = total as f64 / (with_targets as f64 * fewest as f64);
-                let mut text = format!(
-                    "{}: each of the load balancer's zones would serve its own targets only; the busiest target would take {imbalance:.2}× its fair share",
-                    risk_level(imbalance)
-                );
-                if !empty.is_empty() {
-                    text.push_str(&format!("; zones without a ready target ({}) drop out of DNS", empty.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
-                }
-                text
+            let fewest = served.iter().copied().min().unwrap_or(1).max(1);
+            let imbalance = total as f64 / (served.len() as f64 * fewest as f64);
+            let empty: Vec<&str> = lb_zones.iter().filter(|z| !with_targets.contains(z)).map(String::as_str).collect();
+            let level = if empty.is_empty() { risk_level(imbalance) } else { risk_level(imbalance.max(1.5)) };
+            let mut text = format!("{level}: each zone's NLB node would serve only its own zone's targets; the busiest target would take {imbalance:.2}× its fair share");
+            if !empty.is_empty() {
+                text.push_str(&format!(
+                    "; the zones without a ready target ({}) drop out of the NLB's DNS, so their clients cross to another zone's node and an outage of the zones with targets takes the Service down",
+                    empty.join(", ")
+                ));
             }
+            text
         };
         let target = if service { format!("{ns}/{server}") } else { lb.clone() };
         let change = if service {
@@ -583,26 +620,34 @@ fn nlb_cross_zone(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
         } else {
             format!("`aws elbv2 modify-load-balancer-attributes --load-balancer-arn <{lb}> --attributes Key=load_balancing.cross_zone.enabled,Value=false`")
         };
-        let save = monthly(bytes, per_gb, hours);
+        let today = monthly(bytes, per_gb, hours);
+        let added = cost(1, per_gb) * added_client * Decimal::from(HOURS_PER_MONTH) / Decimal::from(hours.max(1));
         out.changes.push(PathChange {
             kind: "nlb-cross-zone".into(),
             target,
             measured_cross_az_bytes: bytes,
-            monthly_savings_usd: save,
+            nat_processed_bytes: None,
+            monthly_savings_usd: today - added,
             risk,
             change,
-            monthly_cost_today_usd: save,
+            monthly_cost_today_usd: today,
             added_monthly_usd: Decimal::ZERO,
             break_even_gb_per_month: None,
-            nat_processed_bytes: None,
             client_az: None,
             endpoints_by_zone: by_zone.clone(),
             alternative: None,
             evidence: format!(
-                "NLB {lb} sent and received {:.3} GB to targets in other zones in {hours} h (billed); load balancer zones: {}; ready endpoints by zone: {}; clients reaching an NLB node in another AZ still pay",
+                "NLB {lb} sent and received {:.3} GB to targets in other zones in {hours} h (billed); load balancer zones: {}; ready endpoints by zone: {}; {}",
                 Decimal::from(bytes) / Decimal::from(GB),
                 lb_zones.iter().cloned().collect::<Vec<_>>().join(", "),
-                fmt_zones(&by_zone)
+                fmt_zones(&by_zone),
+                if !modelled {
+                    "the client legs' change is unknown".to_string()
+                } else if added_client > Decimal::ZERO {
+                    format!("clients' legs to the NLB would cross {:.3} GB more (zones without targets leave DNS), priced {}", added_client / Decimal::from(GB), usd(added))
+                } else {
+                    format!("clients' legs to the NLB would cross {:.3} GB less (every client reaches a node with targets)", -added_client / Decimal::from(GB))
+                }
             ),
         });
     }
