@@ -13,6 +13,7 @@ mod iam;
 mod kube_api;
 mod moto;
 mod outputs;
+mod paths;
 mod price_list;
 mod proxy;
 mod pull;

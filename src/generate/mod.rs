@@ -24,6 +24,8 @@ pub enum Unlogged {
     Rds,
     /// The load balancers' interfaces.
     Elb,
+    /// The NAT gateways' interfaces (a flow log on the nodes' subnets only).
+    Nat,
 }
 
 #[derive(Clone, Debug)]
@@ -80,6 +82,7 @@ fn world_and_plan(opts: &Options) -> (world::World, cluster::Plan, Option<real::
             let hit = match u {
                 Unlogged::Rds => matches!(e.kind, world::EniKind::Rds(..)),
                 Unlogged::Elb => matches!(e.kind, world::EniKind::Alb(_) | world::EniKind::Nlb(_)),
+                Unlogged::Nat => matches!(e.kind, world::EniKind::Nat(_)),
             };
             if hit {
                 e.logged = false;

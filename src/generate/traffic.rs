@@ -430,21 +430,29 @@ impl Hour<'_, '_> {
         let node_eni = c.world.nodes[node].primary_eni;
         let nat_ip = c.world.enis[nat].primary;
         let start = self.records.len();
-        // R1: node egress to the host; R6: node ingress from the host (the internet leg, seen by the node).
-        self.record(node_eni, true, n, h, (cport, 443), TCP, req, t);
-        self.record(node_eni, false, h, n, (443, cport), TCP, resp, t + 1);
-        // R2: NAT ingress from the node, addressed to the host; R5: NAT egress to the node, from the host.
-        let mut r2 = self.mk(nat, false, c.ip(n), nat_ip, c.ip(n), host, (cport, 443), req, t);
-        r2.traffic_path = None;
-        self.records.push(r2);
-        let r5 = self.mk(nat, true, nat_ip, c.ip(n), host, c.ip(n), (443, cport), resp, t + 1);
-        self.records.push(r5);
-        // R3, R4: the NAT gateway's own internet leg.
-        let mut r3 = self.mk(nat, true, nat_ip, host, nat_ip, host, (cport, 443), req, t);
-        r3.traffic_path = Some(8);
-        self.records.push(r3);
-        let r4 = self.mk(nat, false, host, nat_ip, host, nat_ip, (443, cport), resp, t + 1);
-        self.records.push(r4);
+        let (node_logged, nat_logged) = (c.world.enis[node_eni].logged_at(t), c.world.enis[nat].logged_at(t));
+        if node_logged {
+            // R1: node egress to the host; R6: node ingress from the host (the internet leg, seen by the node).
+            self.record(node_eni, true, n, h, (cport, 443), TCP, req, t);
+            self.record(node_eni, false, h, n, (443, cport), TCP, resp, t + 1);
+            self.count("counted", 2);
+        }
+        if nat_logged {
+            // R2: NAT ingress from the node, addressed to the host; R5: NAT egress to the node, from the host.
+            let mut r2 = self.mk(nat, false, c.ip(n), nat_ip, c.ip(n), host, (cport, 443), req, t);
+            r2.traffic_path = None;
+            self.records.push(r2);
+            let r5 = self.mk(nat, true, nat_ip, c.ip(n), host, c.ip(n), (443, cport), resp, t + 1);
+            self.records.push(r5);
+            // R3, R4: the NAT gateway's own internet leg.
+            let mut r3 = self.mk(nat, true, nat_ip, host, nat_ip, host, (cport, 443), req, t);
+            r3.traffic_path = Some(8);
+            self.records.push(r3);
+            let r4 = self.mk(nat, false, host, nat_ip, host, nat_ip, (443, cport), resp, t + 1);
+            self.records.push(r4);
+            self.count("counted", 2);
+            self.count("gateway-internet-leg", 2);
+        }
         for r in &mut self.records[start..] {
             if r.dst == host || r.pkt_dst == host {
                 r.dst_service = service;
@@ -453,18 +461,21 @@ impl Hour<'_, '_> {
                 r.src_service = service;
             }
         }
-        self.count("counted", 4);
-        self.count("gateway-internet-leg", 2);
-        let names = (c.name(n, false), c.name(g, false));
-        self.add_truth(n, g, names.clone(), names, (req, resp), (req, resp), t);
-        let nat_id = match &c.world.enis[nat].kind {
-            EniKind::Nat(id) => id.clone(),
-            _ => String::new(),
-        };
-        let zone_name = ZONES[zone].0.to_string();
-        *self.truth.paths.nat.entry((nat_id.clone(), zone_name.clone())).or_default() += req + resp;
-        if let Some(s) = service {
-            *self.truth.paths.nat_services.entry((s.to_string(), nat_id, zone_name)).or_default() += req + resp;
+        if nat_logged {
+            let names = (c.name(n, false), c.name(g, false));
+            self.add_truth(n, g, names.clone(), names, (req, resp), (req, resp), t);
+            let nat_id = match &c.world.enis[nat].kind {
+                EniKind::Nat(id) => id.clone(),
+                _ => String::new(),
+            };
+            let zone_name = ZONES[zone].0.to_string();
+            *self.truth.paths.nat.entry((nat_id.clone(), zone_name.clone())).or_default() += req + resp;
+            if let Some(s) = service {
+                *self.truth.paths.nat_services.entry((s.to_string(), nat_id, zone_name)).or_default() += req + resp;
+            }
+        }
+        if !node_logged {
+            return;
         }
         let names = (c.name(n, false), c.name(h, false));
         let class = "internet-other";
