@@ -67,7 +67,7 @@ pub struct BaselineDay {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Action {
     pub rank: u32,
-    /// `topology-aware-routing` or `rds-deployment`.
+    /// `topology-aware-routing`, `rds-deployment`, or a `whatif paths` kind (`lb-target-type`, `nat-per-az`, …).
     pub kind: String,
     pub target: String,
     pub monthly_savings_usd: Decimal,

@@ -34,7 +34,12 @@ fn whatif(dir: &Path, extra: &[&str]) -> Value {
 }
 
 fn change<'a>(out: &'a Value, kind: &str, target: &str) -> &'a Value {
-    out["changes"].as_array().unwrap().iter().find(|c| c["kind"] == kind && c["target"] == target).unwrap_or_else(|| panic!("no {kind} {target} in {:#}", out["changes"]))
+    out["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == kind && c["target"] == target)
+        .unwrap_or_else(|| panic!("no {kind} {target} in {:#}", out["changes"]))
 }
 
 fn u(v: &Value) -> u64 {
@@ -83,7 +88,8 @@ fn check_against_truth(out: &Value, t: &Value) {
     let gws = p["nat_gateways"].as_array().unwrap();
     let nat_a = gws.iter().find(|g| g["zone"] == "ap-northeast-2a").unwrap()["id"].as_str().unwrap();
     let nat_b = gws.iter().find(|g| g["zone"] == "ap-northeast-2b").unwrap()["id"].as_str().unwrap();
-    let nat_bytes = |nat: &str, zone: &str| p["nat"].as_array().unwrap().iter().find(|n| n["nat"] == nat && n["client_az"] == zone).map_or(0, |n| u(&n["bytes"]));
+    let nat_bytes =
+        |nat: &str, zone: &str| p["nat"].as_array().unwrap().iter().find(|n| n["nat"] == nat && n["client_az"] == zone).map_or(0, |n| u(&n["bytes"]));
     let c = change(out, "nat-per-az", nat_a);
     assert_eq!(c["client_az"], "ap-northeast-2c");
     let crossed = nat_bytes(nat_a, "ap-northeast-2c");
@@ -96,7 +102,8 @@ fn check_against_truth(out: &Value, t: &Value) {
     assert!(out["changes"].as_array().unwrap().iter().all(|c| !(c["kind"] == "nat-per-az" && c["client_az"] == "ap-northeast-2b")));
     let detour = nat_bytes(nat_a, "ap-northeast-2b");
     assert!(detour > 0);
-    let note = format!("ap-northeast-2b sent {:.3} GB to NAT gateways in other AZs on 5 days (2026-10-12 to 2026-10-16)", Decimal::from(detour) / Decimal::from(GB));
+    let note =
+        format!("ap-northeast-2b sent {:.3} GB to NAT gateways in other AZs on 5 days (2026-10-12 to 2026-10-16)", Decimal::from(detour) / Decimal::from(GB));
     assert!(out["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().starts_with(&note)), "{note}\n{:#}", out["notes"]);
     // Removing the second zone's gateway: its own bytes would cross.
     let c = change(out, "nat-consolidate", nat_b);
@@ -119,13 +126,28 @@ fn check_against_truth(out: &Value, t: &Value) {
         let endpoint = if gateway_endpoint { Decimal::ZERO } else { d("0.013") * Decimal::from(zones * 730) + monthly(processed, d("0.01")) };
         assert_eq!(dec(&c["monthly_savings_usd"]), round_usd(today - endpoint), "{svc}");
     }
-    assert!(change(out, "aws-service-endpoint", "S3")["change"].as_str().unwrap().contains("--vpc-endpoint-type Gateway --service-name com.amazonaws.ap-northeast-2.s3"));
-    assert!(change(out, "aws-service-endpoint", "AMAZON")["change"].as_str().unwrap().starts_with("keep the NAT gateway"), "ECR's API calls are too few for an endpoint's hours");
+    assert!(
+        change(out, "aws-service-endpoint", "S3")["change"]
+            .as_str()
+            .unwrap()
+            .contains("--vpc-endpoint-type Gateway --service-name com.amazonaws.ap-northeast-2.s3")
+    );
+    assert!(
+        change(out, "aws-service-endpoint", "AMAZON")["change"].as_str().unwrap().starts_with("keep the NAT gateway"),
+        "ECR's API calls are too few for an endpoint's hours"
+    );
 
     // Sorted by saving; the total leaves out consolidations.
     let savings: Vec<Decimal> = out["changes"].as_array().unwrap().iter().map(|c| dec(&c["monthly_savings_usd"])).collect();
     assert!(savings.windows(2).all(|w| w[0] >= w[1]), "{savings:?}");
-    let total: Decimal = out["changes"].as_array().unwrap().iter().filter(|c| c["kind"] != "nat-consolidate").map(|c| dec(&c["monthly_savings_usd"])).filter(|s| *s > Decimal::ZERO).sum();
+    let total: Decimal = out["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] != "nat-consolidate")
+        .map(|c| dec(&c["monthly_savings_usd"]))
+        .filter(|s| *s > Decimal::ZERO)
+        .sum();
     assert_eq!(dec(&out["total_monthly_savings_usd"]), total);
     assert_eq!(out["schema_version"], 4);
 }
@@ -200,7 +222,8 @@ fn a_prices_file_overrides_the_bundled_table_and_a_bad_one_is_named() {
     assert_eq!(dec(&c["break_even_gb_per_month"]), d("365"));
     assert!(out["prices_source"].as_str().unwrap().contains("prices.json"));
 
-    std::fs::write(&file, r#"{"format": "crossaz-path-prices/1", "prices": [{"region": "x", "item": "nat-hour", "usd": "1", "date": "d", "source": "s"}]}"#).unwrap();
+    std::fs::write(&file, r#"{"format": "crossaz-path-prices/1", "prices": [{"region": "x", "item": "nat-hour", "usd": "1", "date": "d", "source": "s"}]}"#)
+        .unwrap();
     let run = crossaz(&["whatif", "paths", "--flow-logs", "flow-logs", "--network", "network", "--prices", file.to_str().unwrap()], &dir);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("unknown item `nat-hour`") && run.stderr.contains("prices.json"), "{}", run.stderr);
@@ -224,7 +247,10 @@ fn csv_table_and_the_review_show_the_changes() {
 
     // The monthly review's actions list them with the routing and RDS actions.
     let out = tempdir();
-    let review = crossaz(&["review", "--flow-logs", "flow-logs", "--network", "network", "--k8s", "k8s", "--month", "2026-10", "--out", out.path().to_str().unwrap()], &dir);
+    let review = crossaz(
+        &["review", "--flow-logs", "flow-logs", "--network", "network", "--k8s", "k8s", "--month", "2026-10", "--out", out.path().to_str().unwrap()],
+        &dir,
+    );
     assert_eq!(review.code, 0, "{}", review.stderr);
     let report: Value = serde_json::from_slice(&std::fs::read(out.path().join("report.json")).unwrap()).unwrap();
     let kinds: Vec<&str> = report["review"]["actions"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
@@ -232,4 +258,63 @@ fn csv_table_and_the_review_show_the_changes() {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
     }
     assert!(report["paths"]["changes"].is_array());
+}
+
+#[test]
+fn pull_ip_ranges_saves_a_newer_file_that_whatif_paths_then_uses() {
+    let ranges = |date: &str| {
+        serde_json::json!({"syncToken": "1", "createDate": date, "prefixes": [
+            {"ip_prefix": "52.219.60.0/23", "region": "ap-northeast-2", "service": "AMAZON", "network_border_group": "ap-northeast-2"},
+            {"ip_prefix": "52.219.60.0/23", "region": "ap-northeast-2", "service": "S3", "network_border_group": "ap-northeast-2"},
+            {"ip_prefix": "3.5.140.0/22", "region": "ap-northeast-2", "service": "S3", "network_border_group": "ap-northeast-2"},
+            {"ip_prefix": "52.95.192.0/20", "region": "ap-northeast-2", "service": "DYNAMODB", "network_border_group": "ap-northeast-2"}],
+            "ipv6_prefixes": []})
+        .to_string()
+    };
+    let server = crate::stub_http::serve(move |r| match r.path.as_str() {
+        "/new.json" => ("200 OK", "application/json", ranges("2026-11-30-00-00-00")),
+        "/old.json" => ("200 OK", "application/json", ranges("2025-01-01-00-00-00")),
+        "/broken.json" => ("200 OK", "application/json", "{\"createDate\": 5}".into()),
+        _ => ("404 Not Found", "text/plain", "no".into()),
+    });
+    let dir = tempdir();
+    let ws = dir.path().join("ws");
+    let pull = |file: &str| crossaz(&["pull", "ip-ranges", "--workspace", ws.to_str().unwrap(), "--url", &format!("{}/{file}", server.url)], dir.path());
+
+    let run = pull("broken.json");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("did not answer with AWS's ip-ranges.json") && run.stderr.contains("nothing was written"), "{}", run.stderr);
+    let run = pull("missing.json");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("HTTP 404"), "{}", run.stderr);
+    let run = pull("old.json");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("older than AWS ip-ranges.json of 2026-08-22-15-17-05 (bundled) in use: kept"), "{}", run.stdout);
+    assert!(!ws.join("reference/ip-ranges.json").exists());
+    let run = pull("new.json");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("AWS's file of 2026-11-30-00-00-00 (4 prefixes)"), "{}", run.stdout);
+
+    // The workspace's copy now names the registry's range DYNAMODB: a gateway endpoint.
+    let demo = demo_dir();
+    let (fl, net, k8s) = (demo.join("flow-logs"), demo.join("network"), demo.join("k8s"));
+    let args = [
+        "whatif",
+        "paths",
+        "--workspace",
+        ws.to_str().unwrap(),
+        "--flow-logs",
+        fl.to_str().unwrap(),
+        "--network",
+        net.to_str().unwrap(),
+        "--k8s",
+        k8s.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let run = crossaz(&args, dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(out["aws_services_from"].as_str().unwrap().contains("2026-11-30-00-00-00"), "{}", out["aws_services_from"]);
+    assert!(change(&out, "aws-service-endpoint", "DYNAMODB")["change"].as_str().unwrap().contains("com.amazonaws.ap-northeast-2.dynamodb"));
 }

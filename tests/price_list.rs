@@ -1,7 +1,8 @@
 //! `crossaz pull prices` through the real AWS SDK. moto_server has no Price List backend (it answers
 //! HTTP 500, checked below), so the SDK talks to a stand-in that speaks the Price List API's JSON 1.1
-//! protocol: `AWSPriceListService.GetProducts` with TermMatch filters, answered two products per
-//! page with a `NextToken`, from products in the Price List's document format.
+//! protocol: `AWSPriceListService.GetProducts` with a service code and TermMatch filters, answered
+//! two products per page with a `NextToken`, from products in the Price List's document format
+//! (RDS instances and storage; EC2's NAT gateways; VPC's endpoints).
 
 use crate::moto;
 use crate::util::tempdir;
@@ -10,11 +11,15 @@ use std::sync::atomic::Ordering;
 
 /// A Price List product document, as GetProducts returns each (a JSON string).
 fn product(family: &str, attrs: Value, unit: &str, usd: &str, sku: &str) -> Value {
-    let mut attributes = json!({"servicecode": "AmazonRDS", "regionCode": "ap-northeast-2", "location": "Asia Pacific (Seoul)"});
+    product_of("AmazonRDS", family, attrs, unit, usd, sku)
+}
+
+fn product_of(service: &str, family: &str, attrs: Value, unit: &str, usd: &str, sku: &str) -> Value {
+    let mut attributes = json!({"servicecode": service, "regionCode": "ap-northeast-2", "location": "Asia Pacific (Seoul)"});
     attributes.as_object_mut().unwrap().extend(attrs.as_object().unwrap().clone());
     json!({
         "product": {"productFamily": family, "attributes": attributes, "sku": sku},
-        "serviceCode": "AmazonRDS",
+        "serviceCode": service,
         "terms": {"OnDemand": {format!("{sku}.JRTCKXETXF"): {
             "priceDimensions": {format!("{sku}.JRTCKXETXF.6YS6EN2CT7"): {
                 "unit": unit, "endRange": "Inf", "description": format!("{usd} USD per {unit}"), "appliesTo": [],
@@ -61,7 +66,25 @@ fn catalog() -> Vec<Value> {
         storage("Multi-AZ (readable standbys)", "Any", "APN2-RDS:Multi-AZCluster-GP3-Storage", "0.4000000000", "S3"),
         storage("Multi-AZ (readable standbys)", "PostgreSQL", "APN2-RDS:Multi-AZCluster-GP3-Storage", "0.3930000000", "S4"),
         storage("Multi-AZ (readable standbys)", "Aurora PostgreSQL", "APN2-Aurora:StorageUsage", "0.1100000000", "S5"),
+        product_of("AmazonEC2", "NAT Gateway", json!({"usagetype": "APN2-NatGateway-Hours", "operation": "NatGateway"}), "Hrs", "0.0590000000", "N1"),
+        product_of("AmazonEC2", "NAT Gateway", json!({"usagetype": "APN2-NatGateway-Bytes", "operation": "NatGateway"}), "GB", "0.0590000000", "N2"),
+        product_of("AmazonEC2", "NAT Gateway", json!({"usagetype": "APN2-RegionalNatGateway-Hours", "operation": "NatGateway"}), "Hrs", "0.0590000000", "N3"),
+        product_of("AmazonVPC", "VpcEndpoint", json!({"usagetype": "APN2-VpcEndpoint-Hours", "operation": "VpcEndpoint"}), "Hrs", "0.0130000000", "V1"),
+        endpoint_bytes(),
     ]
+}
+
+/// Interface endpoint data processing: three tiers, the first from 0 GB.
+fn endpoint_bytes() -> Value {
+    let mut p = product_of("AmazonVPC", "VpcEndpoint", json!({"usagetype": "APN2-VpcEndpoint-Bytes", "operation": "VpcEndpoint"}), "GB", "0.0040000000", "V2");
+    let dims = p.pointer_mut("/terms/OnDemand/V2.JRTCKXETXF/priceDimensions").unwrap().as_object_mut().unwrap();
+    let mut first = dims.values().next().unwrap().clone();
+    first["beginRange"] = json!("0");
+    first["endRange"] = json!("1048576");
+    first["pricePerUnit"]["USD"] = json!("0.0100000000");
+    dims.values_mut().next().unwrap()["beginRange"] = json!("5242880");
+    dims.insert("V2.JRTCKXETXF.TIER1".into(), first);
+    p
 }
 
 fn matches(p: &Value, filters: &[Value]) -> bool {
@@ -77,8 +100,7 @@ fn answer(target: &str, body: &[u8], products: &[Value]) -> (&'static str, Value
         return ("400 Bad Request", json!({"__type": "UnknownOperationException"}));
     }
     let req: Value = serde_json::from_slice(body).unwrap();
-    assert_eq!(req["ServiceCode"], "AmazonRDS");
-    let hits: Vec<&Value> = products.iter().filter(|p| matches(p, req["Filters"].as_array().unwrap())).collect();
+    let hits: Vec<&Value> = products.iter().filter(|p| p["serviceCode"] == req["ServiceCode"] && matches(p, req["Filters"].as_array().unwrap())).collect();
     let start: usize = req["NextToken"].as_str().map(|t| t.parse().unwrap()).unwrap_or(0);
     let page: Vec<String> = hits.iter().skip(start).take(2).map(|p| p.to_string()).collect();
     let mut out = json!({"FormatVersion": "aws_v1", "PriceList": page});
@@ -105,9 +127,16 @@ fn pull_prices_pages_filters_and_caches() {
     let run = moto::pull(&args, &server.url, ws.path());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("3 instance and 3 storage prices for ap-northeast-2"), "{}", run.stdout);
+    assert!(run.stdout.contains("4 NAT gateway and interface endpoint prices for ap-northeast-2"), "{}", run.stdout);
     // Instance query: 4 matching products (3 deployments + the SQL Server mirror) in 2 pages; storage:
-    // 5 products in 3 pages.
-    assert_eq!(server.requests.load(Ordering::SeqCst), 5);
+    // 5 products in 3 pages; NAT gateways: 3 products in 2 pages; endpoints: 2 products in 1 page.
+    assert_eq!(server.requests.load(Ordering::SeqCst), 8);
+    let paths = crossaz::pricing::paths::PathPrices::load(&ws.path().join("prices/path-prices.json")).unwrap();
+    let price = |item: &str| paths.get("ap-northeast-2", item).map(|p| (p.usd.normalize().to_string(), p.source.clone()));
+    assert_eq!(price("nat-gateway-hour"), Some(("0.059".into(), "AWS Price List API, usage type APN2-NatGateway-Hours".into())), "zonal, not regional");
+    assert_eq!(price("nat-gateway-gb").unwrap().0, "0.059");
+    assert_eq!(price("interface-endpoint-hour").unwrap().0, "0.013");
+    assert_eq!(price("interface-endpoint-gb").unwrap().0, "0.01", "the first tier");
     let table = crossaz::pricing::rds::PriceTable::load(&ws.path().join("prices/rds-prices.json")).unwrap();
     use crossaz::pricing::rds::Deployment::*;
     let hour = |d| table.instance("ap-northeast-2", "postgres", "db.m6gd.large", d).unwrap().usd_per_hour.normalize().to_string();
@@ -122,12 +151,12 @@ fn pull_prices_pages_filters_and_caches() {
     // Again: every answer comes from the cache.
     let run = moto::pull(&args, &server.url, ws.path());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(server.requests.load(Ordering::SeqCst), 5);
-    assert!(run.stdout.contains("(0 requests, 2 cached answers)"), "{}", run.stdout);
+    assert_eq!(server.requests.load(Ordering::SeqCst), 8);
+    assert!(run.stdout.contains("(0 requests, 4 cached answers)"), "{}", run.stdout);
     let mut refresh = args.to_vec();
     refresh.push("--refresh");
     assert_eq!(moto::pull(&refresh, &server.url, ws.path()).code, 0);
-    assert_eq!(server.requests.load(Ordering::SeqCst), 10);
+    assert_eq!(server.requests.load(Ordering::SeqCst), 16);
 }
 
 #[test]
@@ -150,6 +179,39 @@ fn whatif_rds_uses_the_workspace_prices() {
     assert!(out["prices_source"].as_str().unwrap().contains("crossaz-data/prices/rds-prices.json"), "{}", out["prices_source"]);
     let o = out["databases"][0]["options"].as_array().unwrap().iter().find(|o| o["option"] == "single-az").unwrap();
     assert!(o["price_sources"][0].as_str().unwrap().starts_with("AWS Price List API, usage type APN2-InstanceUsage:db.m6gd.large"), "{o}");
+}
+
+#[test]
+fn whatif_paths_uses_the_workspace_prices() {
+    let server = start();
+    let dir = tempfile::tempdir().unwrap();
+    let run = moto::pull(&["prices"], &server.url, dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("no RDS instance class to price"), "{}", run.stdout);
+    let demo = crate::util::demo_dir();
+    let ws = dir.path().join("crossaz-data");
+    let (fl, net, k8s) = (demo.join("flow-logs"), demo.join("network"), demo.join("k8s"));
+    let args = [
+        "whatif",
+        "paths",
+        "--workspace",
+        ws.to_str().unwrap(),
+        "--flow-logs",
+        fl.to_str().unwrap(),
+        "--network",
+        net.to_str().unwrap(),
+        "--k8s",
+        k8s.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let run = crate::util::crossaz(&args, dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(out["prices_source"].as_str().unwrap().ends_with("crossaz-data/prices/path-prices.json`"), "{}", out["prices_source"]);
+    let used: Vec<&str> = out["prices"].as_array().unwrap().iter().map(|p| p["source"].as_str().unwrap()).collect();
+    assert!(used.contains(&"AWS Price List API, usage type APN2-NatGateway-Hours"), "{used:?}");
+    assert!(out["assumptions"].as_array().unwrap().iter().all(|a| !a.as_str().unwrap().starts_with("nat-gateway-hour")), "Price List rows are primary");
 }
 
 #[test]

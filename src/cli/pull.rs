@@ -31,8 +31,17 @@ pub enum What {
     Billing(BillingArgs),
     /// Nodes, pods, Services and EndpointSlices from the Kubernetes API, as timed snapshots.
     K8s(K8sArgs),
-    /// RDS on-demand prices from the AWS Price List API, for `whatif rds` (cached; see docs/rds.md).
+    /// RDS, NAT gateway and VPC endpoint prices from the AWS Price List API, for `whatif rds` and `whatif paths` (cached; docs/rds.md, docs/paths.md).
     Prices(PricesArgs),
+    /// AWS's published address ranges (ip-ranges.json), which name the AWS services behind NAT gateway traffic (docs/paths.md).
+    IpRanges(IpRangesArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct IpRangesArgs {
+    /// Where AWS publishes the file.
+    #[arg(long, value_name = "URL", default_value = "https://ip-ranges.amazonaws.com/ip-ranges.json", env = "CROSSAZ_IP_RANGES_URL")]
+    pub url: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -247,6 +256,7 @@ pub fn run(mut args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Re
             }
             What::K8s(a) => k8s(a, &ws, printer).await,
             What::Prices(a) => prices(&args.aws, a, &ws).await,
+            What::IpRanges(a) => ip_ranges(&a.url, &ws).await,
         }
     })?;
     emit(text.as_bytes(), None)?;
@@ -392,7 +402,7 @@ pub(crate) async fn cluster_vpc(ec2: &aws_sdk_ec2::Client, kubeconfig: Option<&s
 
 async fn prices(aws_args: &AwsArgs, a: PricesArgs, ws: &Workspace) -> Result<String, Error> {
     let conf = aws::sdk_config(aws_args).await;
-    let region = conf.region().map(|r| r.to_string()).ok_or_else(|| Error::usage("pass `--region`: the region whose RDS prices to fetch"))?;
+    let region = conf.region().map(|r| r.to_string()).ok_or_else(|| Error::usage("pass `--region`: the region whose prices to fetch"))?;
     let (mut engines, mut classes) = (a.engines, a.classes);
     if engines.is_empty() || classes.is_empty() {
         let (e, c) = crate::sources::network::rds_engines_and_classes(&ws.network());
@@ -403,29 +413,53 @@ async fn prices(aws_args: &AwsArgs, a: PricesArgs, ws: &Workspace) -> Result<Str
             classes = c;
         }
     }
-    if classes.is_empty() {
-        return Err(Error::usage("no instance class to price").hint("pass `--class db.m6gd.large`, or run `crossaz pull network` first"));
-    }
     let pricing_conf = aws_sdk_pricing::config::Builder::from(&conf).region(aws_config::Region::new(a.pricing_region.clone())).build();
     let client = aws_sdk_pricing::Client::from_conf(pricing_conf);
-    let q = aws::pricing::PriceQuery {
-        region: &region,
-        engines: &engines,
-        classes: &classes,
-        refresh: a.refresh,
-        date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
-    };
-    let (_, n) = aws::pricing::pull(&client, &q, ws).await?;
-    Ok(format!(
-        "prices: {} instance and {} storage prices for {region} ({}; {}) into `{}` ({} requests, {} cached answers)\n",
-        n.instance_prices,
-        n.storage_prices,
-        engines.join(", "),
-        classes.join(", "),
-        ws.rds_prices().display(),
+    let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let mut out = String::new();
+    let mut n = aws::pricing::PricesPull::default();
+    if classes.is_empty() {
+        out.push_str("prices: no RDS instance class to price (pass `--class db.m6gd.large`, or run `crossaz pull network` first)\n");
+    } else {
+        let q = aws::pricing::PriceQuery { region: &region, engines: &engines, classes: &classes, refresh: a.refresh, date: date.clone() };
+        let (_, got) = aws::pricing::pull(&client, &q, ws).await?;
+        out.push_str(&format!(
+            "prices: {} instance and {} storage prices for {region} ({}; {}) into `{}`\n",
+            got.instance_prices,
+            got.storage_prices,
+            engines.join(", "),
+            classes.join(", "),
+            ws.rds_prices().display(),
+        ));
+        n = got;
+    }
+    aws::pricing::pull_paths(&client, &region, a.refresh, &date, ws, &mut n).await?;
+    out.push_str(&format!(
+        "prices: {} NAT gateway and interface endpoint prices for {region} into `{}` ({} requests, {} cached answers)\n",
+        n.path_prices,
+        ws.path_prices().display(),
         n.requests,
         n.cached_queries
-    ))
+    ));
+    Ok(out)
+}
+
+/// Saves AWS's ip-ranges.json into the workspace when it is newer than the copy crossaz uses now.
+async fn ip_ranges(url: &str, ws: &Workspace) -> Result<String, Error> {
+    let bytes = crate::sources::http::get(url).await?;
+    let path = ws.ip_ranges();
+    let fresh = crate::sources::ip_ranges::parse(&bytes, std::path::Path::new(url), url.to_string()).map_err(|p| {
+        Error::failure(format!("`{url}` did not answer with AWS's ip-ranges.json")).caused_by(p.what).hint("check `--url`; nothing was written")
+    })?;
+    let current = crate::sources::ip_ranges::load(Some(&path)).unwrap_or_else(|_| crate::sources::ip_ranges::bundled());
+    if fresh.created < current.created {
+        return Ok(format!("ip-ranges: `{url}` is of {}, older than {} in use: kept\n", fresh.created, current.source));
+    }
+    if let Some(dir) = path.parent() {
+        fs_err::create_dir_all(dir).map_err(|e| Error::failure(format!("could not create `{}`", dir.display())).caused_by(e))?;
+    }
+    crate::report::write::atomic_write(&path, &bytes)?;
+    Ok(format!("ip-ranges: AWS's file of {} ({} prefixes) into `{}`\n", fresh.created, fresh.len(), path.display()))
 }
 
 async fn k8s(a: K8sArgs, ws: &Workspace, printer: &Printer) -> Result<String, Error> {

@@ -403,6 +403,7 @@ impl Hour<'_, '_> {
     }
 
     /// kube-proxy's second hop from the node a load balancer picked to a pod of the Service.
+    #[allow(clippy::too_many_arguments)]
     fn second_hop(&mut self, node: usize, target: usize, service: usize, port: u16, req: u64, resp: u64, t: Ts) {
         let (up, down) = self.conv(Ep::Node(node), Ep::Pod(target), Some(service), port, TCP, req, resp, t);
         if self.zone(Ep::Node(node)) != self.zone(Ep::Pod(target)) {

@@ -14,8 +14,11 @@ pub struct AwsRanges {
     services: Vec<String>,
     regions: Vec<String>,
     /// Per prefix length (in the u128 space, longest first): block start → (service, region) indexes.
-    by_len: Vec<(u8, FxHashMap<u128, Vec<(u16, u16)>>)>,
+    by_len: Vec<(u8, Blocks)>,
 }
+
+/// Blocks of one prefix length: their first address → (service, region) indexes.
+type Blocks = FxHashMap<u128, Vec<(u16, u16)>>;
 
 /// The service of the broad `AMAZON` set, which every other service's ranges also belong to.
 pub const AMAZON: &str = "AMAZON";
@@ -39,7 +42,7 @@ impl AwsRanges {
             Some(i) => i,
             None => {
                 self.by_len.push((len, FxHashMap::default()));
-                self.by_len.sort_by(|a, b| b.0.cmp(&a.0));
+                self.by_len.sort_by_key(|b| std::cmp::Reverse(b.0));
                 self.by_len.iter().position(|(l, _)| *l == len).unwrap_or(0)
             }
         };

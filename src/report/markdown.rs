@@ -34,8 +34,15 @@ fn more(o: &mut String, n: usize, file: &str) {
 }
 
 /// A command as inline code when it can be one, else as escaped text.
+/// A code span; text holding single backticks gets a double-backtick span.
 fn code(s: &str) -> String {
-    if s.contains('`') || s.contains('\n') { md(s) } else { format!("`{}`", s.replace('|', "\\|")) }
+    if s.contains("``") || s.contains('\n') {
+        md(s)
+    } else if s.contains('`') {
+        format!("`` {} ``", s.replace('|', "\\|"))
+    } else {
+        format!("`{}`", s.replace('|', "\\|"))
+    }
 }
 
 pub fn render(r: &Report, review: &Review) -> String {

@@ -39,6 +39,12 @@ pub fn action_title(kind: &str) -> &'static str {
     match kind {
         "topology-aware-routing" => "Topology-aware routing",
         "rds-deployment" => "RDS deployment",
+        "lb-target-type" => "Load-balancer target type",
+        "external-traffic-policy" => "externalTrafficPolicy: Local",
+        "nat-per-az" => "NAT gateway per AZ",
+        "nat-consolidate" => "Fewer NAT gateways",
+        "nlb-cross-zone" => "NLB cross-zone off",
+        "aws-service-endpoint" => "VPC endpoint",
         _ => "Change",
     }
 }

@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod billing;
 pub mod flowlogs;
+pub mod http;
 pub mod ip_ranges;
 pub mod k8s;
 pub mod kube_pull;

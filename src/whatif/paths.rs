@@ -245,7 +245,10 @@ pub fn analyze(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot>, 
     };
     if hours == 0 || report.conversations.is_empty() {
         for kind in ["lb-target-type", "nat-per-az", "nlb-cross-zone", "aws-service-endpoint"] {
-            out.not_estimated.push(NotEstimated { kind: kind.into(), reason: "no flow-log records were counted in the window: there are no measured bytes to scale".into() });
+            out.not_estimated.push(NotEstimated {
+                kind: kind.into(),
+                reason: "no flow-log records were counted in the window: there are no measured bytes to scale".into(),
+            });
         }
         return out;
     }
@@ -270,7 +273,8 @@ pub fn analyze(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot>, 
     }
     out.changes.sort_by(|a, b| b.monthly_savings_usd.cmp(&a.monthly_savings_usd).then_with(|| a.kind.cmp(&b.kind)).then_with(|| a.target.cmp(&b.target)));
     // Consolidations are alternatives to each other and to a NAT gateway per AZ: not summed.
-    out.total_monthly_savings_usd = out.changes.iter().filter(|c| c.kind != "nat-consolidate").map(|c| c.monthly_savings_usd).filter(|s| *s > Decimal::ZERO).sum();
+    out.total_monthly_savings_usd =
+        out.changes.iter().filter(|c| c.kind != "nat-consolidate").map(|c| c.monthly_savings_usd).filter(|s| *s > Decimal::ZERO).sum();
     out
 }
 
@@ -338,7 +342,9 @@ fn load_balancers(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
                 "external-traffic-policy",
                 local_risk,
                 local_change,
-                Some(format!("or serve it through the AWS Load Balancer Controller with IP targets instead of the {lb} (`service.beta.kubernetes.io/aws-load-balancer-type: external` and `service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip`); an NLB then bills its own cross-zone bytes")),
+                Some(format!(
+                    "or serve it through the AWS Load Balancer Controller with IP targets instead of the {lb} (`service.beta.kubernetes.io/aws-load-balancer-type: external` and `service.beta.kubernetes.io/aws-load-balancer-nlb-target-type: ip`); an NLB then bills its own cross-zone bytes"
+                )),
             )
         };
         let zones: BTreeSet<String> = hops.iter().map(|c| format!("{}→{}", zone_of(c, true), zone_of(c, false))).collect();
@@ -368,7 +374,10 @@ fn load_balancers(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
         let reason = if fed.is_empty() {
             "no load balancer reaches a Service in the flow logs (no load-balancer interface was logged, or no Service is behind one)".to_string()
         } else {
-            format!("the {} Service(s) behind load balancers show no billed node→pod second hop (IP targets, `externalTrafficPolicy: Local`, or pods in the receiving node's AZ)", fed.len())
+            format!(
+                "the {} Service(s) behind load balancers show no billed node→pod second hop (IP targets, `externalTrafficPolicy: Local`, or pods in the receiving node's AZ)",
+                fed.len()
+            )
         };
         out.not_estimated.push(NotEstimated { kind: "lb-target-type".into(), reason });
     }
@@ -459,7 +468,7 @@ fn nat_placement(report: &Report, facts: &PathFacts, hours: u64, nat_hour: Optio
                 added_monthly_usd: added,
                 break_even_gb_per_month: break_even,
                 nat_processed_bytes: None,
-            client_az: Some(z.to_string()),
+                client_az: Some(z.to_string()),
                 endpoints_by_zone: BTreeMap::new(),
                 alternative: None,
                 evidence: format!(
@@ -483,7 +492,9 @@ fn nat_placement(report: &Report, facts: &PathFacts, hours: u64, nat_hour: Optio
     for g in &nats {
         let Some(gz) = g.zones.iter().next() else { continue };
         let own_bytes: u64 = facts.nat_days.iter().filter(|d| d.nat == g.name && d.client_az == *gz).map(|d| d.bytes).sum();
-        let Some(keep) = nats.iter().filter(|h| h.name != g.name).max_by_key(|h| (through.get(h.name.as_str()).copied().unwrap_or(0), std::cmp::Reverse(h.name.clone()))) else {
+        let Some(keep) =
+            nats.iter().filter(|h| h.name != g.name).max_by_key(|h| (through.get(h.name.as_str()).copied().unwrap_or(0), std::cmp::Reverse(h.name.clone())))
+        else {
             continue;
         };
         let new_cross = monthly(own_bytes, per_gb, hours);
@@ -561,7 +572,9 @@ fn nlb_cross_zone(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
             reason: if nlbs == 0 {
                 "the network inventory lists no Network Load Balancer".into()
             } else {
-                format!("no billed cross-zone bytes from the {nlbs} Network Load Balancer(s) to their targets (cross-zone off, or their interfaces are not logged)")
+                format!(
+                    "no billed cross-zone bytes from the {nlbs} Network Load Balancer(s) to their targets (cross-zone off, or their interfaces are not logged)"
+                )
             },
         });
         return;
@@ -603,7 +616,8 @@ fn nlb_cross_zone(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
             let imbalance = total as f64 / (served.len() as f64 * fewest as f64);
             let empty: Vec<&str> = lb_zones.iter().filter(|z| !with_targets.contains(z)).map(String::as_str).collect();
             let level = if empty.is_empty() { risk_level(imbalance) } else { risk_level(imbalance.max(1.5)) };
-            let mut text = format!("{level}: each zone's NLB node would serve only its own zone's targets; the busiest target would take {imbalance:.2}× its fair share");
+            let mut text =
+                format!("{level}: each zone's NLB node would serve only its own zone's targets; the busiest target would take {imbalance:.2}× its fair share");
             if !empty.is_empty() {
                 text.push_str(&format!(
                     "; the zones without a ready target ({}) drop out of the NLB's DNS, so their clients cross to another zone's node and an outage of the zones with targets takes the Service down",
@@ -644,7 +658,11 @@ fn nlb_cross_zone(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
                 if !modelled {
                     "the client legs' change is unknown".to_string()
                 } else if added_client > Decimal::ZERO {
-                    format!("clients' legs to the NLB would cross {:.3} GB more (zones without targets leave DNS), priced {}", added_client / Decimal::from(GB), usd(added))
+                    format!(
+                        "clients' legs to the NLB would cross {:.3} GB more (zones without targets leave DNS), priced {}",
+                        added_client / Decimal::from(GB),
+                        usd(added)
+                    )
                 } else {
                     format!("clients' legs to the NLB would cross {:.3} GB less (every client reaches a node with targets)", -added_client / Decimal::from(GB))
                 }
@@ -662,7 +680,8 @@ fn aws_services(report: &Report, facts: &PathFacts, hours: u64, prices: (Option<
     };
     let kind = "aws-service-endpoint";
     if facts.nat_flows.is_empty() {
-        out.not_estimated.push(NotEstimated { kind: kind.into(), reason: "no flow-log record of a NAT gateway's interface: what the NAT gateways carry is unknown".into() });
+        out.not_estimated
+            .push(NotEstimated { kind: kind.into(), reason: "no flow-log record of a NAT gateway's interface: what the NAT gateways carry is unknown".into() });
         return;
     }
     if facts.nat_flows.iter().all(|f| !f.far_known) {
@@ -691,7 +710,14 @@ fn aws_services(report: &Report, facts: &PathFacts, hours: u64, prices: (Option<
         let same_region = f.service_region.is_empty() || f.service_region == region || f.service_region == "GLOBAL";
         let endpointable = !matches!(
             f.service.as_str(),
-            "EC2" | "CLOUDFRONT" | "CLOUDFRONT_ORIGIN_FACING" | "GLOBALACCELERATOR" | "ROUTE53" | "ROUTE53_HEALTHCHECKS" | "ROUTE53_HEALTHCHECKS_PUBLISHING" | "WORKSPACES_GATEWAYS"
+            "EC2"
+                | "CLOUDFRONT"
+                | "CLOUDFRONT_ORIGIN_FACING"
+                | "GLOBALACCELERATOR"
+                | "ROUTE53"
+                | "ROUTE53_HEALTHCHECKS"
+                | "ROUTE53_HEALTHCHECKS_PUBLISHING"
+                | "WORKSPACES_GATEWAYS"
         );
         if !same_region || !endpointable || f.service_region == "GLOBAL" {
             *elsewhere.entry(format!("{} ({})", f.service, if f.service_region.is_empty() { "?" } else { &f.service_region })).or_default() += f.bytes;
@@ -712,7 +738,10 @@ fn aws_services(report: &Report, facts: &PathFacts, hours: u64, prices: (Option<
         ));
     }
     if by.is_empty() {
-        out.not_estimated.push(NotEstimated { kind: kind.into(), reason: format!("no traffic through the NAT gateways went to an AWS service of {region} that a VPC endpoint serves") });
+        out.not_estimated.push(NotEstimated {
+            kind: kind.into(),
+            reason: format!("no traffic through the NAT gateways went to an AWS service of {region} that a VPC endpoint serves"),
+        });
         return;
     }
     for (service, (bytes, cross, zones)) in by {
@@ -742,7 +771,11 @@ fn aws_services(report: &Report, facts: &PathFacts, hours: u64, prices: (Option<
                     "an interface endpoint in each of the {n} zones for each AWS service behind these bytes (flow logs cannot name it: ECR's API uses `com.amazonaws.{region}.ecr.api` and `.ecr.dkr`, with image layers from S3): `aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --service-name com.amazonaws.{region}.<service> --vpc-id <VPC> --subnet-ids <one private subnet per zone> --private-dns-enabled` (Terraform `aws_vpc_endpoint`, `vpc_endpoint_type = \"Interface\"`)"
                 )
             } else {
-                format!("keep the NAT gateway: an interface endpoint in {n} zones would cost {} per month, more than the {} the NAT path costs", usd(endpoint), usd(today))
+                format!(
+                    "keep the NAT gateway: an interface endpoint in {n} zones would cost {} per month, more than the {} the NAT path costs",
+                    usd(endpoint),
+                    usd(today)
+                )
             };
             (
                 today - endpoint,
@@ -772,11 +805,124 @@ fn aws_services(report: &Report, facts: &PathFacts, hours: u64, prices: (Option<
                 Decimal::from(cross) / Decimal::from(GB),
                 nat_gb.usd,
                 per_gb,
-                if gateway_endpoint { String::new() } else { format!("; interface endpoint ${}/h per zone and ${}/GB, no inter-AZ charge since 2022", ep_hour.usd, ep_gb.usd) }
+                if gateway_endpoint {
+                    String::new()
+                } else {
+                    format!("; interface endpoint ${}/h per zone and ${}/GB, no inter-AZ charge since 2022", ep_hour.usd, ep_gb.usd)
+                }
             ),
         });
     }
     if !facts.aws_service_field {
-        out.notes.push(format!("AWS services were recognised from {}: add `pkt-dst-aws-service` and `pkt-src-aws-service` to the flow log's format to have AWS name them", facts.ranges_source));
+        out.notes.push(format!(
+            "AWS services were recognised from {}: add `pkt-dst-aws-service` and `pkt-src-aws-service` to the flow log's format to have AWS name them",
+            facts.ranges_source
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! docs/paths.md's hand-computed examples.
+    use super::*;
+    use crate::model::k8s::{Endpoint, EndpointSlice};
+    use crate::pricing::Rates;
+    use crate::pricing::transfer::Rules;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn report(conversations: Vec<Conversation>) -> Report {
+        let mut r = crate::report::build::without_traffic(Default::default(), &Rates::default(), &Rules::bundled(), Some("ap-northeast-2".into()), vec![]);
+        r.window.hours = Some(HOURS_PER_MONTH);
+        r.conversations = conversations;
+        r
+    }
+
+    fn conv(client: (&str, &str, &str), server: (&str, &str, &str), class: &str, bytes: u64) -> Conversation {
+        Conversation {
+            client_kind: client.0.into(),
+            client_namespace: String::new(),
+            client: client.1.into(),
+            server_kind: server.0.into(),
+            server_namespace: if server.0 == "service" { "shop".into() } else { String::new() },
+            server: server.1.into(),
+            client_az_id: String::new(),
+            client_az: client.2.into(),
+            server_az_id: String::new(),
+            server_az: server.2.into(),
+            class: class.into(),
+            pricing_rule: None,
+            free_reason: None,
+            bytes_to_server: bytes,
+            bytes_to_client: 0,
+            bytes,
+            records: 1,
+            cost_usd: Decimal::ZERO,
+        }
+    }
+
+    fn gw(kind: GatewayKind, name: &str, zones: &[&str]) -> Gateway {
+        Gateway { kind, name: name.into(), zones: zones.iter().map(|z| z.to_string()).collect(), vpc: String::new() }
+    }
+
+    fn opts() -> Options {
+        Options { prices: PathPrices::bundled(), prices_source: "bundled".into() }
+    }
+
+    const G: u64 = GB;
+
+    #[test]
+    fn a_zone_without_a_nat_gateway() {
+        let r = report(vec![conv(("node", "node:n", "c"), ("nat", "nat:nat-a", "a"), "cross-az-billed", 3000 * G)]);
+        let facts = PathFacts {
+            nat_days: vec![NatDay { date: "2026-10-31".into(), client_az: "c".into(), nat: "nat-a".into(), nat_az: "a".into(), bytes: 3000 * G }],
+            gateways: vec![gw(GatewayKind::Nat, "nat-a", &["a"]), gw(GatewayKind::Nat, "nat-b", &["b"])],
+            ..PathFacts::default()
+        };
+        let w = analyze(&r, &facts, None, &opts());
+        let c = w.changes.iter().find(|c| c.kind == "nat-per-az").unwrap();
+        assert_eq!((c.monthly_savings_usd, c.added_monthly_usd, c.break_even_gb_per_month), (d("16.93"), d("43.07"), Some(d("2153.5"))));
+        assert_eq!(c.client_az.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn ecr_api_through_nat_keeps_the_nat_gateway() {
+        let r = report(vec![conv(("node", "node:n", "a"), ("nat", "nat:nat-a", "a"), "same-az", G)]);
+        let flow = |z: &str, gb: u64| NatFlow {
+            nat: format!("nat-{z}"),
+            nat_az: z.into(),
+            client_az: z.into(),
+            service: "AMAZON".into(),
+            service_region: "ap-northeast-2".into(),
+            far_known: true,
+            bytes: gb * G,
+        };
+        let facts = PathFacts { nat_flows: vec![flow("a", 40), flow("b", 30), flow("c", 30)], ..PathFacts::default() };
+        let w = analyze(&r, &facts, None, &opts());
+        let c = w.changes.iter().find(|c| c.kind == "aws-service-endpoint").unwrap();
+        assert_eq!((c.monthly_cost_today_usd, c.monthly_savings_usd, c.break_even_gb_per_month), (d("5.9"), d("-23.57"), Some(d("581.02"))));
+        assert!(c.change.starts_with("keep the NAT gateway"));
+    }
+
+    #[test]
+    fn an_nlb_with_its_only_target_in_one_zone() {
+        let mut convs: Vec<Conversation> = ["a", "b", "c"]
+            .iter()
+            .map(|z| conv(("deployment", "web", z), ("elb", "elb:q", "c"), if *z == "c" { "same-az" } else { "cross-az-billed" }, 300 * G))
+            .collect();
+        convs.push(conv(("elb", "elb:q", "a"), ("service", "queue", "c"), "cross-az-billed", 600 * G));
+        let r = report(convs);
+        let facts = PathFacts { gateways: vec![gw(GatewayKind::Nlb, "q", &["a", "b", "c"])], ..PathFacts::default() };
+        let endpoint = Endpoint { addresses: vec![], ready: Some(true), zone: Some("c".into()), node_name: Some("n".into()), ..Endpoint::default() };
+        let snap = Snapshot {
+            slices: vec![EndpointSlice { namespace: "shop".into(), service: Some("queue".into()), endpoints: vec![endpoint], ..EndpointSlice::default() }],
+            ..Snapshot::default()
+        };
+        let w = analyze(&r, &facts, Some(&snap), &opts());
+        let c = w.changes.iter().find(|c| c.kind == "nlb-cross-zone").unwrap();
+        assert_eq!((c.target.as_str(), c.measured_cross_az_bytes, c.monthly_savings_usd), ("shop/queue", 600 * G, d("12")));
+        assert!(c.risk.starts_with("medium"), "{}", c.risk);
     }
 }

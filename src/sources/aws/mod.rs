@@ -3,8 +3,8 @@
 //! crossaz reads those.
 
 pub mod ce;
-pub mod discover;
 pub mod cwl;
+pub mod discover;
 pub mod ec2;
 pub mod pricing;
 pub mod s3;

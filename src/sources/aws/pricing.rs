@@ -1,8 +1,10 @@
-//! `pull prices`: RDS on-demand prices from the AWS Price List API (GetProducts), written as a
-//! crossaz price table. Raw responses are cached under `state/pricing/`; `--refresh` asks again.
+//! `pull prices`: RDS, NAT gateway and VPC endpoint on-demand prices from the AWS Price List API
+//! (GetProducts), written as crossaz price tables. Raw responses are cached under
+//! `state/pricing/`; `--refresh` asks again.
 
 use super::sdk_error;
 use crate::error::Error;
+use crate::pricing::paths::PathPrices;
 use crate::pricing::rds::{Deployment, FORMAT, InstancePrice, PriceTable, StoragePrice, engine_key, price_list_engine};
 use crate::workspace::Workspace;
 use aws_sdk_pricing::types::{Filter, FilterType};
@@ -16,6 +18,8 @@ pub struct PricesPull {
     pub storage_prices: usize,
     pub requests: usize,
     pub cached_queries: usize,
+    /// NAT gateway and interface endpoint prices (`prices/path-prices.json`).
+    pub path_prices: usize,
 }
 
 /// What to ask for: every (engine, class) in the region, and the storage of each engine.
@@ -33,6 +37,18 @@ fn filter(field: &str, value: &str) -> Result<Filter, Error> {
 
 /// All pages of one GetProducts query, from the cache when there.
 async fn products(client: &aws_sdk_pricing::Client, filters: &[(&str, &str)], cache: PathBuf, refresh: bool, n: &mut PricesPull) -> Result<Vec<Value>, Error> {
+    products_of(client, "AmazonRDS", filters, cache, refresh, n).await
+}
+
+/// All pages of one GetProducts query of a service (`AmazonRDS`, `AmazonEC2`, `AmazonVPC`), from the cache when there.
+async fn products_of(
+    client: &aws_sdk_pricing::Client,
+    service: &str,
+    filters: &[(&str, &str)],
+    cache: PathBuf,
+    refresh: bool,
+    n: &mut PricesPull,
+) -> Result<Vec<Value>, Error> {
     if !refresh
         && let Ok(text) = std::fs::read_to_string(&cache)
         && let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&text)
@@ -43,7 +59,7 @@ async fn products(client: &aws_sdk_pricing::Client, filters: &[(&str, &str)], ca
     let mut items = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let mut req = client.get_products().service_code("AmazonRDS").format_version("aws_v1").max_results(100).set_next_token(token.clone());
+        let mut req = client.get_products().service_code(service).format_version("aws_v1").max_results(100).set_next_token(token.clone());
         for (f, v) in filters {
             req = req.filters(filter(f, v)?);
         }
@@ -65,11 +81,11 @@ async fn products(client: &aws_sdk_pricing::Client, filters: &[(&str, &str)], ca
     Ok(items)
 }
 
-/// The one on-demand USD price of a product, with its unit.
+/// The one on-demand USD price of a product (its first tier), with its unit.
 fn on_demand(p: &Value) -> Option<(Decimal, String)> {
     let terms = p.pointer("/terms/OnDemand")?.as_object()?;
     let dims = terms.values().next()?.get("priceDimensions")?.as_object()?;
-    let d = dims.values().next()?;
+    let d = dims.values().find(|d| d.get("beginRange").and_then(Value::as_str) == Some("0")).or_else(|| dims.values().next())?;
     let usd: Decimal = d.pointer("/pricePerUnit/USD")?.as_str()?.parse().ok()?;
     Some((usd, d.get("unit")?.as_str()?.to_string()))
 }
@@ -185,4 +201,67 @@ pub async fn pull(client: &aws_sdk_pricing::Client, q: &PriceQuery<'_>, ws: &Wor
     let value = serde_json::to_value(&table).map_err(|e| Error::failure("failed to write the price table").caused_by(e))?;
     super::write_json(&ws.rds_prices(), &value)?;
     Ok((table, n))
+}
+
+/// NAT gateway (AmazonEC2 `NAT Gateway`) and interface endpoint (AmazonVPC `VpcEndpoint`) products
+/// as path-price rows: zonal NAT gateway hours and bytes, endpoint hours (per AZ) and bytes (first tier).
+pub fn to_path_table(region: &str, products: &[Value], date: &str) -> PathPrices {
+    use crate::pricing::paths::{ENDPOINT_GB, ENDPOINT_HOUR, NAT_GB, NAT_HOUR, PathPrice};
+    let mut t = PathPrices { format: crate::pricing::paths::FORMAT.into(), ..PathPrices::default() };
+    for p in products {
+        let (Some(usage), Some((usd, unit))) = (attr(p, "usagetype"), on_demand(p)) else { continue };
+        if attr(p, "regionCode").is_some_and(|r| r != region) {
+            continue;
+        }
+        // Usage types carry a region prefix (`APN2-NatGateway-Hours`), except in us-east-1.
+        let kind = match usage.split_once('-') {
+            Some((pfx, rest)) if pfx.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) => rest,
+            _ => usage,
+        };
+        let item = match (kind, unit.as_str()) {
+            ("NatGateway-Hours", "Hrs") => NAT_HOUR,
+            ("NatGateway-Bytes", "GB") => NAT_GB,
+            ("VpcEndpoint-Hours", "Hrs") => ENDPOINT_HOUR,
+            ("VpcEndpoint-Bytes", "GB") => ENDPOINT_GB,
+            _ => continue,
+        };
+        t.prices.retain(|r| r.item != item);
+        t.prices.push(PathPrice {
+            region: region.into(),
+            item: item.into(),
+            usd,
+            evidence: "primary".into(),
+            date: date.into(),
+            source: format!("AWS Price List API, usage type {usage}"),
+        });
+    }
+    t
+}
+
+/// Pulls the NAT gateway and VPC endpoint prices of a region into `prices/path-prices.json`.
+pub async fn pull_paths(
+    client: &aws_sdk_pricing::Client,
+    region: &str,
+    refresh: bool,
+    date: &str,
+    ws: &Workspace,
+    n: &mut PricesPull,
+) -> Result<PathPrices, Error> {
+    let cache_dir = ws.state().join("pricing").join(region);
+    let mut items =
+        products_of(client, "AmazonEC2", &[("regionCode", region), ("productFamily", "NAT Gateway")], cache_dir.join("nat-gateway.json"), refresh, n).await?;
+    items.extend(
+        products_of(client, "AmazonVPC", &[("regionCode", region), ("productFamily", "VpcEndpoint")], cache_dir.join("vpc-endpoint.json"), refresh, n).await?,
+    );
+    let got = to_path_table(region, &items, date);
+    n.path_prices = got.prices.len();
+    let mut table = if ws.path_prices().is_file() {
+        PathPrices::load(&ws.path_prices())?
+    } else {
+        PathPrices { format: crate::pricing::paths::FORMAT.into(), ..PathPrices::default() }
+    };
+    table.overlay(got);
+    let value = serde_json::to_value(&table).map_err(|e| Error::failure("failed to write the price table").caused_by(e))?;
+    super::write_json(&ws.path_prices(), &value)?;
+    Ok(table)
 }
