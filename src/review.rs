@@ -446,7 +446,13 @@ pub fn actions(r: &Report) -> Vec<Action> {
         }
     }
     if let Some(paths) = &r.paths {
-        for c in paths.changes.iter().filter(|c| c.monthly_savings_usd > Decimal::ZERO) {
+        // Actions add up: consolidations are alternatives to each other, and topology-aware
+        // routing of a Service also keeps kube-proxy's second hop in its zone.
+        let routed: Vec<String> = out.iter().filter(|a| a.kind == "topology-aware-routing").map(|a| a.target.clone()).collect();
+        let overlaps = |c: &crate::whatif::paths::PathChange| {
+            c.kind == "nat-consolidate" || (matches!(c.kind.as_str(), "lb-target-type" | "external-traffic-policy") && routed.contains(&c.target))
+        };
+        for c in paths.changes.iter().filter(|c| c.monthly_savings_usd > Decimal::ZERO && !overlaps(c)) {
             out.push(Action {
                 rank: 0,
                 kind: c.kind.clone(),

@@ -258,6 +258,20 @@ fn csv_table_and_the_review_show_the_changes() {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
     }
     assert!(report["paths"]["changes"].is_array());
+    assert!(!kinds.contains(&"nat-consolidate"), "consolidations are alternatives: left to whatif paths");
+    let saved: Decimal = report["review"]["actions"].as_array().unwrap().iter().map(|a| dec(&a["monthly_savings_usd"])).sum();
+    assert_eq!(dec(&report["review"]["headline"]["savings_monthly_usd"]), saved);
+
+    // Topology-aware routing of the game's Service would also keep its second hop in-zone: one action, not two.
+    let mut edited = report.clone();
+    let svc = edited["routing"]["services"].as_array_mut().unwrap().iter_mut().find(|s| s["service"] == "service-2048").expect("the game's Service");
+    svc["recommended_mode"] = "Auto".into();
+    svc["recommended_monthly_savings_usd"] = "5".into();
+    let edited: crossaz::report::Report = serde_json::from_value(edited).unwrap();
+    let actions = crossaz::review::actions(&edited);
+    assert!(actions.iter().any(|a| a.kind == "topology-aware-routing" && a.target == "game-2048/service-2048"));
+    assert!(!actions.iter().any(|a| a.kind == "lb-target-type"), "{actions:?}");
+    assert!(actions.iter().any(|a| a.kind == "aws-service-endpoint"));
 }
 
 #[test]
