@@ -108,14 +108,26 @@ fn actions(review: &Review) -> Markup {
                                     td data-label="Action" { (rv::action_title(&a.kind)) }
                                     th scope="row" data-label="Target" { (a.target) }
                                     td.num data-label="Saves / month" data-field="action_savings" data-value=(a.monthly_savings_usd) { (human_usd(a.monthly_savings_usd)) }
-                                    td data-label="Risk" { (a.risk) }
-                                    td data-label="Change" { code.cmd { (a.change) } p.evidence { (a.evidence) } }
+                                    td data-label="Risk" { (with_code(&a.risk)) }
+                                    td data-label="Change" {
+                                        @if a.change.contains('`') { p.change { (with_code(&a.change)) } } @else { code.cmd { (a.change) } }
+                                        p.evidence { (with_code(&a.evidence)) }
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// Text whose `backticked` parts are code (the network-path changes name annotations and commands that way).
+fn with_code(s: &str) -> Markup {
+    html! {
+        @for (i, part) in s.split('`').enumerate() {
+            @if i % 2 == 1 { code { (part) } } @else { (part) }
         }
     }
 }

@@ -29,7 +29,14 @@ pub fn table(p: &PathsWhatIf, top: Option<usize>) -> String {
     };
     for c in &rows {
         let risk = c.risk.split(':').next().unwrap_or("");
-        t.add_row([c.kind.clone(), c.target.clone(), human_bytes(c.measured_cross_az_bytes), human_usd(c.monthly_savings_usd), risk.to_string(), first_clause(&c.change)]);
+        t.add_row([
+            c.kind.clone(),
+            c.target.clone(),
+            human_bytes(c.measured_cross_az_bytes),
+            human_usd(c.monthly_savings_usd),
+            risk.to_string(),
+            first_clause(&c.change),
+        ]);
     }
     align_right(&mut t, &[2, 3]);
     let hours = p.window_hours.map_or("?".to_string(), |h| h.to_string());
@@ -39,7 +46,15 @@ pub fn table(p: &PathsWhatIf, top: Option<usize>) -> String {
         return out;
     }
     for c in &p.changes {
-        out.push_str(&format!("\n{} {}: {}\n  change: {}\n  risk: {}\n  evidence: {}\n", c.kind, c.target, human_usd(c.monthly_savings_usd), c.change, c.risk, c.evidence));
+        out.push_str(&format!(
+            "\n{} {}: {}\n  change: {}\n  risk: {}\n  evidence: {}\n",
+            c.kind,
+            c.target,
+            human_usd(c.monthly_savings_usd),
+            c.change,
+            c.risk,
+            c.evidence
+        ));
         if let Some(b) = c.break_even_gb_per_month {
             out.push_str(&format!("  break-even: {b} GB per month\n"));
         }
@@ -50,15 +65,19 @@ pub fn table(p: &PathsWhatIf, top: Option<usize>) -> String {
     for n in &p.not_estimated {
         out.push_str(&format!("\nnot estimated ({}): {}\n", n.kind, n.reason));
     }
-    out.push_str(&format!("\nRegional NAT gateways: {}\nAWS services recognised from {}\nPrices: {}\n", p.regional_nat_gateways, p.aws_services_from, p.prices_source));
+    out.push_str(&format!(
+        "\nRegional NAT gateways: {}\nAWS services recognised from {}\nPrices: {}\n",
+        p.regional_nat_gateways, p.aws_services_from, p.prices_source
+    ));
     assumptions_and_notes(&mut out, &p.assumptions, &p.notes);
     out
 }
 
-/// The change's first sentence, for the table cell.
+/// The change's first clause, at most 64 characters, for the table cell (the full text follows the table).
 fn first_clause(s: &str) -> String {
     let cut = s.find(" (").or_else(|| s.find("; ")).unwrap_or(s.len());
-    s[..cut].to_string()
+    let clause = &s[..cut];
+    if clause.chars().count() <= 64 { clause.to_string() } else { format!("{}…", clause.chars().take(63).collect::<String>()) }
 }
 
 fn csv(p: &PathsWhatIf) -> Result<Vec<u8>, Error> {
