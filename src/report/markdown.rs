@@ -34,15 +34,19 @@ fn more(o: &mut String, n: usize, file: &str) {
 }
 
 /// A command as inline code when it can be one, else as escaped text.
-/// A code span; text holding single backticks gets a double-backtick span.
+/// A command as a code span; a change written as prose with `backticked` parts keeps those parts
+/// as code spans (escaped as text when they hold `<`, `>` or `&`: names may be hostile).
 fn code(s: &str) -> String {
-    if s.contains("``") || s.contains('\n') {
-        md(s)
-    } else if s.contains('`') {
-        format!("`` {} ``", s.replace('|', "\\|"))
-    } else {
-        format!("`{}`", s.replace('|', "\\|"))
+    if s.contains('\n') {
+        return md(s);
     }
+    if !s.contains('`') {
+        return format!("`{}`", s.replace('|', "\\|"));
+    }
+    s.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 && !part.is_empty() && !part.contains(['<', '>', '&']) { format!("`{}`", part.replace('|', "\\|")) } else { md(part) })
+        .collect()
 }
 
 pub fn render(r: &Report, review: &Review) -> String {
