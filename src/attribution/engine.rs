@@ -261,6 +261,8 @@ pub struct Accumulator<'r, 'a> {
     pub(crate) nat_far: FxHashMap<NatFar, Tally>,
     /// Some file's format had `pkt-src-aws-service` and `pkt-dst-aws-service`.
     pub saw_aws_service_field: bool,
+    /// AWS's ranges looked up once per far address.
+    far_services: FxHashMap<Ip, (u16, u16)>,
 }
 
 /// What a NAT gateway's record says about one forwarded flow: the gateway (and its zone), the
@@ -315,6 +317,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             unknown_entities: FxHashMap::default(),
             nat_far: FxHashMap::default(),
             saw_aws_service_field: false,
+            far_services: FxHashMap::default(),
         }
     }
 
@@ -571,8 +574,10 @@ impl<'r, 'a> Accumulator<'r, 'a> {
     fn note_nat_far(&mut self, r: &FlowRecord<'_>, direction: Direction, nat: End, client_zone: ZoneIdx, far: Ip) {
         let far_known = self.traits.has_pkt_addresses;
         let ranges = self.resolver.aws_ranges;
-        let looked_up = if far_known { ranges.and_then(|a| a.lookup_index(far)) } else { None };
-        let (mut service, region) = looked_up.unwrap_or((NOT_AWS, NOT_AWS));
+        let (mut service, region) = match (far_known, ranges) {
+            (true, Some(a)) => *self.far_services.entry(far).or_insert_with(|| a.lookup_index(far).unwrap_or((NOT_AWS, NOT_AWS))),
+            _ => (NOT_AWS, NOT_AWS),
+        };
         if self.traits.has_aws_service {
             let named = match direction {
                 Direction::Ingress => r.pkt_dst_aws_service,

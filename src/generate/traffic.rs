@@ -583,12 +583,12 @@ impl Hour<'_, '_> {
             (11, 500),
             (12, 700),
             (13, 200),
-            (14, 20000),
+            (14, 1000),
         ];
         // The real-account day adds a Classic Load Balancer's traffic and database replication.
         let extra: &[(u8, u64)] = if c.real.is_some() { &[(15, 700), (16, 300)] } else { &[] };
         // Then S3 traffic and ECR image pulls through the NAT gateways.
-        for &(kind, rate) in rates.iter().chain(extra).chain(&[(17, 9000), (18, 400)]) {
+        for &(kind, rate) in rates.iter().chain(extra).chain(&[(17, 800), (18, 300)]) {
             let n = self.rng.count(rate * scale);
             for _ in 0..n {
                 let t = hour_start + self.rng.below(3600 - 61) as Ts;
@@ -743,7 +743,7 @@ impl Hour<'_, '_> {
                 if let Some(cp) = client_pod(self, W_WORKER) {
                     let node = c.plan.pods[cp].node;
                     let host = Ip::from_v4(S3_HOSTS[self.rng.below(S3_HOSTS.len() as u64) as usize]);
-                    let (req, resp) = (self.rng.log_range(20_000, 20_000_000), self.rng.log_range(50_000, 40_000_000));
+                    let (req, resp) = (self.rng.log_range(2_000_000, 120_000_000), self.rng.log_range(4_000_000, 400_000_000));
                     self.via_nat(node, host, Some("S3"), req, resp, t);
                 }
             }
@@ -765,7 +765,7 @@ impl Hour<'_, '_> {
                 if let Some(cp) = client_pod(self, W_WEB) {
                     let node = c.plan.pods[cp].node;
                     let host = Ip::from_v4(INTERNET_HOSTS[self.rng.below(INTERNET_HOSTS.len() as u64) as usize]);
-                    let (req, resp) = (self.rng.log_range(10_000, 2_000_000), self.rng.log_range(1_000_000, 60_000_000));
+                    let (req, resp) = (self.rng.log_range(500_000, 40_000_000), self.rng.log_range(40_000_000, 1_200_000_000));
                     self.via_nat(node, host, None, req, resp, t);
                 }
             }
