@@ -80,7 +80,8 @@ pub fn best_of(runs: usize, mut make: impl FnMut() -> Command) -> Result<Measure
     Ok(best.expect("at least one run"))
 }
 
-/// Generates the data set once; a `complete` marker makes an interrupted generation start over.
+/// Generates the data set once; a `complete` marker (records and the generator's fingerprint)
+/// makes an interrupted generation, or data of another generator, start over.
 pub fn dataset(dir: &Path, records: u64, format: FlowFormat) -> Result<(PathBuf, u64), Error> {
     let name = match format {
         FlowFormat::Parquet => "parquet",
@@ -88,16 +89,20 @@ pub fn dataset(dir: &Path, records: u64, format: FlowFormat) -> Result<(PathBuf,
     };
     let out = dir.join(format!("{name}-{records}"));
     let marker = out.join("complete");
-    if !marker.exists() {
-        let _ = std::fs::remove_dir_all(&out);
-        let mut opts = Options { format, files_per_day: 24, ..Options::default() };
-        let per_month = generate::records_per_month_at_scale_one(&opts).max(1);
-        opts.scale = ((records + per_month / 2) / per_month).max(1);
-        let s = generate::generate(&opts, &out).map_err(|e| Error::io("write benchmark data to", &out, e))?;
-        std::fs::write(&marker, s.records.to_string()).map_err(|e| Error::io("write", &marker, e))?;
+    let mut opts = Options { format, files_per_day: 24, ..Options::default() };
+    let (per_month, print) = generate::scale_one(&opts);
+    let made = std::fs::read_to_string(&marker).ok().and_then(|s| {
+        let (n, p) = s.trim().split_once(' ')?;
+        (p.parse::<u64>().ok()? == print).then(|| n.parse::<u64>().ok())?
+    });
+    if let Some(n) = made {
+        return Ok((out, n));
     }
-    let n = std::fs::read_to_string(&marker).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
-    Ok((out, n))
+    let _ = std::fs::remove_dir_all(&out);
+    opts.scale = ((records + per_month.max(1) / 2) / per_month.max(1)).max(1);
+    let s = generate::generate(&opts, &out).map_err(|e| Error::io("write benchmark data to", &out, e))?;
+    std::fs::write(&marker, format!("{} {print}", s.records)).map_err(|e| Error::io("write", &marker, e))?;
+    Ok((out, s.records))
 }
 
 /// `~/.cache/crossaz/duckdb-venv`, where `tests/run-all` and `crossaz bench` install DuckDB.

@@ -105,9 +105,25 @@ fn world_and_plan(opts: &Options) -> (world::World, cluster::Plan, Option<real::
 
 /// Records of the whole window at scale 1 (to size benchmark data): generated, not written.
 pub fn records_per_month_at_scale_one(opts: &Options) -> u64 {
+    scale_one(opts).0
+}
+
+/// What the generator makes of `opts` at scale 1, as (records, a fingerprint of every record's
+/// interface, addresses, bytes and time): benchmark data made by another generator is stale.
+pub fn scale_one(opts: &Options) -> (u64, u64) {
     let (world, plan, shapes) = world_and_plan(opts);
     let ctx = Ctx { world: &world, plan: &plan, seed: opts.seed, scale: 1, real: shapes.as_ref() };
-    (0..Ts::from(opts.days) * 24).into_par_iter().map(|h| traffic::hour(&ctx, opts.start + h * cluster::HOUR).0.len() as u64).sum()
+    (0..Ts::from(opts.days) * 24)
+        .into_par_iter()
+        .map(|h| {
+            let recs = traffic::hour(&ctx, opts.start + h * cluster::HOUR).0;
+            let print = recs.iter().fold(0u64, |acc, r| {
+                let x = (r.bytes ^ (r.start as u64).rotate_left(17) ^ u64::from(r.eni).rotate_left(41) ^ (r.pkt_dst.0 as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                acc.wrapping_add(x)
+            });
+            (recs.len() as u64, print)
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1.wrapping_add(b.1)))
 }
 
 pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Summary> {
