@@ -874,6 +874,15 @@ mod tests {
     const G: u64 = GB;
 
     #[test]
+    fn no_records_give_a_reason_for_every_kind() {
+        let w = analyze(&report(vec![]), &PathFacts::default(), None, &opts());
+        assert!(w.changes.is_empty());
+        let kinds: Vec<&str> = w.not_estimated.iter().map(|n| n.kind.as_str()).collect();
+        assert_eq!(kinds, ["lb-target-type", "nat-per-az", "nlb-cross-zone", "aws-service-endpoint"]);
+        assert!(w.not_estimated.iter().all(|n| n.reason.starts_with("no flow-log records were counted")));
+    }
+
+    #[test]
     fn a_zone_without_a_nat_gateway() {
         let r = report(vec![conv(("node", "node:n", "c"), ("nat", "nat:nat-a", "a"), "cross-az-billed", 3000 * G)]);
         let facts = PathFacts {
