@@ -33,6 +33,16 @@ fn whatif(dir: &Path, extra: &[&str]) -> Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("JSON: {e}\n{}", run.stdout))
 }
 
+/// `whatif paths --format json` on the demo month with a workspace (its prices, its ip-ranges.json).
+pub fn demo_whatif_with_workspace(ws: &Path, cwd: &Path) -> Value {
+    let demo = demo_dir();
+    let (fl, net, k8s) = (demo.join("flow-logs"), demo.join("network"), demo.join("k8s"));
+    let (ws, fl, net, k8s) = (ws.to_str().unwrap(), fl.to_str().unwrap(), net.to_str().unwrap(), k8s.to_str().unwrap());
+    let run = crossaz(&["whatif", "paths", "--workspace", ws, "--flow-logs", fl, "--network", net, "--k8s", k8s, "--format", "json"], cwd);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("JSON")
+}
+
 fn change<'a>(out: &'a Value, kind: &str, target: &str) -> &'a Value {
     out["changes"]
         .as_array()
@@ -310,25 +320,7 @@ fn pull_ip_ranges_saves_a_newer_file_that_whatif_paths_then_uses() {
     assert!(run.stdout.contains("AWS's file of 2026-11-30-00-00-00 (4 prefixes)"), "{}", run.stdout);
 
     // The workspace's copy now names the registry's range DYNAMODB: a gateway endpoint.
-    let demo = demo_dir();
-    let (fl, net, k8s) = (demo.join("flow-logs"), demo.join("network"), demo.join("k8s"));
-    let args = [
-        "whatif",
-        "paths",
-        "--workspace",
-        ws.to_str().unwrap(),
-        "--flow-logs",
-        fl.to_str().unwrap(),
-        "--network",
-        net.to_str().unwrap(),
-        "--k8s",
-        k8s.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    let run = crossaz(&args, dir.path());
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let out: Value = serde_json::from_str(&run.stdout).unwrap();
+    let out = demo_whatif_with_workspace(&ws, dir.path());
     assert!(out["aws_services_from"].as_str().unwrap().contains("2026-11-30-00-00-00"), "{}", out["aws_services_from"]);
     assert!(change(&out, "aws-service-endpoint", "DYNAMODB")["change"].as_str().unwrap().contains("com.amazonaws.ap-northeast-2.dynamodb"));
 }

@@ -188,26 +188,7 @@ fn whatif_paths_uses_the_workspace_prices() {
     let run = moto::pull(&["prices"], &server.url, dir.path());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("no RDS instance class to price"), "{}", run.stdout);
-    let demo = crate::util::demo_dir();
-    let ws = dir.path().join("crossaz-data");
-    let (fl, net, k8s) = (demo.join("flow-logs"), demo.join("network"), demo.join("k8s"));
-    let args = [
-        "whatif",
-        "paths",
-        "--workspace",
-        ws.to_str().unwrap(),
-        "--flow-logs",
-        fl.to_str().unwrap(),
-        "--network",
-        net.to_str().unwrap(),
-        "--k8s",
-        k8s.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    let run = crate::util::crossaz(&args, dir.path());
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let out: Value = serde_json::from_str(&run.stdout).unwrap();
+    let out = crate::paths::demo_whatif_with_workspace(&dir.path().join("crossaz-data"), dir.path());
     assert!(out["prices_source"].as_str().unwrap().ends_with("crossaz-data/prices/path-prices.json`"), "{}", out["prices_source"]);
     let used: Vec<&str> = out["prices"].as_array().unwrap().iter().map(|p| p["source"].as_str().unwrap()).collect();
     assert!(used.contains(&"AWS Price List API, usage type APN2-NatGateway-Hours"), "{used:?}");
