@@ -86,6 +86,9 @@ pub struct Pricing {
     /// RDS prices (`whatif rds --prices`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rds_prices: Option<PathBuf>,
+    /// NAT gateway and VPC endpoint prices (`whatif paths --prices`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_prices: Option<PathBuf>,
     /// Which paths AWS bills (`--transfer-rules`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_rules: Option<PathBuf>,
@@ -111,7 +114,7 @@ const KEYS: &[(&str, &[&str])] = &[
     ("", &["workspace", "region", "profile", "account", "vpc", "cluster", "flow_logs", "billing", "pricing", "output"]),
     ("flow_logs", &["id", "bucket", "prefix", "log_group", "format", "file_format", "hive_compatible", "per_hour"]),
     ("billing", &["source", "export", "bucket", "prefix"]),
-    ("pricing", &["rates", "rds_prices", "transfer_rules"]),
+    ("pricing", &["rates", "rds_prices", "path_prices", "transfer_rules"]),
     ("output", &["by", "format"]),
 ];
 

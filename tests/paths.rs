@@ -324,3 +324,20 @@ fn pull_ip_ranges_saves_a_newer_file_that_whatif_paths_then_uses() {
     assert!(out["aws_services_from"].as_str().unwrap().contains("2026-11-30-00-00-00"), "{}", out["aws_services_from"]);
     assert!(change(&out, "aws-service-endpoint", "DYNAMODB")["change"].as_str().unwrap().contains("com.amazonaws.ap-northeast-2.dynamodb"));
 }
+
+#[test]
+fn crossaz_toml_names_a_path_prices_file() {
+    let dir = tempdir();
+    let ws = dir.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(ws.join("crossaz.toml"), "[pricing]\npath_prices = \"my-prices.json\"\n").unwrap();
+    std::fs::write(
+        ws.join("my-prices.json"),
+        r#"{"format": "crossaz-path-prices/1", "prices": [{"region": "ap-northeast-2", "item": "nat-gateway-hour", "usd": "0.02", "date": "2026-12-01", "source": "EDP rate card"}]}"#,
+    )
+    .unwrap();
+    let out = demo_whatif_with_workspace(&ws, dir.path());
+    assert!(out["prices_source"].as_str().unwrap().ends_with("my-prices.json`"), "{}", out["prices_source"]);
+    let row = out["prices"].as_array().unwrap().iter().find(|p| p["item"] == "nat-gateway-hour").unwrap();
+    assert_eq!((row["usd"].as_str(), row["source"].as_str()), (Some("0.02"), Some("EDP rate card")));
+}

@@ -128,7 +128,12 @@ impl Command {
             Command::Review(a) => a.input.apply(cfg),
             Command::Whatif(w) => match &mut w.what {
                 whatif::What::Routing(a) => a.input.apply(cfg),
-                whatif::What::Paths(a) => a.input.apply(cfg),
+                whatif::What::Paths(a) => {
+                    a.input.apply(cfg);
+                    if a.prices.is_none() {
+                        a.prices = cfg.path_of(&cfg.config.pricing.path_prices);
+                    }
+                }
                 whatif::What::Rds(a) => {
                     a.input.apply(cfg);
                     if a.prices.is_none() {
