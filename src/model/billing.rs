@@ -137,3 +137,25 @@ mod tests {
         assert_eq!(region_prefix("us-east-1"), Some(""));
     }
 }
+
+/// Inter-AZ charges of one resource on one day, as a CUR or FOCUS export bills them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceCharge {
+    /// `YYYY-MM-DD` of the charge period's start.
+    pub date: String,
+    pub account: String,
+    pub region: String,
+    /// The instance, NAT gateway, database or load balancer; `None` when the export has no resource IDs.
+    pub resource_id: Option<String>,
+    pub usage_type: String,
+    /// `InterZone-In` or `InterZone-Out`; `None` when the export does not say (FOCUS without `x_Operation`).
+    pub operation: Option<String>,
+    /// GB (2^30 bytes), as billed.
+    pub usage_gb: Decimal,
+    /// Unblended (CUR) or billed (FOCUS) cost, USD.
+    pub cost_usd: Decimal,
+    /// Net unblended (CUR) or effective (FOCUS) cost, when the export has it.
+    pub effective_usd: Option<Decimal>,
+    /// Export rows summed into this one.
+    pub rows: u64,
+}

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod billing;
+pub mod billing_export;
 pub mod flowlogs;
 pub mod http;
 pub mod ip_ranges;

@@ -1,0 +1,312 @@
+//! The bill line by line: CUR 2.0 (Data Exports, Parquet), legacy CUR (CSV, gzip) and FOCUS 1.0 /
+//! 1.2 (CSV or Parquet) read with polars' lazy, streaming engine — only the columns and the
+//! regional data-transfer rows are decoded — then classified and summed per day, resource and
+//! direction as exact decimals.
+
+use crate::error::InputProblem;
+use crate::model::billing::{ResourceCharge, TransferKind, classify};
+use polars::prelude::*;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    /// Data Exports `CUR2.0`: snake_case columns.
+    Cur2,
+    /// The legacy Cost and Usage Report: `lineItem/UsageType`, …
+    LegacyCur,
+    /// `FOCUS_1_0_AWS` (usage type in `x_UsageType`, when the export has it).
+    Focus10,
+    /// `FOCUS_1_2_AWS` (usage type in `SkuMeter`).
+    Focus12,
+}
+
+impl ExportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportKind::Cur2 => "CUR 2.0",
+            ExportKind::LegacyCur => "legacy CUR",
+            ExportKind::Focus10 => "FOCUS 1.0",
+            ExportKind::Focus12 => "FOCUS 1.2",
+        }
+    }
+}
+
+/// The columns of one export kind: required ones first.
+struct Columns {
+    amount: &'static str,
+    cost: &'static str,
+    start: &'static str,
+    usage_type: Option<&'static str>,
+    operation: Option<&'static str>,
+    resource: Option<&'static str>,
+    effective: Option<&'static str>,
+    account: Option<&'static str>,
+    region: &'static [&'static str],
+    /// FOCUS 1.0 exports without `x_UsageType`: the charge's description names the transfer.
+    description: Option<&'static str>,
+    /// FOCUS: only `Usage` charges.
+    category: Option<&'static str>,
+}
+
+fn columns(kind: ExportKind) -> Columns {
+    match kind {
+        ExportKind::Cur2 => Columns {
+            amount: "line_item_usage_amount",
+            cost: "line_item_unblended_cost",
+            start: "line_item_usage_start_date",
+            usage_type: Some("line_item_usage_type"),
+            operation: Some("line_item_operation"),
+            resource: Some("line_item_resource_id"),
+            effective: Some("line_item_net_unblended_cost"),
+            account: Some("line_item_usage_account_id"),
+            region: &["product_region_code"],
+            description: None,
+            category: None,
+        },
+        ExportKind::LegacyCur => Columns {
+            amount: "lineItem/UsageAmount",
+            cost: "lineItem/UnblendedCost",
+            start: "lineItem/UsageStartDate",
+            usage_type: Some("lineItem/UsageType"),
+            operation: Some("lineItem/Operation"),
+            resource: Some("lineItem/ResourceId"),
+            effective: Some("lineItem/NetUnblendedCost"),
+            account: Some("lineItem/UsageAccountId"),
+            region: &["product/regionCode", "product/region"],
+            description: None,
+            category: None,
+        },
+        ExportKind::Focus10 | ExportKind::Focus12 => Columns {
+            amount: "ConsumedQuantity",
+            cost: "BilledCost",
+            start: "ChargePeriodStart",
+            usage_type: Some(if kind == ExportKind::Focus12 { "SkuMeter" } else { "x_UsageType" }),
+            operation: Some("x_Operation"),
+            resource: Some("ResourceId"),
+            effective: Some("EffectiveCost"),
+            account: Some("SubAccountId"),
+            region: &["RegionId"],
+            description: Some("ChargeDescription"),
+            category: Some("ChargeCategory"),
+        },
+    }
+}
+
+/// Which export a file's columns make.
+pub fn detect(names: &[String]) -> Option<ExportKind> {
+    let has = |n: &str| names.iter().any(|c| c == n);
+    if has("line_item_usage_type") {
+        Some(ExportKind::Cur2)
+    } else if has("lineItem/UsageType") {
+        Some(ExportKind::LegacyCur)
+    } else if has("ChargePeriodStart") && has("SkuMeter") {
+        Some(ExportKind::Focus12)
+    } else if has("ChargePeriodStart") {
+        Some(ExportKind::Focus10)
+    } else {
+        None
+    }
+}
+
+/// What one export file held.
+#[derive(Debug)]
+pub struct ExportRead {
+    pub kind: ExportKind,
+    /// Inter-AZ charges per (day, account, region, resource, usage type, operation).
+    pub charges: Vec<ResourceCharge>,
+    /// Every row of the file, and the regional data-transfer rows among them.
+    pub rows: u64,
+    pub transfer_rows: u64,
+    /// Regional transfer rows that are not inter-AZ (public and Elastic IPs, peering).
+    pub regional_other_rows: u64,
+    pub notes: Vec<String>,
+}
+
+fn problem(path: &Path, what: impl Into<String>) -> InputProblem {
+    InputProblem::new(path, None, what)
+}
+
+fn scan(path: &Path) -> Result<LazyFrame, InputProblem> {
+    let p = PlRefPath::new(path.to_string_lossy().as_ref());
+    let parquet = std::fs::File::open(path)
+        .and_then(|mut f| {
+            let mut magic = [0u8; 4];
+            std::io::Read::read_exact(&mut f, &mut magic).map(|_| magic == *b"PAR1")
+        })
+        .unwrap_or(false);
+    let lf = if parquet {
+        LazyFrame::scan_parquet(p, ScanArgsParquet::default())
+    } else {
+        // Every column as text (no inference); FOCUS writes `NULL`, CUR leaves cells empty.
+        LazyCsvReader::new(p)
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_null_values(Some(NullValues::AllColumnsSingle("NULL".into())))
+            .finish()
+    };
+    lf.map_err(|e| problem(path, format!("cannot read as a billing export (Parquet, or CSV with a header): {e}")))
+}
+
+/// A decimal from a bill cell: `0.0007809028`, `1E-7`, or empty.
+fn decimal(s: Option<&str>) -> Option<Decimal> {
+    let s = s?.trim();
+    if s.is_empty() {
+        return None;
+    }
+    s.parse::<Decimal>().ok().or_else(|| Decimal::from_scientific(s).ok())
+}
+
+/// Reads one export file: its kind from its columns, then the regional data-transfer rows.
+pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
+    let mut lf = scan(path)?;
+    let schema = lf.collect_schema().map_err(|e| problem(path, format!("cannot read its columns: {e}")))?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    let Some(kind) = detect(&names) else {
+        return Err(problem(
+            path,
+            "not a CUR 2.0, legacy CUR or FOCUS export: none of `line_item_usage_type`, `lineItem/UsageType`, `ChargePeriodStart` is a column",
+        )
+        .with_hint("export CUR 2.0 or FOCUS 1.0/1.2 with AWS Data Exports (docs/reconcile.md), or pass Cost Explorer JSON with `--billing`"));
+    };
+    let c = columns(kind);
+    let has = |n: &str| names.iter().any(|x| x == n);
+    for required in [c.amount, c.cost, c.start] {
+        if !has(required) {
+            return Err(problem(path, format!("the {} export lacks the column `{required}`", kind.as_str()))
+                .with_hint("re-create the export with every column of its table (AWS Data Exports: select all columns)"));
+        }
+    }
+    let usage_type = c.usage_type.filter(|n| has(n));
+    let description = c.description.filter(|n| has(n));
+    if usage_type.is_none() && description.is_none() {
+        let expected = c.usage_type.unwrap_or("the usage type");
+        return Err(problem(path, format!("the {} export lacks `{expected}`: its inter-AZ charges cannot be told apart", kind.as_str())));
+    }
+    let mut notes = Vec::new();
+    let resource = c.resource.filter(|n| has(n));
+    if resource.is_none() {
+        notes.push(format!(
+            "`{}` has no resource IDs (`{}`): charges are per account and day only — enable \"include resource IDs\" in the export",
+            path.display(),
+            c.resource.unwrap_or("")
+        ));
+    }
+    if usage_type.is_none() {
+        notes.push(format!(
+            "`{}` ({}) has no `{}` column: inter-AZ charges are recognised from `{}` and their direction (in or out) is unknown",
+            path.display(),
+            kind.as_str(),
+            c.usage_type.unwrap_or(""),
+            description.unwrap_or("")
+        ));
+    }
+    let optional = |n: Option<&'static str>| n.filter(|n| has(n));
+    let region = c.region.iter().copied().find(|n| has(n));
+    let text = |n: &str| col(n).cast(DataType::String);
+    // The regional data-transfer rows by usage type (`<PFX>-DataTransfer-Regional-Bytes`,
+    // `…-DataTransfer-xAZ-In-Bytes`, `…-Out-Bytes`); without one, the GB usage rows, whose
+    // description is checked below.
+    let mut filter = match usage_type {
+        Some(u) => {
+            let u = text(u);
+            let ends = |s: &str| u.clone().str().ends_with(lit(s));
+            ends("DataTransfer-Regional-Bytes").or(ends("DataTransfer-xAZ-In-Bytes")).or(ends("DataTransfer-xAZ-Out-Bytes"))
+        }
+        None => match optional(Some("ConsumedUnit")) {
+            Some(unit) => text(unit).eq(lit("GB")),
+            None => lit(true),
+        },
+    };
+    if let Some(cat) = optional(c.category) {
+        filter = filter.and(text(cat).eq(lit("Usage")));
+    }
+    let fields: Vec<(&str, Option<&str>)> = vec![
+        ("amount", Some(c.amount)),
+        ("cost", Some(c.cost)),
+        ("start", Some(c.start)),
+        ("usage_type", usage_type),
+        ("operation", optional(c.operation)),
+        ("resource", resource),
+        ("effective", optional(c.effective)),
+        ("account", optional(c.account)),
+        ("region", region),
+        ("description", if usage_type.is_none() { description } else { None }),
+    ];
+    // Timestamps (CUR 2.0 Parquet) become their UTC date; text stays text.
+    let is_time = |n: &str| schema.get(n).is_some_and(|t| matches!(t, DataType::Datetime(..) | DataType::Date));
+    let exprs: Vec<Expr> = fields
+        .iter()
+        .filter_map(|(alias, n)| n.map(|n| if is_time(n) { col(n).cast(DataType::Date).cast(DataType::String) } else { text(n) }.alias(*alias)))
+        .collect();
+    let rows = lf
+        .clone()
+        .select([len().alias("n")])
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .ok()
+        .and_then(|df| df.column("n").ok().and_then(|c| c.get(0).ok()).and_then(|v| v.extract::<u64>()))
+        .unwrap_or(0);
+    let df = lf
+        .filter(filter)
+        .select(exprs)
+        .collect_with_engine(Engine::Streaming)
+        .map(|r| r.unwrap_single())
+        .map_err(|e| problem(path, format!("cannot read the {} export's rows: {e}", kind.as_str())))?;
+    let get = |name: &str| df.column(name).ok().and_then(|c| c.str().ok().cloned());
+    let (amount, cost, start) = (get("amount"), get("cost"), get("start"));
+    let (ut, op, res, eff, acct, reg) = (get("usage_type"), get("operation"), get("resource"), get("effective"), get("account"), get("region"));
+    let desc = get("description");
+    let cell = |col: &Option<StringChunked>, i: usize| col.as_ref().and_then(|c| c.get(i)).map(str::to_string);
+    type Key = (String, String, String, String, String, String);
+    let mut by: BTreeMap<Key, (Decimal, Decimal, Option<Decimal>, u64)> = BTreeMap::new();
+    let (mut transfer_rows, mut regional_other_rows) = (0u64, 0u64);
+    for i in 0..df.height() {
+        if usage_type.is_none() && !cell(&desc, i).is_some_and(|d| d.to_lowercase().contains("regional data transfer")) {
+            continue;
+        }
+        transfer_rows += 1;
+        let usage = cell(&ut, i).unwrap_or_default();
+        let operation = cell(&op, i).unwrap_or_default();
+        let direction = if usage_type.is_some() { classify(&usage, &operation) } else { TransferKind::InterAzOut };
+        if !matches!(direction, TransferKind::InterAzIn | TransferKind::InterAzOut) {
+            regional_other_rows += 1;
+            continue;
+        }
+        let Some(date) = cell(&start, i).map(|s| s.chars().take(10).collect::<String>()).filter(|d| d.len() == 10) else {
+            return Err(problem(path, format!("row {} of the inter-AZ rows has no `{}`", i + 1, c.start)));
+        };
+        let op = if usage_type.is_none() {
+            String::new()
+        } else if direction == TransferKind::InterAzIn {
+            "InterZone-In".into()
+        } else {
+            "InterZone-Out".into()
+        };
+        let key = (date, cell(&acct, i).unwrap_or_default(), cell(&reg, i).unwrap_or_default(), cell(&res, i).unwrap_or_default(), usage, op);
+        let e = by.entry(key).or_default();
+        e.0 += decimal(cell(&amount, i).as_deref()).unwrap_or_default();
+        e.1 += decimal(cell(&cost, i).as_deref()).unwrap_or_default();
+        if let Some(v) = decimal(cell(&eff, i).as_deref()) {
+            e.2 = Some(e.2.unwrap_or_default() + v);
+        }
+        e.3 += 1;
+    }
+    let charges = by
+        .into_iter()
+        .map(|((date, account, region, resource_id, usage_type, operation), (usage_gb, cost_usd, effective_usd, rows))| ResourceCharge {
+            date,
+            account,
+            region,
+            resource_id: Some(resource_id).filter(|r| !r.is_empty()),
+            usage_type,
+            operation: Some(operation).filter(|o| !o.is_empty()),
+            usage_gb,
+            cost_usd,
+            effective_usd,
+            rows,
+        })
+        .collect();
+    Ok(ExportRead { kind, charges, rows, transfer_rows, regional_other_rows, notes })
+}

@@ -1,0 +1,134 @@
+//! CUR 2.0, legacy CUR and FOCUS exports read with polars: the inter-AZ rows per day, resource
+//! and direction, summed exactly; everything else left out and counted; missing columns named.
+
+use crate::util::{repo, tempdir};
+use crossaz::sources::billing_export::{ExportKind, read};
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// FOCUS 1.0 sample data (FinOps Foundation, CC BY 4.0): no `x_UsageType`, so the 58 inter-AZ rows
+/// are found by their description. Expected sums from Python's `decimal` over the same CSV.
+#[test]
+fn the_focus_sample_loads() {
+    let r = read(&repo().join("fixtures/corpora/focus/focus_sample.csv")).expect("the FOCUS sample reads");
+    assert_eq!(r.kind, ExportKind::Focus10);
+    assert_eq!((r.rows, r.transfer_rows, r.regional_other_rows), (1000, 58, 0));
+    assert_eq!(r.charges.len(), 58);
+    let gb: Decimal = r.charges.iter().map(|c| c.usage_gb).sum();
+    let usd: Decimal = r.charges.iter().map(|c| c.cost_usd).sum();
+    assert_eq!((gb, usd), (d("0.6809419853"), d("0.0068094198")));
+    assert!(r.charges.iter().all(|c| c.effective_usd == Some(Decimal::ZERO) && c.operation.is_none() && c.resource_id.is_some()));
+    let top = r.charges.iter().filter(|c| c.resource_id.as_deref() == Some("i-0efal260ffle3e9e4")).map(|c| c.usage_gb).sum::<Decimal>();
+    assert_eq!(top, d("0.2528405655"));
+    assert!(r.notes.iter().any(|n| n.contains("no `x_UsageType` column") && n.contains("direction (in or out) is unknown")), "{:?}", r.notes);
+}
+
+/// A CUR 2.0 file as Data Exports writes it (Parquet, snake_case columns).
+fn cur2(path: &std::path::Path, with_cost: bool) {
+    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    let day = |d: i64| 1_790_812_800_000 + d * 86_400_000;
+    let rows: Vec<(&str, &str, &str, f64, f64, f64, i64)> = vec![
+        ("APN2-DataTransfer-Regional-Bytes", "InterZone-Out", "i-0aaa", 1.5, 0.015, 0.0135, day(0)),
+        ("APN2-DataTransfer-Regional-Bytes", "InterZone-Out", "i-0aaa", 0.25, 0.0025, 0.00225, day(0)),
+        ("APN2-DataTransfer-Regional-Bytes", "InterZone-In", "i-0aaa", 2.0, 0.02, 0.018, day(0)),
+        ("APN2-DataTransfer-Regional-Bytes", "InterZone-In", "nat-0bbb", 0.1, 0.001, 0.0009, day(1)),
+        ("APN2-DataTransfer-xAZ-In-Bytes", "Aurora:ProvisionedStorage", "arn:aws:rds:ap-northeast-2:1:cluster:db", 3.0, 0.03, 0.027, day(1)),
+        ("APN2-DataTransfer-Regional-Bytes", "PublicIP-Out", "i-0aaa", 9.0, 0.09, 0.081, day(1)),
+        ("APN2-BoxUsage:m6g.large", "RunInstances", "i-0aaa", 24.0, 2.0, 1.8, day(0)),
+    ];
+    let mut fields = vec![
+        Field::new("line_item_usage_type", DataType::Utf8, true),
+        Field::new("line_item_operation", DataType::Utf8, true),
+        Field::new("line_item_resource_id", DataType::Utf8, true),
+        Field::new("line_item_usage_amount", DataType::Float64, true),
+    ];
+    let mut cols: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(rows.iter().map(|r| r.0).collect::<Vec<_>>())),
+        Arc::new(StringArray::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())),
+        Arc::new(StringArray::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())),
+        Arc::new(Float64Array::from(rows.iter().map(|r| r.3).collect::<Vec<_>>())),
+    ];
+    if with_cost {
+        fields.push(Field::new("line_item_unblended_cost", DataType::Float64, true));
+        cols.push(Arc::new(Float64Array::from(rows.iter().map(|r| r.4).collect::<Vec<_>>())));
+    }
+    fields.push(Field::new("line_item_net_unblended_cost", DataType::Float64, true));
+    cols.push(Arc::new(Float64Array::from(rows.iter().map(|r| r.5).collect::<Vec<_>>())));
+    fields.push(Field::new("line_item_usage_start_date", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), true));
+    cols.push(Arc::new(TimestampMillisecondArray::from(rows.iter().map(|r| r.6).collect::<Vec<_>>()).with_timezone("UTC")));
+    fields.push(Field::new("line_item_usage_account_id", DataType::Utf8, true));
+    cols.push(Arc::new(StringArray::from(vec!["123456789012"; rows.len()])));
+    fields.push(Field::new("product_region_code", DataType::Utf8, true));
+    cols.push(Arc::new(StringArray::from(vec!["ap-northeast-2"; rows.len()])));
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn cur2_parquet_gives_each_resource_its_inter_az_in_and_out() {
+    let dir = tempdir();
+    let path = dir.path().join("cur2.parquet");
+    cur2(&path, true);
+    let r = read(&path).expect("the CUR 2.0 file reads");
+    assert_eq!(r.kind, ExportKind::Cur2);
+    assert_eq!((r.rows, r.transfer_rows, r.regional_other_rows), (7, 6, 1), "BoxUsage is not transfer; PublicIP-Out is regional but not inter-AZ");
+    type Row = (String, Option<String>, Option<String>, Decimal, Decimal, Option<Decimal>, u64);
+    let got: Vec<Row> =
+        r.charges.iter().map(|c| (c.date.clone(), c.resource_id.clone(), c.operation.clone(), c.usage_gb, c.cost_usd, c.effective_usd, c.rows)).collect();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        got,
+        vec![
+            ("2026-10-01".into(), s("i-0aaa"), s("InterZone-In"), d("2"), d("0.02"), Some(d("0.018")), 1),
+            ("2026-10-01".into(), s("i-0aaa"), s("InterZone-Out"), d("1.75"), d("0.0175"), Some(d("0.01575")), 2),
+            ("2026-10-02".into(), s("arn:aws:rds:ap-northeast-2:1:cluster:db"), s("InterZone-In"), d("3"), d("0.03"), Some(d("0.027")), 1),
+            ("2026-10-02".into(), s("nat-0bbb"), s("InterZone-In"), d("0.1"), d("0.001"), Some(d("0.0009")), 1),
+        ]
+    );
+    assert!(r.charges.iter().all(|c| c.account == "123456789012" && c.region == "ap-northeast-2"));
+}
+
+#[test]
+fn a_missing_column_is_named_with_the_export_it_expected() {
+    let dir = tempdir();
+    let path = dir.path().join("cur2.parquet");
+    cur2(&path, false);
+    let e = read(&path).unwrap_err();
+    assert!(e.what.contains("the CUR 2.0 export lacks the column `line_item_unblended_cost`"), "{}", e.what);
+    assert_eq!(e.path, path);
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, "a,b\n1,2\n").unwrap();
+    let e = read(&other).unwrap_err();
+    assert!(e.what.contains("not a CUR 2.0, legacy CUR or FOCUS export"), "{}", e.what);
+}
+
+/// The legacy CUR as CSV inside gzip, as its S3 delivery writes it.
+#[test]
+fn legacy_cur_csv_gz_reads_the_same_fields() {
+    use std::io::Write;
+    let dir = tempdir();
+    let path = dir.path().join("cur-00001.csv.gz");
+    let text = "identity/LineItemId,lineItem/UsageStartDate,lineItem/UsageAccountId,lineItem/UsageType,lineItem/Operation,lineItem/ResourceId,lineItem/UsageAmount,lineItem/UnblendedCost,lineItem/NetUnblendedCost,product/region\n\
+                a,2026-10-01T00:00:00Z,123456789012,APN2-DataTransfer-Regional-Bytes,InterZone-Out,i-0aaa,0.5,0.005,,ap-northeast-2\n\
+                b,2026-10-01T01:00:00Z,123456789012,APN2-DataTransfer-Regional-Bytes,InterZone-Out,i-0aaa,0.25,0.0025,,ap-northeast-2\n\
+                c,2026-10-01T01:00:00Z,123456789012,APN2-BoxUsage:m6g.large,RunInstances,i-0aaa,1,0.1,,ap-northeast-2\n";
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    gz.finish().unwrap();
+    let r = read(&path).expect("the legacy CUR reads");
+    assert_eq!(r.kind, ExportKind::LegacyCur);
+    assert_eq!((r.rows, r.transfer_rows), (3, 2));
+    assert_eq!(r.charges.len(), 1);
+    let c = &r.charges[0];
+    assert_eq!(
+        (c.date.as_str(), c.usage_gb, c.cost_usd, c.effective_usd, c.operation.as_deref()),
+        ("2026-10-01", d("0.75"), d("0.0075"), None, Some("InterZone-Out"))
+    );
+}
