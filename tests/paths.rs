@@ -341,3 +341,34 @@ fn crossaz_toml_names_a_path_prices_file() {
     let row = out["prices"].as_array().unwrap().iter().find(|p| p["item"] == "nat-gateway-hour").unwrap();
     assert_eq!((row["usd"].as_str(), row["source"].as_str()), (Some("0.02"), Some("EDP rate card")));
 }
+
+#[test]
+fn the_review_prices_paths_with_the_workspace_prices() {
+    let dir = tempdir();
+    let ws = dir.path().join("ws");
+    std::fs::create_dir_all(ws.join("prices")).unwrap();
+    std::fs::write(
+        ws.join("prices/path-prices.json"),
+        r#"{"format": "crossaz-path-prices/1", "prices": [{"region": "ap-northeast-2", "item": "nat-gateway-gb", "usd": "0.045", "date": "2026-12-01", "source": "pulled"}]}"#,
+    )
+    .unwrap();
+    let demo = demo_dir();
+    let (fl, net, k8s) = (demo.join("flow-logs"), demo.join("network"), demo.join("k8s"));
+    let out = dir.path().join("review");
+    let args = [
+        "review",
+        "--workspace",
+        ws.to_str().unwrap(),
+        "--flow-logs",
+        fl.to_str().unwrap(),
+        "--network",
+        net.to_str().unwrap(),
+        "--k8s",
+        k8s.to_str().unwrap(),
+    ];
+    let run = crossaz(&[&args[..], &["--month", "2026-10", "--out", out.to_str().unwrap()]].concat(), dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert!(report["paths"]["prices_source"].as_str().unwrap().ends_with("ws/prices/path-prices.json`"), "{}", report["paths"]["prices_source"]);
+    assert!(change(&report["paths"], "aws-service-endpoint", "S3")["evidence"].as_str().unwrap().contains("NAT processing $0.045/GB"));
+}

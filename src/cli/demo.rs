@@ -109,6 +109,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         baseline: Some((&baseline, "2026-09".into(), "generated: crossaz generate --scenario month --start 2026-09-01 --days 30".into())),
         group_by: crate::review::GroupBy::Label("team".into()),
         fail_on_increase: None,
+        workspace: None,
     };
     let written = super::review::write_review(outcome, req, &out)?;
     println!("\nThe monthly review of the sample month, against a generated September (`crossaz review --help`):\n");

@@ -78,6 +78,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         baseline: baseline.as_ref().map(|(r, label, source)| (r, label.clone(), source.clone())),
         group_by: args.group_by.clone(),
         fail_on_increase: args.fail_on_increase.clone(),
+        workspace: workspace.clone(),
     };
     let written = write_review(outcome, review_input, &out)?;
     if let (Some(ws), Some(m)) = (&workspace, &month) {
@@ -116,6 +117,8 @@ pub struct ReviewRequest<'a> {
     pub baseline: Option<(&'a Report, String, String)>,
     pub group_by: GroupBy,
     pub fail_on_increase: Option<Limit>,
+    /// Where `pull prices` left NAT gateway and endpoint prices (`prices/path-prices.json`).
+    pub workspace: Option<PathBuf>,
 }
 
 /// Adds the what-ifs the Report lacks and the review to an attribution, and writes every file into `out`.
@@ -134,7 +137,7 @@ pub fn write_review(outcome: Outcome, req: ReviewRequest<'_>, out: &Path) -> Res
         }
     }
     if report.paths.is_none() {
-        match super::whatif::paths_for(&report, &outcome, None) {
+        match super::whatif::paths_for(&report, &outcome, req.workspace.as_deref()) {
             Ok(p) => report.paths = Some(p),
             Err(e) => notes.push(format!("the network-path what-if could not run: {e}")),
         }
