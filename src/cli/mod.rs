@@ -39,11 +39,11 @@ pub struct Cli {
 pub enum Command {
     /// Attribute cross-AZ bytes in flow logs to workloads and Services, and price them.
     Attribute(attribute::Args),
-    /// Fetch flow logs, the network inventory, the bill or Kubernetes snapshots into a workspace.
+    /// Fetch flow logs, the network inventory, the bill, Kubernetes snapshots, prices or AWS's address ranges into a workspace.
     Pull(pull::Args),
     /// How much of the billed inter-AZ transfer (Cost Explorer) the flow logs explain.
     Reconcile(reconcile::Args),
-    /// What a change would save: `whatif routing` (topology-aware routing per Service).
+    /// What a change would save: topology-aware routing (`routing`), the RDS deployment (`rds`), the network paths (`paths`).
     Whatif(whatif::Args),
     /// Find the cluster's VPC, flow logs and billing sources, say what is missing, write `crossaz.toml`.
     Setup(setup::Args),
