@@ -201,15 +201,16 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     problems.extend(discovered.problems);
     info.flow_log_files = discovered.files.len();
     info.flow_log_files_outside_window = discovered.outside_window;
-    let ranges = match crate::sources::ip_ranges::load(inputs.ip_ranges.as_deref()) {
-        Ok(r) => r,
-        Err(p) => {
+    // AWS's address ranges name what NAT gateways forward to: only read when there is a NAT gateway.
+    let has_nat = loaded.inventory.enis.iter().any(|e| matches!(e.owner, crate::model::inventory::EniOwner::NatGateway { .. }));
+    let ranges = has_nat.then(|| {
+        crate::sources::ip_ranges::load(inputs.ip_ranges.as_deref()).unwrap_or_else(|p| {
             problems.push(p);
             crate::sources::ip_ranges::bundled()
-        }
-    };
+        })
+    });
     let mut resolver = Resolver::new(&loaded.inventory, &loaded.timeline, &inputs.rules);
-    resolver.aws_ranges = Some(&ranges);
+    resolver.aws_ranges = ranges.as_ref();
     let total: u64 = discovered.files.iter().map(|f| f.size).sum();
     let bar = printer.progress(total, "reading flow logs");
     let window = Window { from: inputs.from, to: inputs.to };
@@ -273,10 +274,10 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     let databases = crate::whatif::rds::databases(&loaded.inventory);
     let db_days = attribution::db_days(&pass.acc, &resolver);
     let paths = crate::whatif::paths::PathFacts {
-        nat_flows: attribution::nat_flows(&pass.acc, &resolver, &ranges),
+        nat_flows: attribution::nat_flows(&pass.acc, &resolver),
         nat_days: attribution::nat_days(&pass.acc, &resolver),
         gateways: crate::whatif::paths::gateways(&loaded.inventory),
-        ranges_source: ranges.source.clone(),
+        ranges_source: ranges.as_ref().map_or_else(|| "AWS's ip-ranges.json (not read: the inventory lists no NAT gateway)".into(), |r| r.source.clone()),
         node_level: !pass.acc.node_level_files.is_empty(),
         aws_service_field: pass.acc.saw_aws_service_field,
     };

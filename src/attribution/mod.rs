@@ -244,27 +244,30 @@ pub fn db_days(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate:
     }
     drop(entities);
     by.into_iter()
-        .map(|((day, server, zone), bytes)| {
-            let (id, name) = resolver.zone_label(zone);
-            crate::whatif::rds::DbDay { date: format_date(day_start(day)), server, server_az: if name.is_empty() { id } else { name }, bytes }
-        })
+        .map(|((day, server, zone), bytes)| crate::whatif::rds::DbDay { date: format_date(day_start(day)), server, server_az: resolver.zone_name(zone), bytes })
         .collect()
 }
 
 /// What NAT gateways forwarded over the window: per gateway, client zone and far-end AWS service.
-pub fn nat_flows(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>, ranges: &crate::model::aws_ranges::AwsRanges) -> Vec<crate::whatif::paths::NatFlow> {
+pub fn nat_flows(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate::whatif::paths::NatFlow> {
     use crate::attribution::engine::NOT_AWS;
     let mut by: BTreeMap<(String, String, String, String, String, bool), u64> = BTreeMap::new();
     let entities = resolver.entities();
+    let name = |idx: u16, of: fn(&crate::model::aws_ranges::AwsRanges, u16) -> &str| match resolver.aws_ranges {
+        Some(r) if idx != NOT_AWS => of(r, idx).to_string(),
+        _ => String::new(),
+    };
     for (k, t) in &acc.nat_far {
         let nat = entities.get(k.nat).name.clone();
-        let name = |r: &Resolver<'_>, z| {
-            let (id, name) = r.zone_label(z);
-            if name.is_empty() { id } else { name }
-        };
-        let service = if k.service == NOT_AWS { String::new() } else { ranges.service(k.service).to_string() };
-        let region = if k.region == NOT_AWS { String::new() } else { ranges.region(k.region).to_string() };
-        *by.entry((nat, name(resolver, k.nat_zone), name(resolver, k.client_zone), service, region, k.far_known)).or_default() += t.bytes;
+        let key = (
+            nat,
+            resolver.zone_name(k.nat_zone),
+            resolver.zone_name(k.client_zone),
+            name(k.service, |r, i| r.service(i)),
+            name(k.region, |r, i| r.region(i)),
+            k.far_known,
+        );
+        *by.entry(key).or_default() += t.bytes;
     }
     by.into_iter()
         .map(|((nat, nat_az, client_az, service, service_region, far_known), bytes)| crate::whatif::paths::NatFlow {
@@ -292,11 +295,13 @@ pub fn nat_days(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate
         }
     }
     drop(entities);
-    let name = |z| {
-        let (id, name) = resolver.zone_label(z);
-        if name.is_empty() { id } else { name }
-    };
     by.into_iter()
-        .map(|((day, cz, nat, nz), bytes)| crate::whatif::paths::NatDay { date: format_date(day_start(day)), client_az: name(cz), nat, nat_az: name(nz), bytes })
+        .map(|((day, cz, nat, nz), bytes)| crate::whatif::paths::NatDay {
+            date: format_date(day_start(day)),
+            client_az: resolver.zone_name(cz),
+            nat,
+            nat_az: resolver.zone_name(nz),
+            bytes,
+        })
         .collect()
 }

@@ -293,6 +293,12 @@ impl<'a> Resolver<'a> {
         }
     }
 
+    /// How reports show a zone: its name, else its ID (zones learnt from records have only an ID).
+    pub fn zone_name(&self, z: ZoneIdx) -> String {
+        let (id, name) = self.zone_label(z);
+        if name.is_empty() { id } else { name }
+    }
+
     /// Zones seen in the records that the inventory did not list.
     pub fn extra_zone_ids(&self) -> Vec<String> {
         self.extra_zones.lock().expect("never poisoned").clone()

@@ -22,6 +22,13 @@ pub struct Zone {
     pub region: Option<String>,
 }
 
+impl Zone {
+    /// How reports show a zone: its name (`ap-northeast-2a`), else its ID.
+    pub fn shown(&self) -> String {
+        self.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.id.clone())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Subnet {
     pub id: String,

@@ -79,6 +79,11 @@ pub fn cost(bytes: u64, per_gb: Decimal) -> Decimal {
     Decimal::from(bytes) * per_gb / Decimal::from(GB)
 }
 
+/// A figure of a window of `hours` scaled to a 730-hour month (`value × 730 / hours`).
+pub fn per_month(value: Decimal, hours: u64) -> Decimal {
+    value * Decimal::from(HOURS_PER_MONTH) / Decimal::from(hours)
+}
+
 /// Rounds money for output: 6 decimal places, half to even.
 pub fn round_usd(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::MidpointNearestEven).normalize()

@@ -130,13 +130,7 @@ fn problem(path: &Path, what: impl Into<String>) -> InputProblem {
 
 fn scan(path: &Path) -> Result<LazyFrame, InputProblem> {
     let p = PlRefPath::new(path.to_string_lossy().as_ref());
-    let parquet = std::fs::File::open(path)
-        .and_then(|mut f| {
-            let mut magic = [0u8; 4];
-            std::io::Read::read_exact(&mut f, &mut magic).map(|_| magic == *b"PAR1")
-        })
-        .unwrap_or(false);
-    let lf = if parquet {
+    let lf = if super::flowlogs::is_parquet(path) {
         LazyFrame::scan_parquet(p, ScanArgsParquet::default())
     } else {
         // Every column as text (no inference); FOCUS writes `NULL`, CUR leaves cells empty.

@@ -13,7 +13,7 @@
 use crate::model::inventory::{EniOwner, Inventory, LbKind};
 use crate::model::k8s::Snapshot;
 use crate::pricing::paths::{ENDPOINT_GB, ENDPOINT_HOUR, NAT_GB, NAT_HOUR, PathPrice, PathPrices};
-use crate::pricing::{GB, HOURS_PER_MONTH, cost, round_usd};
+use crate::pricing::{GB, HOURS_PER_MONTH, cost, per_month, round_usd};
 use crate::report::{Conversation, Report};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -93,7 +93,7 @@ pub fn gateways(inv: &Inventory) -> Vec<Gateway> {
             ),
             _ => continue,
         };
-        let zone = inv.zone(e.zone).map(|z| z.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| z.id.clone())).unwrap_or_default();
+        let zone = inv.zone(e.zone).map(|z| z.shown()).unwrap_or_default();
         let g = by.entry((kind, name.clone())).or_insert_with(|| Gateway { kind, name, zones: BTreeSet::new(), vpc: e.vpc.clone().unwrap_or_default() });
         if !zone.is_empty() {
             g.zones.insert(zone);
@@ -185,11 +185,11 @@ fn zone_of(c: &Conversation, client: bool) -> String {
 }
 
 fn monthly(bytes: u64, per_gb: Decimal, hours: u64) -> Decimal {
-    cost(bytes, per_gb) * Decimal::from(HOURS_PER_MONTH) / Decimal::from(hours.max(1))
+    per_month(cost(bytes, per_gb), hours.max(1))
 }
 
 fn gb_per_month(bytes: u64, hours: u64) -> Decimal {
-    Decimal::from(bytes) / Decimal::from(GB) * Decimal::from(HOURS_PER_MONTH) / Decimal::from(hours.max(1))
+    per_month(Decimal::from(bytes) / Decimal::from(GB), hours.max(1))
 }
 
 fn risk_level(imbalance: f64) -> &'static str {
@@ -635,7 +635,7 @@ fn nlb_cross_zone(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
             format!("`aws elbv2 modify-load-balancer-attributes --load-balancer-arn <{lb}> --attributes Key=load_balancing.cross_zone.enabled,Value=false`")
         };
         let today = monthly(bytes, per_gb, hours);
-        let added = cost(1, per_gb) * added_client * Decimal::from(HOURS_PER_MONTH) / Decimal::from(hours.max(1));
+        let added = per_month(cost(1, per_gb) * added_client, hours.max(1));
         out.changes.push(PathChange {
             kind: "nlb-cross-zone".into(),
             target,

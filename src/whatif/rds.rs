@@ -7,7 +7,7 @@
 use crate::error::Error;
 use crate::model::inventory::{DbRole, EniOwner, Inventory};
 use crate::pricing::rds::{Deployment, PriceTable, cluster_class, cluster_engine, engine_key};
-use crate::pricing::{HOURS_PER_MONTH, cost, round_usd};
+use crate::pricing::{HOURS_PER_MONTH, cost, per_month, round_usd};
 use crate::report::Report;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -328,7 +328,7 @@ pub fn analyze(report: &Report, dbs: &[DbFacts], days: &[DbDay], o: &Options) ->
     let hours = report.window.hours.filter(|h| *h > 0).ok_or_else(|| Error::failure("the flow logs hold no counted record: no window to measure"))?;
     // Clients and a database in different AZs: the transfer rule `rds-clients`.
     let per_gb = report.pricing.per_gb("rds-clients");
-    let monthly = |window_usd: Decimal| window_usd * Decimal::from(HOURS_PER_MONTH) / Decimal::from(hours);
+    let monthly = |window_usd: Decimal| per_month(window_usd, hours);
     for id in &o.ids {
         if !dbs.iter().any(|d| d.answers_to(id)) {
             return Err(Error::usage(format!("no database `{id}` in the network inventory"))

@@ -7,7 +7,7 @@
 use super::kube_proxy::{Policy, ProxyEndpoint, categorize};
 use super::topology::{self, CpuShares, Hints, Refusal, SimEndpoint, SliceInfo, TrafficDistribution};
 use crate::model::k8s::{EndpointSlice, Service, Snapshot, ZONE_ID_LABEL, ZONE_LABEL};
-use crate::pricing::{HOURS_PER_MONTH, cost, round_usd};
+use crate::pricing::{cost, per_month, round_usd};
 use crate::report::Report;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -278,7 +278,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn monthly(&self, bytes: u64) -> Option<Decimal> {
         let h = self.hours?;
-        Some(round_usd(cost(bytes, self.price) * Decimal::from(HOURS_PER_MONTH) / Decimal::from(h)))
+        Some(round_usd(per_month(cost(bytes, self.price), h)))
     }
 }
 

@@ -123,7 +123,8 @@ pub fn discover(paths: &[PathBuf], from: Option<Ts>, to: Option<Ts>) -> Discover
     d
 }
 
-fn is_parquet(path: &Path) -> bool {
+/// A Parquet file, by its magic bytes (not its name).
+pub fn is_parquet(path: &Path) -> bool {
     let mut magic = [0u8; 4];
     std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"PAR1"
 }
