@@ -4,6 +4,7 @@
 //! Data flows one way: `sources` → `model` → `attribution` / `pricing` → `report`;
 //! `cli` wires the stages together for each subcommand.
 
+pub mod allocate;
 pub mod attribution;
 pub mod bench;
 pub mod cli;

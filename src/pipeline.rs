@@ -29,6 +29,10 @@ pub struct Inputs {
     pub billing: Vec<PathBuf>,
     /// Price at the bill's effective per-GB rate instead of `rates`.
     pub price_from_bill: bool,
+    /// CUR 2.0, legacy CUR or FOCUS exports (files or directories), for per-resource reconciliation.
+    pub cur: Vec<PathBuf>,
+    /// Split each resource's billed inter-AZ dollars over the conversations measured on it.
+    pub allocate_bill: bool,
     /// Which cross-AZ paths AWS bills (the bundled table, or `--transfer-rules`).
     pub rules: crate::pricing::transfer::Rules,
     /// What `pull k8s --every` recorded in the workspace: the interval and the snapshots it missed.
@@ -49,6 +53,9 @@ impl Inputs {
             if sub.is_dir() {
                 list.push(sub);
             }
+        }
+        if ws.cur().is_dir() {
+            self.cur.push(ws.cur());
         }
         self.k8s_pull = crate::sources::kube_pull::read_state(&ws);
         self.billing_scope = crate::sources::aws::ce::read_scope(&ws);
@@ -162,8 +169,15 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     };
     let loaded = load_context(inputs);
     let mut problems = loaded.problems;
-    let (bill_lines, bill_sources, bill_problems, bill_notes) = load_billing(&inputs.billing);
+    let (mut bill_lines, bill_sources, bill_problems, mut bill_notes) = load_billing(&inputs.billing);
     problems.extend(bill_problems);
+    let exports = load_exports(&inputs.cur, printer);
+    problems.extend(exports.problems);
+    bill_notes.extend(exports.notes);
+    // Without Cost Explorer data, the exports' lines summed per day make the account-level view.
+    if bill_lines.is_empty() {
+        bill_lines = crate::reconcile::bill_lines(&exports.charges);
+    }
     let mut rates = inputs.rates.clone();
     if inputs.price_from_bill {
         let days = match (inputs.from, inputs.to) {
@@ -172,7 +186,7 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         };
         let rate = crate::reconcile::effective_rate(&bill_lines, days).ok_or_else(|| {
             Error::usage("`--price-from-bill` needs billed inter-AZ transfer (InterZone-In and InterZone-Out) in the billing data")
-                .hint("run `crossaz pull billing --from … --to …`, or pass `--billing` with Cost Explorer JSON grouped by USAGE_TYPE and OPERATION")
+                .hint("run `crossaz pull billing --from … --to …`, or pass `--billing` with Cost Explorer JSON grouped by USAGE_TYPE and OPERATION, or `--cur` with a CUR or FOCUS export")
         })?;
         rates = Rates {
             default: rate,
@@ -264,11 +278,32 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         .filter(|(i, _)| !logged.contains(&(*i as u32)))
         .map(|(i, e)| (e.id.clone(), resolver.eni_label(i as u32)))
         .collect();
-    if !bill_sources.is_empty() {
+    if !bill_sources.is_empty() || !exports.sources.is_empty() {
         let ctx = crate::reconcile::Context { unlogged_interfaces: unlogged_interfaces.clone() };
-        let mut rec = crate::reconcile::reconcile(&report, &bill_lines, bill_sources, &ctx);
-        rec.notes.extend(bill_scope_notes(&loaded.inventory, inputs.billing_scope.as_ref()));
+        let sources = bill_sources.iter().chain(&exports.sources).cloned().collect();
+        let mut rec = crate::reconcile::reconcile(&report, &bill_lines, sources, &ctx);
+        if !bill_sources.is_empty() {
+            rec.notes.extend(bill_scope_notes(&loaded.inventory, inputs.billing_scope.as_ref()));
+        }
+        if !exports.sources.is_empty() {
+            let facts = resource_facts(&loaded.inventory, &resolver, logged, &report);
+            let in_window = crate::reconcile::window_days(&report);
+            rec.by_resource = crate::reconcile::by_resource::by_resource(&report.resources, &exports.charges, &facts, false, &in_window);
+            rec.by_resource_day = crate::reconcile::by_resource::by_resource(&report.resources, &exports.charges, &facts, true, &in_window);
+        }
         report.reconciliation = Some(rec);
+    }
+    if inputs.allocate_bill {
+        let flows = attribution::resource_flows(&pass.acc, &resolver);
+        report.allocation = Some(if exports.charges.is_empty() {
+            let usage_type = crate::model::billing::region_prefix(report.region.as_deref().unwrap_or("")).map_or_else(
+                || "DataTransfer-Regional-Bytes".to_string(),
+                |p| if p.is_empty() { "DataTransfer-Regional-Bytes".into() } else { format!("{p}-DataTransfer-Regional-Bytes") },
+            );
+            crate::allocate::at_list_price(&flows, report.pricing.out_per_gb_usd, report.pricing.in_per_gb_usd, &usage_type)
+        } else {
+            crate::allocate::allocate(&flows, &exports.charges, crate::reconcile::window_days(&report))
+        });
     }
     let latest_snapshot = loaded.timeline.latest.clone();
     let databases = crate::whatif::rds::databases(&loaded.inventory);
@@ -297,6 +332,63 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         node_level_files,
         unlogged_interfaces,
     })
+}
+
+/// What the CUR and FOCUS exports held.
+#[derive(Default)]
+struct Exports {
+    charges: Vec<crate::model::billing::ResourceCharge>,
+    sources: Vec<String>,
+    problems: Vec<InputProblem>,
+    notes: Vec<String>,
+}
+
+/// Reads CUR 2.0, legacy CUR and FOCUS export files (Parquet, CSV, CSV.gz) under `paths`.
+fn load_exports(paths: &[PathBuf], printer: &Printer) -> Exports {
+    let mut ex = Exports::default();
+    let mut files = Vec::new();
+    for p in paths {
+        match expand_path(p) {
+            Ok(f) => files.extend(f.into_iter().filter(|f| crate::sources::billing_export::is_export_file(f))),
+            Err(e) => ex.problems.push(e),
+        }
+    }
+    let bar = printer.progress(files.len() as u64, "reading billing exports");
+    for f in files {
+        match crate::sources::billing_export::read(&f) {
+            Ok(r) => {
+                ex.sources.push(format!("{} ({})", f.display(), r.kind.as_str()));
+                ex.charges.extend(r.charges);
+                ex.notes.extend(r.notes);
+            }
+            Err(e) => ex.problems.push(e),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    ex
+}
+
+/// What the inventory says about each billed resource: its interfaces, and how many were logged.
+fn resource_facts(
+    inv: &Inventory,
+    resolver: &Resolver<'_>,
+    logged: &rustc_hash::FxHashSet<u32>,
+    report: &Report,
+) -> crate::reconcile::by_resource::ResourceContext {
+    let mut ctx = crate::reconcile::by_resource::ResourceContext {
+        days_with_records: report.daily.iter().map(|d| d.date.clone()).collect(),
+        ..Default::default()
+    };
+    for (i, eni) in inv.enis.iter().enumerate() {
+        let owner = resolver.eni_resource(i as u32);
+        let f = ctx.known.entry(owner.name.clone()).or_default();
+        f.kind = owner.kind.as_str().to_string();
+        f.interfaces += 1;
+        f.logged += usize::from(logged.contains(&(i as u32)));
+        f.alb |= matches!(eni.owner, crate::model::inventory::EniOwner::LoadBalancer { kind: crate::model::inventory::LbKind::Application, .. });
+    }
+    ctx
 }
 
 /// Reads Cost Explorer JSON files: bill lines, the files that held some, problems and notes.

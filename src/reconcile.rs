@@ -1,7 +1,9 @@
 //! Reconciliation with the bill: how much of the billed inter-AZ transfer the flow logs explain,
 //! per day and in total, and the effective per-GB rate of the bill (discounts included).
 
-use crate::model::billing::{BillLine, TransferKind, classify};
+pub mod by_resource;
+
+use crate::model::billing::{BillLine, ResourceCharge, TransferKind, classify};
 use crate::model::time::{day_start, format_date};
 use crate::pricing::{GB, Rate, cost, round_usd};
 use crate::report::{Day, Report};
@@ -25,6 +27,12 @@ pub struct Reconciliation {
     pub regional_other_usd: Decimal,
     pub likely_reasons: Vec<String>,
     pub notes: Vec<String>,
+    /// From a CUR or FOCUS export: billed against measured, per resource and direction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_resource: Vec<by_resource::ResourceReconciled>,
+    /// The same per day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_resource_day: Vec<by_resource::ResourceReconciled>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -85,18 +93,39 @@ pub struct Context {
     pub unlogged_interfaces: Vec<(String, String)>,
 }
 
-pub fn reconcile(report: &Report, lines: &[BillLine], sources: Vec<String>, ctx: &Context) -> Reconciliation {
-    let rate = report.pricing.out_per_gb_usd + report.pricing.in_per_gb_usd;
-    let explained: BTreeMap<String, &Day> = report.daily.iter().map(|d| (d.date.clone(), d)).collect();
-    // The days the report covers: its window, else the days it has records for.
+/// Per-resource charges as day lines (what Cost Explorer would show), for the account-level view.
+pub fn bill_lines(charges: &[ResourceCharge]) -> Vec<BillLine> {
+    let mut by: BTreeMap<(String, String, String), (Decimal, Decimal)> = BTreeMap::new();
+    for c in charges {
+        let e = by.entry((c.date.clone(), c.usage_type.clone(), c.operation.clone().unwrap_or_default())).or_default();
+        e.0 += c.usage_gb;
+        // The bill's effective cost (net unblended, EffectiveCost) when the export has it.
+        e.1 += c.effective_usd.unwrap_or(c.cost_usd);
+    }
+    by.into_iter()
+        .filter_map(|((date, usage_type, operation), (usage, cost))| {
+            let day = crate::model::time::parse_time(&date).map(crate::model::time::day_of)?;
+            Some(BillLine { start_day: day, end_day: day + 1, usage_type, operation, usage, usage_unit: "GB".into(), cost, estimated: false })
+        })
+        .collect()
+}
+
+/// Whether the report covers a billed day: its window, else the days it has records for.
+pub fn window_days(report: &Report) -> impl Fn(&str) -> bool + '_ {
     let window: Option<(String, String)> = match (&report.window.from, &report.window.to) {
         (Some(f), Some(t)) => Some((f[..10].to_string(), t[..10].to_string())),
         _ => None,
     };
-    let in_window = |date: &str| match &window {
+    move |date: &str| match &window {
         Some((f, t)) => date >= f.as_str() && date < t.as_str(),
-        None => explained.contains_key(date),
-    };
+        None => report.daily.iter().any(|d| d.date == date),
+    }
+}
+
+pub fn reconcile(report: &Report, lines: &[BillLine], sources: Vec<String>, ctx: &Context) -> Reconciliation {
+    let rate = report.pricing.out_per_gb_usd + report.pricing.in_per_gb_usd;
+    let explained: BTreeMap<String, &Day> = report.daily.iter().map(|d| (d.date.clone(), d)).collect();
+    let in_window = window_days(report);
     let mut days: BTreeMap<String, ReconciledDay> = BTreeMap::new();
     let mut rec = Reconciliation { sources, ..Reconciliation::default() };
     let mut outside = 0usize;

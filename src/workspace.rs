@@ -43,6 +43,11 @@ impl Workspace {
         self.root.join("billing")
     }
 
+    /// CUR 2.0 / FOCUS export files, as `pull billing --source cur` downloads them.
+    pub fn cur(&self) -> PathBuf {
+        self.billing().join("cur")
+    }
+
     /// `rds-prices.json`, written by `crossaz pull prices`.
     pub fn rds_prices(&self) -> PathBuf {
         self.root.join("prices").join("rds-prices.json")

@@ -159,7 +159,7 @@ fn check_against_truth(out: &Value, t: &Value) {
         .filter(|s| *s > Decimal::ZERO)
         .sum();
     assert_eq!(dec(&out["total_monthly_savings_usd"]), total);
-    assert_eq!(out["schema_version"], 4);
+    assert_eq!(out["schema_version"], 5);
 }
 
 #[test]

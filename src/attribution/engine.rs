@@ -3,7 +3,7 @@
 //! (a file or a few Parquet row groups), absorbed into one per thread; they merge at the end.
 
 use super::coverage::{Coverage, Lossy, minute_of};
-use super::resolver::{End, Recorder, Resolver, Site, Unattributed};
+use super::resolver::{End, NO_RESOURCE, Recorder, Resolver, Site, Unattributed};
 use crate::model::entity::EntityId;
 use crate::model::flow::{Action, Direction, FlowRecord, FlowSink, FormatTraits, LogStatus, SkipReason};
 use crate::model::inventory::{ANY_VPC, EniIdx, NO_ZONE, ZoneIdx};
@@ -59,6 +59,10 @@ pub struct Key {
     /// Bytes sent by the client to the server (`true`) or back (`false`).
     pub to_server: bool,
     pub day: i32,
+    /// For bytes between two AZs: the resources the bill charges for sending (`InterZone-Out`)
+    /// and receiving (`InterZone-In`) them; [`NO_RESOURCE`] otherwise or when not known.
+    pub sender_resource: EntityId,
+    pub receiver_resource: EntityId,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -546,7 +550,6 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         };
         let proto = r.protocol.unwrap_or(6);
         let ports = (r.srcport, r.dstport);
-        let day = day_of(start);
         let external = remote.site == Site::External;
         // Without pkt-* fields the recording side is only its interface: whichever pod sent.
         let vague = match (node_level, direction) {
@@ -554,7 +557,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             (true, Direction::Egress) => (true, false),
             (true, Direction::Ingress) => (false, true),
         };
-        let key = self.key(sender, receiver, (pkt_src, pkt_dst), ports, proto, vague, external, day);
+        let key = self.key(sender, receiver, (pkt_src, pkt_dst), ports, proto, vague, external, (start, vpc));
         // Each flow once: the sender's egress record, or the receiver's ingress record when the
         // sender was not logged at that moment. Nobody addresses a NAT/transit gateway itself, so
         // what one receives has no twin: the sender's record names the final destination instead.
@@ -610,8 +613,9 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         proto: u8,
         (vague_sender, vague_receiver): (bool, bool),
         external: bool,
-        day: i32,
+        (at, vpc): (Ts, crate::model::inventory::VpcIdx),
     ) -> Key {
+        let day = day_of(at);
         let res = self.resolver;
         // A vague end (a record's own side without pkt-* fields) is its interface, whatever pod
         // used it: no Service is named on its node then.
@@ -645,7 +649,23 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             let rule = self.rule(client.entity, server.entity);
             (if res.rules.is_free(rule) { Class::CrossAzFree } else { Class::CrossAzBilled }, rule)
         };
-        Key { client: client.entity, server: server.entity, client_zone: client.zone, server_zone: server.zone, class, rule, to_server, day }
+        let (sender_resource, receiver_resource) = if matches!(class, Class::CrossAzBilled | Class::CrossAzFree) {
+            (res.billed_resource(&sender, pkt_src, at, vpc), res.billed_resource(&receiver, pkt_dst, at, vpc))
+        } else {
+            (NO_RESOURCE, NO_RESOURCE)
+        };
+        Key {
+            client: client.entity,
+            server: server.entity,
+            client_zone: client.zone,
+            server_zone: server.zone,
+            class,
+            rule,
+            to_server,
+            day,
+            sender_resource,
+            receiver_resource,
+        }
     }
 
     /// Joins the held records of flow logs without pkt-* fields with their twins: the sender's
@@ -680,7 +700,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             used[i] = true;
             used[j] = true;
             let (sender, receiver) = (held[j].remote, e.remote);
-            let key = self.key(sender, receiver, (held[j].remote_ip, e.remote_ip), e.ports, e.proto, (false, false), false, e.key.day);
+            let key = self.key(sender, receiver, (held[j].remote_ip, e.remote_ip), e.ports, e.proto, (false, false), false, (e.start, e.vpc));
             self.counted.entry(key).or_default().add(e.bytes, e.packets);
             self.uncount(Uncounted::Duplicate, held[j].bytes, held[j].packets);
         }

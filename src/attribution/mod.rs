@@ -305,3 +305,49 @@ pub fn nat_days(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate
         })
         .collect()
 }
+
+/// Cross-AZ billed bytes per conversation on each resource the bill charges, by day and direction:
+/// what `--allocate-bill` splits each resource's billed dollars over.
+pub fn resource_flows(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate::allocate::ResourceFlow> {
+    use crate::allocate::{Party, ResourceFlow};
+    use crate::attribution::engine::Class;
+    use crate::attribution::resolver::NO_RESOURCE;
+    use crate::model::time::{day_start, format_date};
+    type Cell = (i32, u32, bool, u32, u32, u16, u16);
+    let mut by: BTreeMap<Cell, u64> = BTreeMap::new();
+    for (k, t) in acc.counted.iter().filter(|(k, _)| k.class == Class::CrossAzBilled) {
+        for (resource, out) in [(k.sender_resource, true), (k.receiver_resource, false)] {
+            *by.entry((k.day, resource, out, k.client, k.server, k.client_zone, k.server_zone)).or_default() += t.bytes;
+        }
+    }
+    let entities = resolver.entities();
+    let party = |id: u32| {
+        let e = entities.get(id);
+        Party { kind: e.kind.as_str().into(), namespace: e.namespace.clone(), name: e.label() }
+    };
+    // Entities that display alike (unattributed reasons) share a row.
+    let mut rows: BTreeMap<(i32, String, String, bool, Party, Party, u16, u16), u64> = BTreeMap::new();
+    for ((day, resource, out, client, server, cz, sz), bytes) in by {
+        let (kind, id) = if resource == NO_RESOURCE {
+            ("unknown".to_string(), "(no interface)".to_string())
+        } else {
+            let e = entities.get(resource);
+            (e.kind.as_str().to_string(), e.name.clone())
+        };
+        *rows.entry((day, kind, id, out, party(client), party(server), cz, sz)).or_default() += bytes;
+    }
+    drop(entities);
+    rows.into_iter()
+        .map(|((day, resource_kind, resource_id, out, client, server, cz, sz), bytes)| ResourceFlow {
+            date: format_date(day_start(day)),
+            resource_kind,
+            resource_id,
+            out,
+            client,
+            server,
+            client_az_id: resolver.zone_label(cz).0,
+            server_az_id: resolver.zone_label(sz).0,
+            bytes,
+        })
+        .collect()
+}

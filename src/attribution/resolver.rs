@@ -107,7 +107,15 @@ pub struct Resolver<'a> {
     extra_zones: Mutex<Vec<String>>,
     /// AWS's address ranges: the service behind an address a NAT gateway forwards to.
     pub aws_ranges: Option<&'a crate::model::aws_ranges::AwsRanges>,
+    /// The resource the bill charges for an interface's transfer (its instance, NAT gateway, load
+    /// balancer, database, …), per interface, per node entity and per pod (its node's instance).
+    eni_resource: Vec<EntityId>,
+    node_resource: FxHashMap<EntityId, EntityId>,
+    pod_resource: Vec<EntityId>,
 }
+
+/// No billed resource known for an end.
+pub const NO_RESOURCE: EntityId = EntityId::MAX;
 
 fn peer_of_owner(owner: &EniOwner) -> Peer {
     match owner {
@@ -148,6 +156,7 @@ impl<'a> Resolver<'a> {
         }
         let mut eni_entity = Vec::with_capacity(inv.enis.len());
         let mut eni_node = Vec::with_capacity(inv.enis.len());
+        let mut eni_resource = Vec::with_capacity(inv.enis.len());
         let mut peer_by_entity: FxHashMap<EntityId, Peer> = FxHashMap::default();
         let mut group_by_entity: FxHashMap<EntityId, u32> = FxHashMap::default();
         // Interfaces of one database (a Multi-AZ instance's standby, a cluster's members) share a group.
@@ -192,15 +201,31 @@ impl<'a> Resolver<'a> {
             }
             eni_entity.push(id);
             eni_node.push(node.is_some());
+            eni_resource.push(entities.intern(owner_entity(eni)));
+        }
+        // A node's instance, from the Node's providerID (nodes whose interfaces are gone) or its interfaces.
+        let mut node_resource: FxHashMap<EntityId, EntityId> = FxHashMap::default();
+        for (name, node) in &timeline.nodes {
+            if let Some(i) = &node.instance_id {
+                node_resource.insert(node_entity[name], entities.intern(Entity::new(EntityKind::Ec2, "", i)));
+            }
+        }
+        for (i, eni) in inv.enis.iter().enumerate() {
+            if eni_node[i] && matches!(eni.owner, EniOwner::Instance { .. }) {
+                node_resource.entry(eni_entity[i]).or_insert(eni_resource[i]);
+            }
         }
         let service_entity = timeline.services.iter().map(|(ns, n)| entities.intern(Entity::new(EntityKind::Service, ns, n))).collect();
         let mut pod_workload = Vec::with_capacity(timeline.pods.len());
         let mut pod_node = Vec::with_capacity(timeline.pods.len());
         let mut pod_zone = Vec::with_capacity(timeline.pods.len());
+        let mut pod_resource = Vec::with_capacity(timeline.pods.len());
         for p in &timeline.pods {
             pod_workload.push(entities.intern(p.workload.clone()));
             let node = p.node.as_ref();
-            pod_node.push(node.and_then(|n| node_entity.get(n).copied()));
+            let node_id = node.and_then(|n| node_entity.get(n).copied());
+            pod_node.push(node_id);
+            pod_resource.push(node_id.and_then(|n| node_resource.get(&n).copied()).unwrap_or(NO_RESOURCE));
             pod_zone.push(node.and_then(|n| node_zone.get(n).copied()).unwrap_or(NO_ZONE));
         }
         let n = entities.len();
@@ -239,7 +264,26 @@ impl<'a> Resolver<'a> {
             external,
             unattributed,
             extra_zones: Mutex::new(Vec::new()),
+            eni_resource,
+            node_resource,
+            pod_resource,
         }
+    }
+
+    /// The resource the bill charges for an end's transfer at `t`: a pod's node's instance, a
+    /// node's instance, else the owner of the interface holding `ip` ([`NO_RESOURCE`] if none).
+    pub fn billed_resource(&self, end: &End, ip: Ip, t: Ts, vpc: VpcIdx) -> EntityId {
+        let by_interface = || self.inv.eni_of_ip_at(ip, t, vpc).map(|e| self.eni_resource[e as usize]);
+        let found = match end.site {
+            Site::Pod(p) => Some(self.pod_resource[p as usize]).filter(|r| *r != NO_RESOURCE).or_else(by_interface),
+            Site::Node => self.node_resource.get(&end.entity).copied().or_else(by_interface),
+            Site::External => None,
+            // A peer's entity is its interface's owner: the resource itself (NAT gateway records
+            // carry the endpoints' addresses, not the gateway's).
+            Site::Peer => Some(end.entity),
+            Site::Unattributed(_) => by_interface(),
+        };
+        found.unwrap_or(NO_RESOURCE)
     }
 
     /// Every entity, for naming them after the pass.
@@ -468,6 +512,11 @@ impl<'a> Resolver<'a> {
             return *p;
         }
         ip
+    }
+
+    /// The resource the bill charges for an interface's transfer (its instance for a node's).
+    pub fn eni_resource(&self, eni: EniIdx) -> Entity {
+        self.entity(self.eni_resource[eni as usize])
     }
 
     /// The name of an interface's owner, as reports show it (`node:…`, `rds:…`).

@@ -30,6 +30,10 @@ pub struct InputArgs {
     /// Cost Explorer JSON (`aws ce get-cost-and-usage` output) to reconcile with.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub billing: Vec<PathBuf>,
+    /// CUR 2.0, legacy CUR or FOCUS 1.0/1.2 export files or directories (Parquet, CSV, CSV.gz):
+    /// the bill per resource (docs/billing.md).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub cur: Vec<PathBuf>,
     /// One UTC calendar month (sets `--from` and `--to`); with `--workspace`, its report is kept
     /// in the workspace's `reports/YYYY-MM.json` as a baseline for `crossaz review`.
     #[arg(long, value_name = "YYYY-MM", value_parser = parse_month_arg, conflicts_with_all = ["from", "to"])]
@@ -111,6 +115,7 @@ impl InputArgs {
             flow_log_format: self.flow_log_format,
             rates,
             billing: self.billing,
+            cur: self.cur,
             price_from_bill: self.price_from_bill,
             rules,
             ..Inputs::default()
@@ -133,6 +138,10 @@ pub struct Args {
     /// Write to this file (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Split each resource's billed inter-AZ dollars (from `--cur`) over the conversations measured
+    /// on it: an `allocated_usd` column that sums to the bill.
+    #[arg(long)]
+    pub allocate_bill: bool,
 }
 
 pub fn run(mut args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Result<ExitCode, Error> {
@@ -149,7 +158,8 @@ pub fn run(mut args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Re
         return Err(Error::usage("`--format parquet` needs `--output FILE`"));
     }
     let keep = args.input.workspace.clone().zip(args.input.kept_month());
-    let inputs = args.input.inputs()?;
+    let mut inputs = args.input.inputs()?;
+    inputs.allocate_bill = args.allocate_bill || format == Format::Focus;
     let outcome = pipeline::run(&inputs, printer)?;
     let bytes = render(&outcome.report, by, format)?;
     emit(&bytes, args.output.as_deref())?;

@@ -1,6 +1,7 @@
 //! `crossaz generate`: a deterministic month of a multi-AZ EKS cluster in ap-northeast-2, written
 //! in the formats AWS and kubectl write, with its ground truth (`truth.json`).
 
+pub mod bill;
 pub mod cluster;
 pub mod rds;
 pub mod real;
@@ -184,7 +185,9 @@ pub fn generate(opts: &Options, out: &Path) -> std::io::Result<Summary> {
         truth.merge(t);
     }
     write_billing(out, &truth)?;
+    let bill = bill::write(out, &world, &truth)?;
     let mut doc = truth_json(opts, &plan, &truth, summary.records);
+    doc["bill"] = bill;
     doc["paths"] = paths_json(&world, &plan, &truth.paths);
     let mut text = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
     text.push(b'\n');

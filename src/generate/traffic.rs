@@ -80,6 +80,22 @@ pub struct Truth {
     pub other_vpcs: BTreeMap<String, u64>,
     /// What `whatif paths` acts on, as built.
     pub paths: PathTruth,
+    /// Cross-AZ bytes per (day, resource as the bill names it, sent?): what the bill charges and
+    /// what the flow logs hold of it.
+    pub resources: BTreeMap<(i32, String, bool), ResourceTruth>,
+}
+
+/// One resource's cross-AZ bytes on one day in one direction.
+#[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceTruth {
+    /// Billed: every byte of a billed path, logged or not.
+    pub billed: u64,
+    /// Of those, the bytes of legs some flow log recorded.
+    pub measured: u64,
+    /// Bytes between AZs on a path AWS does not bill (an ALB and its targets), logged or not.
+    pub free: u64,
+    /// Of those, logged.
+    pub free_measured: u64,
 }
 
 /// The network paths the generator built, for `whatif paths`' designed truth (both directions' counted bytes).
@@ -134,6 +150,13 @@ impl Truth {
             *self.other_vpcs.entry(k).or_default() += v;
         }
         self.paths.merge(o.paths);
+        for (k, v) in o.resources {
+            let e = self.resources.entry(k).or_default();
+            e.billed += v.billed;
+            e.measured += v.measured;
+            e.free += v.free;
+            e.free_measured += v.free_measured;
+        }
     }
 }
 
@@ -192,6 +215,23 @@ impl Ctx<'_> {
             Ep::Node(n) => Some(n),
             _ => None,
         }
+    }
+
+    /// The resource the bill charges for an end's transfer, as CUR names it: a node's instance ID,
+    /// else the ARN of the NAT gateway, load balancer, database or cluster.
+    pub fn billed_resource(&self, e: Ep) -> Option<String> {
+        let eni = &self.world.enis[self.eni(e)?];
+        let arn = |service: &str, resource: String| format!("arn:aws:{service}:{}:{}:{resource}", super::world::REGION, super::world::ACCOUNT);
+        Some(match &eni.kind {
+            EniKind::Node(_) => eni.instance_id.clone()?,
+            EniKind::Nat(id) => arn("ec2", format!("natgateway/{id}")),
+            EniKind::Alb(_) | EniKind::Nlb(_) | EniKind::Clb(_) => {
+                arn("elasticloadbalancing", format!("loadbalancer/{}", eni.description.strip_prefix("ELB ").unwrap_or(&eni.description)))
+            }
+            EniKind::Rds(id, _) => arn("rds", format!("db:{id}")),
+            EniKind::Eks => arn("eks", format!("cluster/{}", super::world::CLUSTER)),
+            EniKind::Vpce(id) => id.clone(),
+        })
     }
 
     fn zone_id(&self, e: Ep) -> String {
@@ -333,6 +373,27 @@ impl Hour<'_, '_> {
         ("cross-az-billed", rule)
     }
 
+    /// A leg's bytes on the sender's and receiver's billed resources (`counted`: some flow log
+    /// recorded it); nothing for paths inside one AZ or to the internet.
+    fn add_resource_truth(&mut self, (client, server): (Ep, Ep), from: Ep, to: Ep, bytes: u64, counted: bool, t: Ts) {
+        let (class, _) = self.billing(client, server);
+        if bytes == 0 || !matches!(class, "cross-az-billed" | "cross-az-free") {
+            return;
+        }
+        let day = crate::model::time::day_of(t);
+        for (end, out) in [(from, true), (to, false)] {
+            let Some(id) = self.c.billed_resource(end) else { continue };
+            let e = self.truth.resources.entry((day, id, out)).or_default();
+            if class == "cross-az-billed" {
+                e.billed += bytes;
+                e.measured += if counted { bytes } else { 0 };
+            } else {
+                e.free += bytes;
+                e.free_measured += if counted { bytes } else { 0 };
+            }
+        }
+    }
+
     /// Adds a conversation's counted bytes; the request leg started at `t`, the response at `t + 1`.
     /// `bytes` (to server, to client) for the exact truth, `node_bytes` of them under `node_names`
     /// for the per-node truth.
@@ -373,6 +434,8 @@ impl Hour<'_, '_> {
         let (req, resp) = (req * BYTE_SCALE, resp * BYTE_SCALE);
         let up = self.leg(client, server, (cport, port), proto, req, t);
         let down = self.leg(server, client, (port, cport), proto, resp, t + 1);
+        self.add_resource_truth((client, server), client, server, req, up, t);
+        self.add_resource_truth((client, server), server, client, resp, down, t + 1);
         let server_name = match service {
             Some(s) => c.service_name(s),
             None => c.name(server, false),
@@ -462,6 +525,8 @@ impl Hour<'_, '_> {
                 r.src_service = service;
             }
         }
+        self.add_resource_truth((n, g), n, g, req, nat_logged, t);
+        self.add_resource_truth((n, g), g, n, resp, nat_logged, t + 1);
         if nat_logged {
             let names = (c.name(n, false), c.name(g, false));
             self.add_truth(n, g, names.clone(), names, (req, resp), (req, resp), t);

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::attribution::engine::{Accumulator, Class, Key, NO_RULE};
-use crate::attribution::resolver::{Resolver, Unattributed};
+use crate::attribution::resolver::{NO_RESOURCE, Resolver, Unattributed};
 use crate::model::entity::EntityKind;
 use crate::model::time::{Ts, day_start, format_date, format_time};
 use crate::pricing::{GB, Rates, cost, round_usd};
@@ -40,6 +40,7 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     let mut by_class = [0u64; 5];
     let mut by_rule: BTreeMap<u8, u64> = BTreeMap::new();
     let mut counted_records = 0;
+    let mut per_resource: BTreeMap<(i32, u32, bool), (u64, u64)> = BTreeMap::new();
     let mut keys: Vec<(&Key, _)> = b.acc.counted.iter().collect();
     keys.sort_by_key(|(k, _)| **k);
     let entities = res.entities();
@@ -71,6 +72,12 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         }
         e.2 += t.records;
         counted_records += t.records;
+        if matches!(k.class, Class::CrossAzBilled | Class::CrossAzFree) {
+            for (resource, out) in [(k.sender_resource, true), (k.receiver_resource, false)] {
+                let r = per_resource.entry((k.day, resource, out)).or_default();
+                if k.class == Class::CrossAzBilled { r.0 += t.bytes } else { r.1 += t.bytes }
+            }
+        }
         let ci = Class::ALL.iter().position(|c| *c == k.class).unwrap_or(0);
         days.entry(k.day).or_default()[ci] += t.bytes;
         by_class[ci] += t.bytes;
@@ -186,6 +193,21 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     }
     let un_cost = cost(un_billed, both);
     let share = if total_cost.is_zero() { Decimal::ZERO } else { (un_cost * Decimal::from(100) / total_cost).round_dp(2) };
+    let resources = per_resource
+        .into_iter()
+        .map(|((day, resource, out), (billed_bytes, free_bytes))| {
+            let (resource_kind, resource_id) = if resource == NO_RESOURCE {
+                ("unknown".to_string(), String::new())
+            } else {
+                let e = entities.get(resource);
+                (e.kind.as_str().to_string(), e.name.clone())
+            };
+            let operation = if out { "InterZone-Out" } else { "InterZone-In" }.to_string();
+            ResourceDay { date: format_date(day_start(day)), resource_kind, resource_id, operation, billed_bytes, free_bytes }
+        })
+        .collect::<Vec<_>>();
+    let mut resources = resources;
+    resources.sort_by(|a, b| (&a.date, &a.resource_kind, &a.resource_id, &a.operation).cmp(&(&b.date, &b.resource_kind, &b.resource_id, &b.operation)));
     let reasons = by_reason.into_iter().map(|((why, class), bytes)| ReasonBytes { reason: why.as_str().into(), class: class.as_str().into(), bytes }).collect();
 
     let hours = match (b.from, b.to, b.acc.first_start, b.acc.last_start) {
@@ -275,6 +297,8 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         zones,
         conversations,
         daily,
+        resources,
+        allocation: None,
         reconciliation: None,
         routing: None,
         rds: None,
@@ -313,6 +337,8 @@ pub fn without_traffic(inputs: InputsInfo, rates: &Rates, transfer: &crate::pric
         zones: vec![],
         conversations: vec![],
         daily: vec![],
+        resources: vec![],
+        allocation: None,
         reconciliation: None,
         routing: None,
         rds: None,

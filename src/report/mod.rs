@@ -2,6 +2,7 @@
 //! from it; `docs/output-schema.md` documents it field by field.
 
 pub mod build;
+pub mod focus;
 pub mod html;
 pub mod markdown;
 pub mod render;
@@ -17,8 +18,10 @@ use serde::{Deserialize, Serialize};
 
 /// 2: transfer rules (`pricing.rules`, `pricing_rule`, `free_reason`), other VPCs, flow-log overlaps, assumptions.
 /// 3: `daily[].by_server`, `review` (`crossaz review`).
-/// 4: `paths` (`crossaz whatif paths`). Reports of versions 2 to 4 can be read back.
-pub const SCHEMA_VERSION: u32 = 4;
+/// 4: `paths` (`crossaz whatif paths`).
+/// 5: `resources` (cross-AZ bytes per billed resource), `reconciliation.by_resource`, `allocation`.
+/// Reports of versions 2 to 5 can be read back.
+pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -32,6 +35,14 @@ pub struct Report {
     pub zones: Vec<ZoneInfo>,
     pub conversations: Vec<Conversation>,
     pub daily: Vec<Day>,
+    /// Cross-AZ bytes per resource the bill charges (an instance, NAT gateway, load balancer,
+    /// database), per day and direction: what per-resource billing lines are compared with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceDay>,
+    /// Present after `attribute --allocate-bill`: each resource's billed inter-AZ dollars split over
+    /// the conversations that moved its bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<crate::allocate::Allocation>,
     /// Present when billing data (Cost Explorer) was given: how much of the bill the flow logs explain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconciliation: Option<crate::reconcile::Reconciliation>,
@@ -254,4 +265,21 @@ pub struct ServerDay {
     pub server: String,
     pub cross_az_billed_bytes: u64,
     pub cost_usd: Decimal,
+}
+
+/// Cross-AZ bytes that one resource sent (`InterZone-Out`) or received (`InterZone-In`) on one day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceDay {
+    pub date: String,
+    /// `ec2` (a node's or another instance), `nat`, `elb`, `rds`, `vpce`, `eks`, …; `unknown` when
+    /// the address was on no interface of the inventory.
+    pub resource_kind: String,
+    /// The instance ID, NAT gateway ID, load balancer name, DB instance identifier, …
+    pub resource_id: String,
+    /// `InterZone-Out` or `InterZone-In`.
+    pub operation: String,
+    /// Bytes on paths AWS bills between AZs.
+    pub billed_bytes: u64,
+    /// Bytes between AZs on paths AWS does not bill (an ALB and its targets, …).
+    pub free_bytes: u64,
 }

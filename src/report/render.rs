@@ -14,6 +14,8 @@ pub enum Format {
     Csv,
     Json,
     Parquet,
+    // FOCUS 1.2 allocation rows (`crossaz attribute`; docs/billing.md).
+    Focus,
 }
 
 pub fn render(report: &Report, by: By, format: Format) -> Result<Vec<u8>, Error> {
@@ -23,6 +25,7 @@ pub fn render(report: &Report, by: By, format: Format) -> Result<Vec<u8>, Error>
         Format::Csv => csv(&table),
         Format::Json => json(report, &table),
         Format::Parquet => parquet(&table),
+        Format::Focus => super::focus::render(report),
     }
 }
 
@@ -184,6 +187,9 @@ pub fn summary_text(r: &Report) -> String {
     if let Some(rec) = &r.reconciliation {
         out.push_str(&reconciliation_summary(rec));
     }
+    if let Some(a) = &r.allocation {
+        out.push_str(&allocation_summary(a));
+    }
     for a in &s.assumptions {
         out.push_str(&format!("Assumption    {a}\n"));
     }
@@ -191,6 +197,20 @@ pub fn summary_text(r: &Report) -> String {
         out.push_str(&format!("Note          {n}\n"));
     }
     out
+}
+
+/// The allocation line of the summary (`--allocate-bill`).
+pub fn allocation_summary(a: &crate::allocate::Allocation) -> String {
+    if a.basis == "list-price" {
+        return format!("Allocation    {} at list price over {} rows (no CUR or FOCUS export given)\n", human_usd(a.allocated_usd), a.rows.len());
+    }
+    format!(
+        "Allocation    {} billed inter-AZ split over {} rows by measured bytes; {} on resources or days with no measured bytes stays `{}`\n",
+        human_usd(a.billed_usd),
+        a.rows.len(),
+        human_usd(a.unallocated_usd),
+        super::views::UNALLOCATED
+    )
 }
 
 fn gb(d: Decimal) -> String {
@@ -270,7 +290,7 @@ pub fn reconciliation(report: &Report, format: Format) -> Result<Vec<u8>, Error>
             }
             w.into_inner().map_err(|e| Error::failure("failed to write CSV").caused_by(e.error()))
         }
-        Format::Parquet => Err(Error::usage("`crossaz reconcile` writes table, CSV or JSON")),
+        Format::Parquet | Format::Focus => Err(Error::usage("`crossaz reconcile` writes table, CSV or JSON")),
         Format::Table => {
             let mut table = Comfy::new();
             let line = LineStyle::new('─', '─', '─', '─');
@@ -428,4 +448,113 @@ mod tests {
             assert_eq!(csv_text(cell), safe);
         }
     }
+}
+
+/// `crossaz reconcile --by resource` (or `resource-day`): the bill per resource against the flow logs.
+pub fn reconciliation_by_resource(report: &Report, per_day: bool, format: Format) -> Result<Vec<u8>, Error> {
+    let rows = match &report.reconciliation {
+        Some(rec) if per_day => &rec.by_resource_day,
+        Some(rec) => &rec.by_resource,
+        None => {
+            return Err(Error::usage("no billing export to reconcile with")
+                .hint("pass `--cur` with a CUR 2.0 or FOCUS export, or `crossaz pull billing --source cur` into the workspace"));
+        }
+    };
+    let opt = |d: Option<Decimal>| d.map(|d| d.normalize().to_string()).unwrap_or_default();
+    match format {
+        Format::Json => {
+            let mut out = serde_json::to_vec_pretty(rows).map_err(|e| Error::failure("failed to write JSON").caused_by(e))?;
+            out.push(b'\n');
+            Ok(out)
+        }
+        Format::Csv => {
+            let mut w = ::csv::Writer::from_writer(Vec::new());
+            let fail = |e: ::csv::Error| Error::failure("failed to write CSV").caused_by(e);
+            let mut header = vec![
+                "resource_id",
+                "operation",
+                "billed_gb",
+                "billed_usd",
+                "measured_gb",
+                "coverage",
+                "resource_kind",
+                "effective_usd",
+                "measured_bytes",
+                "unexplained_gb",
+                "likely_cause",
+            ];
+            if per_day {
+                header.insert(0, "date");
+            }
+            w.write_record(&header).map_err(fail)?;
+            for r in rows {
+                let mut rec = vec![
+                    r.resource_id.clone(),
+                    r.operation.clone(),
+                    r.billed_gb.normalize().to_string(),
+                    r.billed_usd.normalize().to_string(),
+                    r.measured_gb.normalize().to_string(),
+                    opt(r.coverage_pct),
+                    r.resource_kind.clone(),
+                    opt(r.effective_usd),
+                    r.measured_bytes.to_string(),
+                    r.unexplained_gb.normalize().to_string(),
+                    r.likely_cause.clone().unwrap_or_default(),
+                ];
+                if per_day {
+                    rec.insert(0, r.date.clone().unwrap_or_default());
+                }
+                w.write_record(&rec).map_err(fail)?;
+            }
+            w.into_inner().map_err(|e| Error::failure("failed to write CSV").caused_by(e.error()))
+        }
+        Format::Parquet | Format::Focus => Err(Error::usage("`crossaz reconcile` writes table, CSV or JSON")),
+        Format::Table => Ok(resource_table(rows, per_day).into_bytes()),
+    }
+}
+
+/// The per-resource reconciliation as a terminal table, with its totals.
+pub fn resource_table(rows: &[crate::reconcile::by_resource::ResourceReconciled], per_day: bool) -> String {
+    let mut table = Comfy::new();
+    let line = LineStyle::new('─', '─', '─', '─');
+    table.load_style(TableStyle::new().top_border(line).header_separator(line).bottom_border(line)).set_content_arrangement(ContentArrangement::Disabled);
+    let mut header = vec!["Resource", "Kind", "Operation", "Billed", "Billed $", "Measured", "Coverage", "Likely cause"];
+    if per_day {
+        header.insert(0, "Date");
+    }
+    table.set_header(header);
+    for r in rows {
+        let mut row = vec![
+            crate::reconcile::by_resource::normalize_resource(&r.resource_id),
+            r.resource_kind.clone(),
+            r.operation.clone(),
+            gb(r.billed_gb),
+            human_usd(r.billed_usd),
+            gb(r.measured_gb),
+            r.coverage_pct.map(human_pct).unwrap_or_else(|| "-".into()),
+            r.likely_cause.clone().unwrap_or_default(),
+        ];
+        if per_day {
+            row.insert(0, r.date.clone().unwrap_or_default());
+        }
+        table.add_row(row);
+    }
+    let first = usize::from(per_day);
+    for i in first + 3..first + 7 {
+        if let Some(c) = table.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let billed: Decimal = rows.iter().map(|r| r.billed_gb).sum();
+    let billed_usd: Decimal = rows.iter().map(|r| r.billed_usd).sum();
+    let measured: Decimal = rows.iter().filter(|r| !r.billed_gb.is_zero()).map(|r| r.measured_gb).sum();
+    let unexplained: Decimal = rows.iter().filter(|r| r.unexplained_gb > Decimal::ZERO).map(|r| r.unexplained_gb).sum();
+    format!(
+        "Inter-AZ transfer per resource: the bill (CUR/FOCUS) against the bytes measured on each resource's interfaces\n{table}\n\nBilled {} ({}) in and out; measured on billed resources {}; unexplained {} on {} rows\n",
+        gb(billed),
+        human_usd(billed_usd),
+        gb(measured),
+        gb(unexplained),
+        rows.iter().filter(|r| r.likely_cause.is_some()).count()
+    )
 }

@@ -14,7 +14,7 @@ pub fn render(report: &Report, format: Format) -> Result<Vec<u8>, Error> {
     match format {
         Format::Json => whatif_json(report, p),
         Format::Csv => csv(p),
-        Format::Parquet => Err(Error::usage("`crossaz whatif paths` writes table, CSV or JSON")),
+        Format::Parquet | Format::Focus => Err(Error::usage("`crossaz whatif paths` writes table, CSV or JSON")),
         Format::Table => Ok(table(p, None).into_bytes()),
     }
 }

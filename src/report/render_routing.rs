@@ -44,7 +44,7 @@ pub fn render(report: &Report, format: Format, top: Option<usize>) -> Result<Vec
     match format {
         Format::Json => whatif_json(report, r),
         Format::Csv => csv(r),
-        Format::Parquet => Err(Error::usage("`crossaz whatif routing` writes table, CSV or JSON")),
+        Format::Parquet | Format::Focus => Err(Error::usage("`crossaz whatif routing` writes table, CSV or JSON")),
         Format::Table => Ok(table(report, r, top).into_bytes()),
     }
 }

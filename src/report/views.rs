@@ -81,6 +81,9 @@ impl Agg {
     }
 }
 
+/// The row of billed dollars that no measured byte explains (`--allocate-bill`).
+pub const UNALLOCATED: &str = "(unallocated)";
+
 fn share(cost: Decimal, total: Decimal) -> Decimal {
     if total.is_zero() { Decimal::ZERO } else { (cost * Decimal::from(100) / total).round_dp(2) }
 }
@@ -115,11 +118,26 @@ pub fn view(r: &Report, by: By) -> Table {
                 groups.entry(key).or_default().add(&c.class, c.bytes, peer);
             }
             groups.entry((String::new(), "unattributed".into(), "unattributed".into())).or_default();
+            // With `--allocate-bill`: the billed dollars allocated to each, and a row for the rest.
+            let mut allocated: BTreeMap<(String, String, String), Decimal> = BTreeMap::new();
+            if let Some(a) = &r.allocation {
+                for row in &a.rows {
+                    let p = if server_side { &row.server } else { &row.client };
+                    let key = if row.unallocated_reason.is_some() {
+                        (String::new(), UNALLOCATED.to_string(), String::new())
+                    } else {
+                        (p.namespace.clone(), p.name.clone(), p.kind.clone())
+                    };
+                    *allocated.entry(key.clone()).or_default() += row.allocated_usd;
+                    groups.entry(key).or_default();
+                }
+            }
             let mut rows: Vec<Vec<Cell>> = groups
                 .into_iter()
                 .map(|((ns, name, kind), a)| {
                     let cost = price(a.billed);
-                    vec![
+                    let alloc = allocated.get(&(ns.clone(), name.clone(), kind.clone())).copied().unwrap_or_default();
+                    let mut row = vec![
                         Cell::Text(ns),
                         Cell::Text(name),
                         Cell::Text(kind),
@@ -130,13 +148,17 @@ pub fn view(r: &Report, by: By) -> Table {
                         Cell::U64(a.same),
                         Cell::U64(a.other),
                         Cell::U64(a.peers.len() as u64),
-                    ]
+                    ];
+                    if r.allocation.is_some() {
+                        row.push(Cell::Dec(crate::pricing::round_usd(alloc)));
+                    }
+                    row
                 })
                 .collect();
             sort_rows(&mut rows, 4, 3);
             let (name, title, peers, peers_title) =
                 if server_side { ("service", "Service", "clients", "Clients") } else { ("workload", "Workload", "servers", "Servers") };
-            Table {
+            let mut t = Table {
                 by,
                 columns: vec![
                     col("namespace", "Namespace", ColType::Text),
@@ -151,7 +173,11 @@ pub fn view(r: &Report, by: By) -> Table {
                     col(peers, peers_title, ColType::Count),
                 ],
                 rows,
+            };
+            if r.allocation.is_some() {
+                t.columns.push(col("allocated_usd", "Allocated bill", ColType::Usd));
             }
+            t
         }
         By::Namespace => {
             let mut groups: BTreeMap<String, (u64, u64)> = BTreeMap::new();
@@ -224,11 +250,18 @@ pub fn view(r: &Report, by: By) -> Table {
             }
         }
         By::Conversation => {
+            let mut allocated: BTreeMap<(&str, &str, &str, &str, &str, &str), Decimal> = BTreeMap::new();
+            for row in r.allocation.iter().flat_map(|a| &a.rows) {
+                let key = (row.client.namespace.as_str(), row.client.name.as_str(), row.server.namespace.as_str(), row.server.name.as_str(), row.client_az_id.as_str(), row.server_az_id.as_str());
+                *allocated.entry(key).or_default() += row.allocated_usd;
+            }
             let rows = r
                 .conversations
                 .iter()
                 .map(|c| {
-                    vec![
+                    let key = (c.client_namespace.as_str(), c.client.as_str(), c.server_namespace.as_str(), c.server.as_str(), c.client_az_id.as_str(), c.server_az_id.as_str());
+                    let alloc = if c.class == "cross-az-billed" { allocated.get(&key).copied().unwrap_or_default() } else { Decimal::ZERO };
+                    let mut row = vec![
                         Cell::Text(c.client_namespace.clone()),
                         Cell::Text(c.client.clone()),
                         Cell::Text(c.server_namespace.clone()),
@@ -246,10 +279,14 @@ pub fn view(r: &Report, by: By) -> Table {
                         Cell::U64(c.bytes_to_client),
                         Cell::Text(c.pricing_rule.clone().unwrap_or_default()),
                         Cell::Text(c.free_reason.clone().unwrap_or_default()),
-                    ]
+                    ];
+                    if r.allocation.is_some() {
+                        row.push(Cell::Dec(crate::pricing::round_usd(alloc)));
+                    }
+                    row
                 })
                 .collect();
-            Table {
+            let mut t = Table {
                 by,
                 columns: vec![
                     col("client_namespace", "Client ns", ColType::Text),
@@ -271,7 +308,11 @@ pub fn view(r: &Report, by: By) -> Table {
                     col("free_reason", "Free because", ColType::Text),
                 ],
                 rows,
+            };
+            if r.allocation.is_some() {
+                t.columns.push(col("allocated_usd", "Allocated bill", ColType::Usd));
             }
+            t
         }
     }
 }

@@ -124,6 +124,12 @@ pub struct ExportRead {
     pub notes: Vec<String>,
 }
 
+/// Files an export writes: Parquet, CSV, gzip'd CSV (manifests and the rest are not read).
+pub fn is_export_file(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    [".parquet", ".snappy.parquet", ".csv", ".csv.gz", ".csv.zst"].iter().any(|e| name.ends_with(e))
+}
+
 fn problem(path: &Path, what: impl Into<String>) -> InputProblem {
     InputProblem::new(path, None, what)
 }
