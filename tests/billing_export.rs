@@ -132,3 +132,59 @@ fn legacy_cur_csv_gz_reads_the_same_fields() {
         ("2026-10-01", d("0.75"), d("0.0075"), None, Some("InterZone-Out"))
     );
 }
+
+/// Bad files: each named with what was expected, and the CLI exits 1 naming the file.
+#[test]
+fn truncated_renamed_and_non_numeric_exports_are_named() {
+    let dir = tempdir();
+    // A Parquet file cut short (an interrupted download).
+    let src = std::fs::read_dir(crate::util::demo_dir().join("billing/cur/crossaz-demo-cur/data/BILLING_PERIOD=2026-10")).unwrap().next().unwrap().unwrap().path();
+    let bytes = std::fs::read(&src).unwrap();
+    let cut = dir.path().join("cut.parquet");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let e = read(&cut).unwrap_err();
+    assert_eq!(e.path, cut);
+    assert!(e.what.contains("cannot read"), "{}", e.what);
+    // A renamed column (schema drift): the one it most likely became is named.
+    let drift = dir.path().join("drift.csv");
+    std::fs::write(&drift, "line_item_usage_type,line_item_operation,line_item_usage_start_date,line_item_usage_amt,line_item_unblended_cost\nAPN2-DataTransfer-Regional-Bytes,InterZone-In,2026-10-01,1,0.01\n").unwrap();
+    let e = read(&drift).unwrap_err();
+    assert!(e.what.contains("lacks the column `line_item_usage_amount` (the file has `line_item_usage_amt`: renamed?)"), "{}", e.what);
+    // A string where a number belongs: its column and line.
+    let text = dir.path().join("text.csv");
+    std::fs::write(
+        &text,
+        "line_item_usage_type,line_item_operation,line_item_usage_start_date,line_item_usage_amount,line_item_unblended_cost\n\
+         APN2-BoxUsage:m6g.large,RunInstances,2026-10-01,n/a,0.1\n\
+         APN2-DataTransfer-Regional-Bytes,InterZone-In,2026-10-01,1.5,0.015\n\
+         APN2-DataTransfer-Regional-Bytes,InterZone-Out,2026-10-01,lots,0.01\n",
+    )
+    .unwrap();
+    let e = read(&text).unwrap_err();
+    assert_eq!(e.line, Some(4), "{}", e.what);
+    assert!(e.what.contains("`line_item_usage_amount` is `lots`: expected a number"), "{}", e.what);
+    // Through the CLI: the rest is reported, the bad file is named, exit 1.
+    let demo = crate::util::demo_dir();
+    let run = crate::util::crossaz(
+        &[
+            "reconcile",
+            "--flow-logs",
+            demo.join("flow-logs").to_str().unwrap(),
+            "--network",
+            demo.join("network").to_str().unwrap(),
+            "--k8s",
+            demo.join("k8s").to_str().unwrap(),
+            "--cur",
+            src.to_str().unwrap(),
+            cut.to_str().unwrap(),
+            "--by",
+            "resource",
+            "--format",
+            "csv",
+        ],
+        dir.path(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cut.parquet"), "{}", run.stderr);
+    assert!(run.stdout.starts_with("resource_id,operation,billed_gb"), "{}", run.stdout);
+}

@@ -4,6 +4,7 @@ mod util;
 
 mod bad_input;
 mod bench;
+mod bill;
 mod billing_export;
 mod cli;
 mod config;

@@ -130,6 +130,9 @@ pub fn is_export_file(path: &Path) -> bool {
     [".parquet", ".snappy.parquet", ".csv", ".csv.gz", ".csv.zst"].iter().any(|e| name.ends_with(e))
 }
 
+/// The row number column added to the scan (first row 0).
+const ROW: &str = "__crossaz_row";
+
 fn problem(path: &Path, what: impl Into<String>) -> InputProblem {
     InputProblem::new(path, None, what)
 }
@@ -172,10 +175,29 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
     };
     let c = columns(kind);
     let has = |n: &str| names.iter().any(|x| x == n);
+    // A renamed column (schema drift) is named with the one it most likely became.
+    let renamed = |want: &str| {
+        names
+            .iter()
+            .map(|n| (strsim::levenshtein(&n.to_lowercase(), &want.to_lowercase()), n))
+            .filter(|(d, _)| *d > 0 && *d <= 3)
+            .min()
+            .map(|(_, n)| format!(" (the file has `{n}`: renamed?)"))
+            .unwrap_or_default()
+    };
     for required in [c.amount, c.cost, c.start] {
         if !has(required) {
-            return Err(problem(path, format!("the {} export lacks the column `{required}`", kind.as_str()))
+            return Err(problem(path, format!("the {} export lacks the column `{required}`{}", kind.as_str(), renamed(required)))
                 .with_hint("re-create the export with every column of its table (AWS Data Exports: select all columns)"));
+        }
+    }
+    // The value columns must be numbers or text that holds numbers.
+    for name in [Some(c.amount), Some(c.cost), c.effective].into_iter().flatten() {
+        if let Some(t) = schema.get(name)
+            && !(t.is_primitive_numeric() || t.is_decimal() || matches!(t, DataType::String | DataType::Null))
+        {
+            return Err(problem(path, format!("the {} export's `{name}` holds {t}: expected a number", kind.as_str()))
+                .with_hint("the export's schema changed, or it is not an AWS export; export it again"));
         }
     }
     let usage_type = c.usage_type.filter(|n| has(n));
@@ -187,10 +209,11 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
     let mut notes = Vec::new();
     let resource = c.resource.filter(|n| has(n));
     if resource.is_none() {
+        let want = c.resource.unwrap_or("");
         notes.push(format!(
-            "`{}` has no resource IDs (`{}`): charges are per account and day only — enable \"include resource IDs\" in the export",
+            "`{}` has no resource IDs (`{want}`{}): charges are per account and day only — enable \"include resource IDs\" in the export",
             path.display(),
-            c.resource.unwrap_or("")
+            renamed(want)
         ));
     }
     if usage_type.is_none() {
@@ -236,10 +259,10 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
     ];
     // Timestamps (CUR 2.0 Parquet) become their UTC date; text stays text.
     let is_time = |n: &str| schema.get(n).is_some_and(|t| matches!(t, DataType::Datetime(..) | DataType::Date));
-    let exprs: Vec<Expr> = fields
+    let mut exprs: Vec<Expr> = vec![col(ROW)];
+    exprs.extend(fields
         .iter()
-        .filter_map(|(alias, n)| n.map(|n| if is_time(n) { col(n).cast(DataType::Date).cast(DataType::String) } else { text(n) }.alias(*alias)))
-        .collect();
+        .filter_map(|(alias, n)| n.map(|n| if is_time(n) { col(n).cast(DataType::Date).cast(DataType::String) } else { text(n) }.alias(*alias))));
     let rows = lf
         .clone()
         .select([len().alias("n")])
@@ -249,6 +272,7 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
         .and_then(|df| df.column("n").ok().and_then(|c| c.get(0).ok()).and_then(|v| v.extract::<u64>()))
         .unwrap_or(0);
     let df = lf
+        .with_row_index(ROW, None)
         .filter(filter)
         .select(exprs)
         .collect_with_engine(Engine::Streaming)
@@ -258,6 +282,25 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
     let (amount, cost, start) = (get("amount"), get("cost"), get("start"));
     let (ut, op, res, eff, acct, reg) = (get("usage_type"), get("operation"), get("resource"), get("effective"), get("account"), get("region"));
     let desc = get("description");
+    let row_numbers = df.column(ROW).ok().and_then(|c| c.cast(&DataType::UInt64).ok()).and_then(|c| c.u64().ok().cloned());
+    let csv = !super::flowlogs::is_parquet(path);
+    // A cell that should hold a number and does not: named with its column and line (or row).
+    let number = |col: &Option<StringChunked>, name: &str, i: usize| -> Result<Option<Decimal>, InputProblem> {
+        let Some(v) = col.as_ref().and_then(|c| c.get(i)).map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+        match decimal(Some(v)) {
+            Some(d) => Ok(Some(d)),
+            None => {
+                let row = row_numbers.as_ref().and_then(|r| r.get(i)).unwrap_or(i as u64);
+                let what = format!("`{name}` is `{v}`: expected a number (the {} export's {name})", kind.as_str());
+                Err(if csv {
+                    InputProblem::new(path, Some(row + 2), what)
+                } else {
+                    problem(path, format!("row {}: {what}", row + 1))
+                }
+                .with_hint("the export was edited or is not an AWS export; export it again"))
+            }
+        }
+    };
     let cell = |col: &Option<StringChunked>, i: usize| col.as_ref().and_then(|c| c.get(i)).map(str::to_string);
     type Key = (String, String, String, String, String, String);
     let mut by: BTreeMap<Key, (Decimal, Decimal, Option<Decimal>, u64)> = BTreeMap::new();
@@ -286,9 +329,9 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
         };
         let key = (date, cell(&acct, i).unwrap_or_default(), cell(&reg, i).unwrap_or_default(), cell(&res, i).unwrap_or_default(), usage, op);
         let e = by.entry(key).or_default();
-        e.0 += decimal(cell(&amount, i).as_deref()).unwrap_or_default();
-        e.1 += decimal(cell(&cost, i).as_deref()).unwrap_or_default();
-        if let Some(v) = decimal(cell(&eff, i).as_deref()) {
+        e.0 += number(&amount, c.amount, i)?.unwrap_or_default();
+        e.1 += number(&cost, c.cost, i)?.unwrap_or_default();
+        if let Some(v) = number(&eff, c.effective.unwrap_or(""), i)? {
             e.2 = Some(e.2.unwrap_or_default() + v);
         }
         e.3 += 1;
