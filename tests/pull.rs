@@ -764,3 +764,104 @@ fn billing_pull_asks_for_the_vpc_owners_account_and_says_when_the_bill_covers_mo
     );
     assert!(notes[0].starts_with("the bill covers every linked account the credentials see, the flow logs vpc-1"), "{notes:?}");
 }
+
+/// A Data Exports bucket: three billing periods with their manifests, and an older delivery's file
+/// beside October's current one.
+fn upload_cur_export(bucket: &str) -> BTreeMap<String, Vec<u8>> {
+    use crossaz::generate::bill::{BillRow, CUR_EXPORT, write_cur2};
+    let dir = tempdir();
+    let october = std::fs::read_dir(demo_dir().join("billing/cur/crossaz-demo-cur/data/BILLING_PERIOD=2026-10")).unwrap().next().unwrap().unwrap().path();
+    let row = |day: i32| BillRow {
+        day,
+        resource_id: "i-0aaa".into(),
+        usage_type: "APN2-DataTransfer-Regional-Bytes".into(),
+        operation: "InterZone-Out".into(),
+        product_code: "AmazonEC2",
+        usage_amount: "1.5".parse().unwrap(),
+        unit: "GB",
+        unblended_cost: "0.015".parse().unwrap(),
+        net_cost: "0.0135".parse().unwrap(),
+        description: "regional data transfer".into(),
+        tags: vec![],
+    };
+    let day = |s: &str| crossaz::model::time::day_of(crossaz::model::time::parse_time(s).unwrap());
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for (period, first) in [("2026-09", "2026-09-03"), ("2026-11", "2026-11-02")] {
+        let p = dir.path().join(format!("{period}.parquet"));
+        write_cur2(&p, &[row(day(first))], 0).unwrap();
+        files.insert(period.into(), std::fs::read(p).unwrap());
+    }
+    files.insert("2026-10".into(), std::fs::read(october).unwrap());
+    let mut keys = BTreeMap::new();
+    moto::runtime().block_on(async {
+        let s3 = moto::s3().await;
+        make_bucket(&s3, bucket).await;
+        for (period, body) in &files {
+            let key = format!("exports/{CUR_EXPORT}/data/BILLING_PERIOD={period}/{CUR_EXPORT}-00001.snappy.parquet");
+            put(&s3, bucket, &key, body.clone()).await;
+            let manifest = serde_json::json!({
+                "executionId": format!("exec-{period}"),
+                "exportArn": format!("arn:aws:bcm-data-exports:us-east-1:123456789012:export/{CUR_EXPORT}-0b1c"),
+                "columns": [{"name": "line_item_usage_type", "type": "string"}],
+                "dataFiles": [format!("s3://{bucket}/{key}")],
+            });
+            put(&s3, bucket, &format!("exports/{CUR_EXPORT}/metadata/BILLING_PERIOD={period}/{CUR_EXPORT}-Manifest.json"), manifest.to_string().into_bytes()).await;
+            keys.insert(key, body.clone());
+        }
+        // A file of an earlier delivery the manifest no longer lists.
+        put(&s3, bucket, &format!("exports/{CUR_EXPORT}/data/BILLING_PERIOD=2026-10/{CUR_EXPORT}-00000.snappy.parquet"), b"stale".to_vec()).await;
+    });
+    keys
+}
+
+#[test]
+fn cur_pull_takes_the_months_asked_from_the_manifests_and_only_what_changed() {
+    use crossaz::generate::bill::CUR_EXPORT;
+    let bucket = unique("cur");
+    let keys = upload_cur_export(&bucket);
+    let ws = tempdir();
+    let w = ws.path().to_str().unwrap().to_string();
+    let args = ["billing", "--source", "cur", "--bucket", &bucket, "--prefix", "exports", "--from", "2026-10-01", "--to", "2026-12-01", "--workspace", &w];
+    let run = pull(&args, moto::endpoint(), ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("2 billing periods") && run.stdout.contains("2 data files, 2 downloaded"), "{}", run.stdout);
+    let cur = ws.path().join("billing/cur");
+    let local: Vec<String> = files_under(&cur).iter().map(|f| f.strip_prefix(&cur).unwrap().to_str().unwrap().to_string()).collect();
+    let expected: Vec<String> = keys.keys().filter(|k| !k.contains("2026-09")).cloned().collect();
+    assert_eq!(local, expected, "October and November, not September, not the stale file");
+    for k in &expected {
+        assert_eq!(std::fs::read(cur.join(k)).unwrap(), keys[k]);
+    }
+    // Again: nothing changed, nothing downloaded.
+    let run = pull(&args, moto::endpoint(), ws.path());
+    assert!(run.stdout.contains("0 downloaded") && run.stdout.contains("2 already up to date"), "{}", run.stdout);
+    // A download cut short is taken again; a new delivery replaces October's file.
+    let nov = cur.join(&expected[1]);
+    let body = std::fs::read(&nov).unwrap();
+    std::fs::write(&nov, &body[..body.len() / 3]).unwrap();
+    let new_key = format!("exports/{CUR_EXPORT}/data/BILLING_PERIOD=2026-10/{CUR_EXPORT}-00002.snappy.parquet");
+    moto::runtime().block_on(async {
+        let s3 = moto::s3().await;
+        put(&s3, &bucket, &new_key, keys[&expected[0]].clone()).await;
+        let manifest = serde_json::json!({"executionId": "exec-2", "dataFiles": [format!("s3://{bucket}/{new_key}")]});
+        put(&s3, &bucket, &format!("exports/{CUR_EXPORT}/metadata/BILLING_PERIOD=2026-10/{CUR_EXPORT}-Manifest.json"), manifest.to_string().into_bytes()).await;
+    });
+    let run = pull(&args, moto::endpoint(), ws.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("2 downloaded") && run.stdout.contains("1 replaced files removed"), "{}", run.stdout);
+    let local: Vec<String> = files_under(&cur).iter().map(|f| f.strip_prefix(&cur).unwrap().to_str().unwrap().to_string()).collect();
+    assert_eq!(local, vec![new_key.clone(), expected[1].clone()]);
+    assert_eq!(std::fs::read(&nov).unwrap(), body);
+    // The pulled export reconciles like the local one: October's resources.
+    let read = crossaz::sources::billing_export::read(&cur.join(&new_key)).unwrap();
+    let local_read = crossaz::sources::billing_export::read(
+        &std::fs::read_dir(demo_dir().join("billing/cur/crossaz-demo-cur/data/BILLING_PERIOD=2026-10")).unwrap().next().unwrap().unwrap().path(),
+    )
+    .unwrap();
+    assert_eq!(read.charges, local_read.charges);
+    // A prefix without exports is named.
+    let bad = ["billing", "--source", "cur", "--bucket", &bucket, "--prefix", "nothing-here", "--from", "2026-10-01", "--to", "2026-11-01", "--workspace", &w];
+    let run = pull(&bad, moto::endpoint(), ws.path());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("no Data Exports manifest for 2026-10"), "{}", run.stderr);
+}

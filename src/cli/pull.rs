@@ -134,6 +134,25 @@ pub struct BillingArgs {
     /// The whole bill the credentials see, every linked account.
     #[arg(long, conflicts_with = "account")]
     pub all_accounts: bool,
+    /// Cost Explorer (one figure per day and usage type, paid per request), or a CUR 2.0 / FOCUS
+    /// export that Data Exports delivers to S3 (per resource; docs/billing.md).
+    #[arg(long, value_enum, default_value = "ce")]
+    pub source: BillingSource,
+    /// With `--source cur`: the export's S3 bucket.
+    #[arg(long, required_if_eq("source", "cur"), env = "CROSSAZ_CUR_BUCKET")]
+    pub bucket: Option<String>,
+    /// With `--source cur`: the export's S3 prefix (before the export's name).
+    #[arg(long, env = "CROSSAZ_CUR_PREFIX")]
+    pub prefix: Option<String>,
+    /// With `--source cur`: the export's name (default: every export under the prefix).
+    #[arg(long, value_name = "NAME", env = "CROSSAZ_CUR_EXPORT")]
+    pub export: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BillingSource {
+    Ce,
+    Cur,
 }
 
 #[derive(clap::Args, Debug)]
@@ -228,6 +247,7 @@ pub fn run(mut args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Re
         match args.what {
             What::FlowLogs(a) => flow_logs(&args.aws, a, &ws, printer).await,
             What::Network(a) => network(&args.aws, a, &ws, printer).await,
+            What::Billing(a) if a.source == BillingSource::Cur => cur(&args.aws, a, &ws, printer).await,
             What::Billing(a) => {
                 let (from, to) = window(a.from, a.to)?;
                 let conf = aws::sdk_config(&args.aws).await;
@@ -333,6 +353,35 @@ async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer:
         );
     }
     Ok(out)
+}
+
+async fn cur(aws_args: &AwsArgs, a: BillingArgs, ws: &Workspace, printer: &Printer) -> Result<String, Error> {
+    let (from, to) = window(a.from, a.to)?;
+    let bucket = a.bucket.as_deref().unwrap_or_default();
+    let conf = aws::sdk_config(aws_args).await;
+    let mut s3conf = aws_sdk_s3::config::Builder::from(&conf);
+    if aws::custom_endpoint(aws_args) {
+        s3conf = s3conf.force_path_style(true);
+    }
+    let s3 = aws_sdk_s3::Client::from_conf(s3conf.build());
+    let bar = printer.progress(0, "downloading the billing export");
+    let src = aws::cur::CurSource { bucket, prefix: a.prefix.as_deref().unwrap_or(""), export: a.export.as_deref(), from, to };
+    let r = aws::cur::pull(&s3, &src, ws, &bar).await;
+    bar.finish_and_clear();
+    let r = r?;
+    Ok(format!(
+        "billing export ({}): {} billing periods ({}), {} data files, {} downloaded ({} bytes), {} already up to date, {} replaced files removed, into `{}` ({} requests)\n",
+        r.exports.join(", "),
+        r.periods.len(),
+        r.periods.join(", "),
+        r.listed,
+        r.downloaded,
+        r.bytes,
+        r.up_to_date,
+        r.removed,
+        ws.cur().display(),
+        r.requests
+    ))
 }
 
 async fn network(aws_args: &AwsArgs, a: NetworkArgs, ws: &Workspace, printer: &Printer) -> Result<String, Error> {

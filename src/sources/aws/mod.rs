@@ -3,6 +3,7 @@
 //! crossaz reads those.
 
 pub mod ce;
+pub mod cur;
 pub mod cwl;
 pub mod discover;
 pub mod ec2;

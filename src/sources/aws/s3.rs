@@ -52,10 +52,10 @@ pub struct S3Pull {
     pub skipped_folders: Vec<String>,
 }
 
-struct Object {
-    key: String,
-    etag: String,
-    size: u64,
+pub(crate) struct Object {
+    pub key: String,
+    pub etag: String,
+    pub size: u64,
 }
 
 /// Lists common prefixes one level below `prefix`.
@@ -70,7 +70,7 @@ async fn folders(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, requests: 
     Ok(out)
 }
 
-async fn objects(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, requests: &mut usize) -> Result<Vec<Object>, Error> {
+pub(crate) async fn objects(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, requests: &mut usize) -> Result<Vec<Object>, Error> {
     let mut out = Vec::new();
     let mut pages = s3.list_objects_v2().bucket(bucket).prefix(prefix).into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -207,7 +207,7 @@ pub async fn pull(s3: &aws_sdk_s3::Client, src: &S3Source<'_>, ws: &Workspace, p
 
 /// Streams one object to a temporary file beside its destination, renames it into place, then
 /// records its ETag and size. A pull stopped at any point leaves whole files only.
-async fn download(s3: &aws_sdk_s3::Client, bucket: &str, o: &Object, local: &Path, marker: &Path, progress: &ProgressBar) -> Result<(), Error> {
+pub(crate) async fn download(s3: &aws_sdk_s3::Client, bucket: &str, o: &Object, local: &Path, marker: &Path, progress: &ProgressBar) -> Result<(), Error> {
     let dir = local.parent().unwrap_or(Path::new("."));
     tokio::fs::create_dir_all(dir).await.map_err(|e| Error::io("create", dir, e))?;
     let resp =
