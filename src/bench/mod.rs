@@ -179,3 +179,80 @@ pub fn truth_result(data: &Path) -> Result<Vec<(String, u64)>, Error> {
 pub fn count_files(dir: &Path) -> usize {
     walkdir::WalkDir::new(dir).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()).count()
 }
+
+/// What a generated CUR file's inter-AZ rows hold, as the generator wrote them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CurExpected {
+    pub rows: u64,
+    pub columns: usize,
+    pub inter_az_rows: u64,
+    pub usage_gb: rust_decimal::Decimal,
+    pub cost_usd: rust_decimal::Decimal,
+}
+
+/// Columns beside the ones crossaz reads: a CUR 2.0 table is 300+ columns wide.
+const CUR_PADDING: usize = 300;
+
+/// A CUR 2.0 month of `rows` lines (one in 25 inter-AZ out, one in 25 in) over 4,000 resources,
+/// generated once into `dir/cur-<rows>/`; returns the file and what its inter-AZ rows hold.
+pub fn cur_dataset(dir: &Path, rows: u64) -> Result<(PathBuf, CurExpected), Error> {
+    use crate::generate::bill::{BillRow, write_cur2_from};
+    use rust_decimal::Decimal;
+    let out = dir.join(format!("cur-{rows}"));
+    let file = out.join("cur2-00001.snappy.parquet");
+    let marker = out.join("complete.json");
+    if let Some(e) = std::fs::read(&marker).ok().and_then(|b| serde_json::from_slice::<CurExpected>(&b).ok()) {
+        return Ok((file, e));
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).map_err(|e| Error::io("create", &out, e))?;
+    let first_day = crate::model::time::day_of(1_790_812_800);
+    let mut expected = CurExpected { rows, columns: 0, inter_az_rows: 0, usage_gb: Decimal::ZERO, cost_usd: Decimal::ZERO };
+    let cent = Decimal::new(1, 2);
+    let made = (0..rows).map(|i| {
+        let usage = Decimal::new((i % 1000 + 1) as i64, 3);
+        let (usage_type, operation) = match i % 25 {
+            0 => ("APN2-DataTransfer-Regional-Bytes", "InterZone-Out"),
+            1 => ("APN2-DataTransfer-Regional-Bytes", "InterZone-In"),
+            2 => ("APN2-DataTransfer-Regional-Bytes", "PublicIP-Out"),
+            3..=9 => ("APN2-EBS:VolumeUsage.gp3", "CreateVolume-Gp3"),
+            _ => ("APN2-BoxUsage:m6i.large", "RunInstances"),
+        };
+        if i % 25 < 2 {
+            expected.inter_az_rows += 1;
+            expected.usage_gb += usage;
+            expected.cost_usd += usage * cent;
+        }
+        BillRow {
+            day: first_day + (i % 30) as i32,
+            resource_id: format!("i-{:017x}", i % 4000),
+            usage_type: usage_type.into(),
+            operation: operation.into(),
+            product_code: "AmazonEC2",
+            usage_amount: usage,
+            unit: "GB",
+            unblended_cost: usage * cent,
+            net_cost: usage * cent,
+            description: "generated line".into(),
+            tags: vec![],
+        }
+    });
+    write_cur2_from(&file, made, CUR_PADDING).map_err(|e| Error::io("write", &file, e))?;
+    expected.columns = 22 + CUR_PADDING;
+    let text = serde_json::to_vec(&expected).map_err(|e| Error::failure("cannot write the marker").caused_by(e))?;
+    std::fs::write(&marker, text).map_err(|e| Error::io("write", &marker, e))?;
+    Ok((file, expected))
+}
+
+/// Reads a billing export as `reconcile --cur` does and sums its inter-AZ charges (the
+/// benchmark's child process: `crossaz bench --scan-cur FILE`).
+pub fn scan_cur(path: &Path) -> Result<CurExpected, Error> {
+    let r = crate::sources::billing_export::read(path).map_err(|p| Error::usage(p.to_string()))?;
+    Ok(CurExpected {
+        rows: r.rows,
+        columns: r.columns_read,
+        inter_az_rows: r.charges.iter().map(|c| c.rows).sum(),
+        usage_gb: r.charges.iter().map(|c| c.usage_gb).sum(),
+        cost_usd: r.charges.iter().map(|c| c.cost_usd).sum(),
+    })
+}

@@ -27,6 +27,15 @@ pub struct Args {
     /// Time crossaz only.
     #[arg(long)]
     pub skip_duckdb: bool,
+    /// Rows of the generated CUR 2.0 file (322 columns) whose inter-AZ lines are extracted; 0 skips it.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub cur_rows: u64,
+    /// Only the CUR extraction (no flow logs).
+    #[arg(long)]
+    pub cur_only: bool,
+    /// Extract one export's inter-AZ lines and print their sums (the timed child process).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub scan_cur: Option<PathBuf>,
 }
 
 fn mib(b: u64) -> String {
@@ -38,6 +47,12 @@ fn dir_size(p: &std::path::Path) -> u64 {
 }
 
 pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
+    if let Some(f) = &args.scan_cur {
+        let r = bench::scan_cur(f)?;
+        let text = serde_json::to_string(&r).map_err(|e| Error::failure("cannot print the result").caused_by(e))?;
+        crate::cli::emit(format!("{text}\n").as_bytes(), None)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let dir = args.dir.clone().unwrap_or_else(|| {
         let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
         home.join(".cache/crossaz/bench")
@@ -49,6 +64,12 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
             eprintln!("{m}");
         }
     };
+    if args.cur_only {
+        let mut out = String::new();
+        let ok = cur_bench(&args, &dir, &exe, &mut out, &say)?;
+        crate::cli::emit(out.as_bytes(), None)?;
+        return if ok { Ok(ExitCode::SUCCESS) } else { Err(Error::failure("the CUR extraction differs from what was written")) };
+    }
     say(&format!("generating about {} records (once; kept in `{}`)…", human_count(args.records), dir.display()));
     let (text, n_text) = bench::dataset(&dir, args.records, FlowFormat::Recommended)?;
     let (parquet, n_parquet) = bench::dataset(&dir, args.records, FlowFormat::Parquet)?;
@@ -119,7 +140,11 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         out.push_str(&format!("\n{format}: crossaz {} the generator's truth on every server", if *same { "equals" } else { "DIFFERS FROM" }));
     }
     out.push('\n');
+    let cur_ok = args.cur_rows == 0 || cur_bench(&args, &dir, &exe, &mut out, &say)?;
     crate::cli::emit(out.as_bytes(), None)?;
+    if !cur_ok {
+        return Err(Error::failure("the CUR extraction differs from what was written"));
+    }
     if identical.iter().any(|(_, same, _)| !same) {
         return Err(Error::failure("the DuckDB query and crossaz disagree; compare the CSV files in the work directory"));
     }
@@ -127,4 +152,35 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         return Err(Error::failure("crossaz differs from the generator's truth; compare its CSV files with `truth.json`"));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Times the inter-AZ extraction of a generated CUR 2.0 file; false when it differs from what was written.
+fn cur_bench(args: &Args, dir: &std::path::Path, exe: &std::path::Path, out: &mut String, say: &dyn Fn(&str)) -> Result<bool, Error> {
+    say(&format!("generating a CUR 2.0 file of {} rows (once)…", human_count(args.cur_rows)));
+    let (file, expected) = bench::cur_dataset(dir, args.cur_rows)?;
+    say("timing the inter-AZ extraction…");
+    let got = dir.join("cur-scan.json");
+    let m = bench::best_of(args.runs, || {
+        let mut c = Command::new(exe);
+        c.arg("-q").arg("bench").arg("--scan-cur").arg(&file);
+        c.stdout(std::fs::File::create(&got).map(Stdio::from).unwrap_or_else(|_| Stdio::null()));
+        c
+    })?;
+    let scanned: Option<bench::CurExpected> = std::fs::read(&got).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let ok = scanned.as_ref().is_some_and(|s| (s.rows, s.inter_az_rows, &s.usage_gb, &s.cost_usd) == (expected.rows, expected.inter_az_rows, &expected.usage_gb, &expected.cost_usd));
+    out.push_str(&format!(
+        "\nCUR 2.0: {} rows × {} columns ({}); inter-AZ extraction (polars, streaming, {} columns read): {:.2} s, {} rows/s, peak RSS {}; {} inter-AZ rows, {} GB, ${} — {} what was written\n",
+        human_count(expected.rows),
+        expected.columns,
+        mib(std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0)),
+        scanned.as_ref().map_or(0, |s| s.columns),
+        m.seconds,
+        human_count((expected.rows as f64 / m.seconds) as u64),
+        mib(m.peak_rss_bytes),
+        human_count(expected.inter_az_rows),
+        expected.usage_gb.normalize(),
+        expected.cost_usd.normalize(),
+        if ok { "equal to" } else { "DIFFERENT FROM" }
+    ));
+    Ok(ok)
 }

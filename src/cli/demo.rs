@@ -58,6 +58,7 @@ pub fn demo_inputs(dir: &std::path::Path) -> Inputs {
         network: vec![dir.join("network")],
         k8s: vec![dir.join("k8s")],
         billing: [dir.join("billing")].into_iter().filter(|p| p.is_dir()).collect(),
+        cur: [dir.join("billing").join("cur")].into_iter().filter(|p| p.is_dir()).collect(),
         rates: Rates::default(),
         ..Inputs::default()
     }
@@ -89,6 +90,17 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         outcome.report.rds = Some(super::whatif::rds_for(&outcome.report, &outcome)?);
         text.push_str("\n\nWhich database deployment? (`crossaz whatif rds` for options, `--rto` and `--read-fraction`)\n\n");
         text.push_str(&String::from_utf8_lossy(&crate::report::render_rds::render(&outcome.report, Format::Table)?));
+    }
+    if let Some(rec) = outcome.report.reconciliation.as_ref().filter(|r| !r.by_resource.is_empty()) {
+        // The gaps first (rows with a likely cause), then the largest lines.
+        let mut rows: Vec<_> = rec.by_resource.iter().filter(|r| r.likely_cause.is_some() && !r.billed_usd.is_zero()).cloned().collect();
+        rows.extend(rec.by_resource.iter().filter(|r| r.likely_cause.is_none()).take(6usize.saturating_sub(rows.len()).max(3)).cloned());
+        text.push_str(&format!(
+            "\n\nThe bill resource by resource (CUR 2.0; {} of {} rows here — `crossaz reconcile --by resource` for all)\n\n",
+            rows.len(),
+            rec.by_resource.len()
+        ));
+        text.push_str(&crate::report::render::resource_table(&rows, false));
     }
     let paths = super::whatif::paths_for(&outcome.report, &outcome, None)?;
     text.push_str("\n\nTop changes to the network paths (`crossaz whatif paths` for every change, its risk and the exact edit)\n\n");

@@ -550,7 +550,7 @@ pub fn resource_table(rows: &[crate::reconcile::by_resource::ResourceReconciled]
     let measured: Decimal = rows.iter().filter(|r| !r.billed_gb.is_zero()).map(|r| r.measured_gb).sum();
     let unexplained: Decimal = rows.iter().filter(|r| r.unexplained_gb > Decimal::ZERO).map(|r| r.unexplained_gb).sum();
     format!(
-        "Inter-AZ transfer per resource: the bill (CUR/FOCUS) against the bytes measured on each resource's interfaces\n{table}\n\nBilled {} ({}) in and out; measured on billed resources {}; unexplained {} on {} rows\n",
+        "Inter-AZ transfer per resource: the bill (CUR/FOCUS) against the bytes measured on each resource's interfaces\n{table}\n\nThese rows: billed {} ({}) in and out; measured on billed resources {}; unexplained {} on {} rows\n",
         gb(billed),
         human_usd(billed_usd),
         gb(measured),

@@ -121,6 +121,8 @@ pub struct ExportRead {
     pub transfer_rows: u64,
     /// Regional transfer rows that are not inter-AZ (public and Elastic IPs, peering).
     pub regional_other_rows: u64,
+    /// Columns decoded (of however many the file has).
+    pub columns_read: usize,
     pub notes: Vec<String>,
 }
 
@@ -227,7 +229,8 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
     }
     let optional = |n: Option<&'static str>| n.filter(|n| has(n));
     let region = c.region.iter().copied().find(|n| has(n));
-    let text = |n: &str| col(n).cast(DataType::String);
+    // Text columns are taken as they are (a cast would keep the filter from reaching the scan).
+    let text = |n: &str| if schema.get(n) == Some(&DataType::String) { col(n) } else { col(n).cast(DataType::String) };
     // The regional data-transfer rows by usage type (`<PFX>-DataTransfer-Regional-Bytes`,
     // `…-DataTransfer-xAZ-In-Bytes`, `…-Out-Bytes`); without one, the GB usage rows, whose
     // description is checked below.
@@ -263,6 +266,7 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
     exprs.extend(fields
         .iter()
         .filter_map(|(alias, n)| n.map(|n| if is_time(n) { col(n).cast(DataType::Date).cast(DataType::String) } else { text(n) }.alias(*alias))));
+    let columns_read = exprs.len() - 1;
     let rows = lf
         .clone()
         .select([len().alias("n")])
@@ -271,71 +275,42 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
         .ok()
         .and_then(|df| df.column("n").ok().and_then(|c| c.get(0).ok()).and_then(|v| v.extract::<u64>()))
         .unwrap_or(0);
-    let df = lf
-        .with_row_index(ROW, None)
-        .filter(filter)
-        .select(exprs)
-        .collect_with_engine(Engine::Streaming)
-        .map(|r| r.unwrap_single())
-        .map_err(|e| problem(path, format!("cannot read the {} export's rows: {e}", kind.as_str())))?;
-    let get = |name: &str| df.column(name).ok().and_then(|c| c.str().ok().cloned());
-    let (amount, cost, start) = (get("amount"), get("cost"), get("start"));
-    let (ut, op, res, eff, acct, reg) = (get("usage_type"), get("operation"), get("resource"), get("effective"), get("account"), get("region"));
-    let desc = get("description");
-    let row_numbers = df.column(ROW).ok().and_then(|c| c.cast(&DataType::UInt64).ok()).and_then(|c| c.u64().ok().cloned());
-    let csv = !super::flowlogs::is_parquet(path);
-    // A cell that should hold a number and does not: named with its column and line (or row).
-    let number = |col: &Option<StringChunked>, name: &str, i: usize| -> Result<Option<Decimal>, InputProblem> {
-        let Some(v) = col.as_ref().and_then(|c| c.get(i)).map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
-        match decimal(Some(v)) {
-            Some(d) => Ok(Some(d)),
-            None => {
-                let row = row_numbers.as_ref().and_then(|r| r.get(i)).unwrap_or(i as u64);
-                let what = format!("`{name}` is `{v}`: expected a number (the {} export's {name})", kind.as_str());
-                Err(if csv {
-                    InputProblem::new(path, Some(row + 2), what)
-                } else {
-                    problem(path, format!("row {}: {what}", row + 1))
-                }
-                .with_hint("the export was edited or is not an AWS export; export it again"))
-            }
-        }
+    // The rows arrive in batches and are summed as they come: memory stays flat however long the file.
+    let sums = std::sync::Arc::new(std::sync::Mutex::new(Sums::default()));
+    let ctx = BatchContext {
+        path: path.to_path_buf(),
+        kind,
+        csv: !super::flowlogs::is_parquet(path),
+        by_description: usage_type.is_none(),
+        start: c.start,
+        amount: c.amount,
+        cost: c.cost,
+        effective: c.effective.unwrap_or(""),
     };
-    let cell = |col: &Option<StringChunked>, i: usize| col.as_ref().and_then(|c| c.get(i)).map(str::to_string);
-    type Key = (String, String, String, String, String, String);
-    let mut by: BTreeMap<Key, (Decimal, Decimal, Option<Decimal>, u64)> = BTreeMap::new();
-    let (mut transfer_rows, mut regional_other_rows) = (0u64, 0u64);
-    for i in 0..df.height() {
-        if usage_type.is_none() && !cell(&desc, i).is_some_and(|d| d.to_lowercase().contains("regional data transfer")) {
-            continue;
+    let csv = ctx.csv;
+    let sink = sums.clone();
+    let callback = PlanCallback::new(move |df: DataFrame| {
+        let mut s = sink.lock().expect("never poisoned");
+        if s.error.is_none()
+            && let Err(e) = ctx.absorb(&df, &mut s)
+        {
+            s.error = Some(e);
         }
-        transfer_rows += 1;
-        let usage = cell(&ut, i).unwrap_or_default();
-        let operation = cell(&op, i).unwrap_or_default();
-        let direction = if usage_type.is_some() { classify(&usage, &operation) } else { TransferKind::InterAzOut };
-        if !matches!(direction, TransferKind::InterAzIn | TransferKind::InterAzOut) {
-            regional_other_rows += 1;
-            continue;
-        }
-        let Some(date) = cell(&start, i).map(|s| s.chars().take(10).collect::<String>()).filter(|d| d.len() == 10) else {
-            return Err(problem(path, format!("row {} of the inter-AZ rows has no `{}`", i + 1, c.start)));
-        };
-        let op = if usage_type.is_none() {
-            String::new()
-        } else if direction == TransferKind::InterAzIn {
-            "InterZone-In".into()
-        } else {
-            "InterZone-Out".into()
-        };
-        let key = (date, cell(&acct, i).unwrap_or_default(), cell(&reg, i).unwrap_or_default(), cell(&res, i).unwrap_or_default(), usage, op);
-        let e = by.entry(key).or_default();
-        e.0 += number(&amount, c.amount, i)?.unwrap_or_default();
-        e.1 += number(&cost, c.cost, i)?.unwrap_or_default();
-        if let Some(v) = number(&eff, c.effective.unwrap_or(""), i)? {
-            e.2 = Some(e.2.unwrap_or_default() + v);
-        }
-        e.3 += 1;
+        Ok(s.error.is_some())
+    });
+    // Line numbers for CSV's messages; Parquet's filter goes down into the scan, which then decodes
+    // the other columns of matching rows only.
+    let lf = if csv { lf.with_row_index(ROW, None) } else { lf.with_column(lit(NULL).cast(DataType::UInt64).alias(ROW)) };
+    lf.filter(filter)
+        .select(exprs)
+        .sink_batches(callback, true, std::num::NonZeroUsize::new(64 * 1024))
+        .and_then(|lf| lf.collect_with_engine(Engine::Streaming))
+        .map_err(|e| problem(path, format!("cannot read the {} export's rows: {e}", kind.as_str())))?;
+    let sums = std::mem::take(&mut *sums.lock().expect("never poisoned"));
+    if let Some(e) = sums.error {
+        return Err(e);
     }
+    let (by, transfer_rows, regional_other_rows) = (sums.by, sums.transfer_rows, sums.regional_other_rows);
     let charges = by
         .into_iter()
         .map(|((date, account, region, resource_id, usage_type, operation), (usage_gb, cost_usd, effective_usd, rows))| ResourceCharge {
@@ -351,5 +326,87 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
             rows,
         })
         .collect();
-    Ok(ExportRead { kind, charges, rows, transfer_rows, regional_other_rows, notes })
+    Ok(ExportRead { kind, charges, rows, transfer_rows, regional_other_rows, columns_read, notes })
+}
+
+type Key = (String, String, String, String, String, String);
+
+/// What the batches summed so far: per key (GB, cost, effective cost, rows), and the first error.
+#[derive(Default)]
+struct Sums {
+    by: BTreeMap<Key, (Decimal, Decimal, Option<Decimal>, u64)>,
+    transfer_rows: u64,
+    regional_other_rows: u64,
+    error: Option<InputProblem>,
+}
+
+/// What summing a batch needs to know about its file.
+struct BatchContext {
+    path: std::path::PathBuf,
+    kind: ExportKind,
+    csv: bool,
+    /// FOCUS 1.0 without `x_UsageType`: inter-AZ rows are told by their description.
+    by_description: bool,
+    start: &'static str,
+    amount: &'static str,
+    cost: &'static str,
+    effective: &'static str,
+}
+
+impl BatchContext {
+    fn absorb(&self, df: &DataFrame, s: &mut Sums) -> Result<(), InputProblem> {
+        let get = |name: &str| df.column(name).ok().and_then(|c| c.str().ok().cloned());
+        let (amount, cost, start) = (get("amount"), get("cost"), get("start"));
+        let (ut, op, res, eff, acct, reg) = (get("usage_type"), get("operation"), get("resource"), get("effective"), get("account"), get("region"));
+        let desc = get("description");
+        let row_numbers = df.column(ROW).ok().and_then(|c| c.cast(&DataType::UInt64).ok()).and_then(|c| c.u64().ok().cloned());
+        let row_of = |i: usize| row_numbers.as_ref().and_then(|r| r.get(i)).unwrap_or(i as u64);
+        // A cell that should hold a number and does not: named with its column and line (or row).
+        let number = |col: &Option<StringChunked>, name: &str, i: usize| -> Result<Option<Decimal>, InputProblem> {
+            let Some(v) = col.as_ref().and_then(|c| c.get(i)).map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+            match decimal(Some(v)) {
+                Some(d) => Ok(Some(d)),
+                None => {
+                    let what = format!("`{name}` is `{v}`: expected a number (the {} export's {name})", self.kind.as_str());
+                    Err(if self.csv { InputProblem::new(&self.path, Some(row_of(i) + 2), what) } else { problem(&self.path, format!("a row's {what}")) }
+                        .with_hint("the export was edited or is not an AWS export; export it again"))
+                }
+            }
+        };
+        let cell = |col: &Option<StringChunked>, i: usize| col.as_ref().and_then(|c| c.get(i)).map(str::to_string);
+        for i in 0..df.height() {
+            if self.by_description && !cell(&desc, i).is_some_and(|d| d.to_lowercase().contains("regional data transfer")) {
+                continue;
+            }
+            s.transfer_rows += 1;
+            let usage = cell(&ut, i).unwrap_or_default();
+            let operation = cell(&op, i).unwrap_or_default();
+            let direction = if self.by_description { TransferKind::InterAzOut } else { classify(&usage, &operation) };
+            if !matches!(direction, TransferKind::InterAzIn | TransferKind::InterAzOut) {
+                s.regional_other_rows += 1;
+                continue;
+            }
+            let Some(date) = cell(&start, i).map(|s| s.chars().take(10).collect::<String>()).filter(|d| d.len() == 10) else {
+                let what = format!("an inter-AZ row has no `{}`", self.start);
+                return Err(if self.csv { InputProblem::new(&self.path, Some(row_of(i) + 2), what) } else { problem(&self.path, what) });
+            };
+            let op = if self.by_description {
+                String::new()
+            } else if direction == TransferKind::InterAzIn {
+                "InterZone-In".into()
+            } else {
+                "InterZone-Out".into()
+            };
+            let key = (date, cell(&acct, i).unwrap_or_default(), cell(&reg, i).unwrap_or_default(), cell(&res, i).unwrap_or_default(), usage, op);
+            let (a, c, e) = (number(&amount, self.amount, i)?, number(&cost, self.cost, i)?, number(&eff, self.effective, i)?);
+            let entry = s.by.entry(key).or_default();
+            entry.0 += a.unwrap_or_default();
+            entry.1 += c.unwrap_or_default();
+            if let Some(v) = e {
+                entry.2 = Some(entry.2.unwrap_or_default() + v);
+            }
+            entry.3 += 1;
+        }
+        Ok(())
+    }
 }
