@@ -188,3 +188,20 @@ fn truncated_renamed_and_non_numeric_exports_are_named() {
     assert!(run.stderr.contains("cut.parquet"), "{}", run.stderr);
     assert!(run.stdout.starts_with("resource_id,operation,billed_gb"), "{}", run.stdout);
 }
+
+/// A file that mixes two exports' columns is read by its type, and the stranger column is named.
+#[test]
+fn a_column_of_another_export_type_is_named() {
+    let dir = tempdir();
+    let path = dir.path().join("mixed.csv");
+    std::fs::write(
+        &path,
+        "line_item_usage_type,line_item_operation,line_item_usage_start_date,line_item_usage_amount,line_item_unblended_cost,BilledCost\n\
+         APN2-DataTransfer-Regional-Bytes,InterZone-In,2026-10-01,1.5,0.015,9\n",
+    )
+    .unwrap();
+    let r = read(&path).unwrap();
+    assert_eq!(r.kind, ExportKind::Cur2);
+    assert_eq!(r.charges[0].cost_usd, d("0.015"));
+    assert!(r.notes.iter().any(|n| n.contains("is a CUR 2.0 export by its columns, yet has `BilledCost`, a FOCUS 1.0 column")), "{:?}", r.notes);
+}

@@ -265,8 +265,9 @@ pub fn write_cur2_from(path: &Path, rows: impl Iterator<Item = BillRow>, padding
     Ok(())
 }
 
-/// The columns of AWS's `FOCUS_1_2_AWS` table that this export fills.
-const FOCUS_COLUMNS: [&str; 27] = [
+/// The columns of AWS's `FOCUS_1_2_AWS` table that this export fills (the usage type is in
+/// `SkuMeter`; 1.2 has no `x_UsageType`).
+const FOCUS_COLUMNS: [&str; 26] = [
     "AvailabilityZone",
     "BilledCost",
     "BillingAccountId",
@@ -293,7 +294,6 @@ const FOCUS_COLUMNS: [&str; 27] = [
     "Tags",
     "x_Operation",
     "x_ServiceCode",
-    "x_UsageType",
 ];
 
 /// Writes FOCUS 1.2 as gzip'd CSV, as Data Exports does (`NULL` for empty cells).
@@ -336,7 +336,6 @@ pub fn write_focus12(path: &Path, rows: &[BillRow]) -> std::io::Result<()> {
             Value::Object(tags).to_string(),
             r.operation.clone(),
             r.product_code.into(),
-            r.usage_type.clone(),
         ];
         w.write_record(&record).map_err(std::io::Error::other)?;
     }

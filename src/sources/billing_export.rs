@@ -227,6 +227,19 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
             description.unwrap_or("")
         ));
     }
+    // Columns another export type names: a file mixing them is not what its type says.
+    for other in [ExportKind::Cur2, ExportKind::LegacyCur, ExportKind::Focus10].into_iter().filter(|k| columns(*k).start != c.start) {
+        let o = columns(other);
+        let theirs = [Some(o.amount), Some(o.cost), Some(o.start), o.usage_type, o.operation, o.resource];
+        if let Some(n) = theirs.into_iter().flatten().find(|n| has(n)) {
+            notes.push(format!(
+                "`{}` is a {} export by its columns, yet has `{n}`, a {} column: it was ignored — check that the file is one export, unedited",
+                path.display(),
+                kind.as_str(),
+                other.as_str()
+            ));
+        }
+    }
     let optional = |n: Option<&'static str>| n.filter(|n| has(n));
     let region = c.region.iter().copied().find(|n| has(n));
     // Text columns are taken as they are (a cast would keep the filter from reaching the scan).
