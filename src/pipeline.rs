@@ -376,10 +376,8 @@ fn resource_facts(
     logged: &rustc_hash::FxHashSet<u32>,
     report: &Report,
 ) -> crate::reconcile::by_resource::ResourceContext {
-    let mut ctx = crate::reconcile::by_resource::ResourceContext {
-        days_with_records: report.daily.iter().map(|d| d.date.clone()).collect(),
-        ..Default::default()
-    };
+    let mut ctx =
+        crate::reconcile::by_resource::ResourceContext { days_with_records: report.daily.iter().map(|d| d.date.clone()).collect(), ..Default::default() };
     for (i, eni) in inv.enis.iter().enumerate() {
         let owner = resolver.eni_resource(i as u32);
         let f = ctx.known.entry(owner.name.clone()).or_default();

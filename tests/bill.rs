@@ -25,7 +25,10 @@ fn truth_lines(t: &Value) -> BTreeMap<(String, String, String), (u64, u64, bool)
         .iter()
         .map(|l| {
             let s = |k: &str| l[k].as_str().unwrap().to_string();
-            ((s("date"), s("resource_id"), s("operation")), (l["billed_bytes"].as_u64().unwrap(), l["measured_bytes"].as_u64().unwrap(), l["free_line"].as_bool().unwrap()))
+            (
+                (s("date"), s("resource_id"), s("operation")),
+                (l["billed_bytes"].as_u64().unwrap(), l["measured_bytes"].as_u64().unwrap(), l["free_line"].as_bool().unwrap()),
+            )
         })
         .collect()
 }
@@ -170,7 +173,19 @@ fn focus_output_has_focus_columns_and_sums_to_the_bill() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let mut rdr = csv::Reader::from_path(&out).unwrap();
     let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
-    for c in ["ChargePeriodStart", "ChargePeriodEnd", "BilledCost", "EffectiveCost", "ResourceId", "ServiceName", "SkuMeter", "Tags", "x_Client", "x_Server", "x_ClientAzId"] {
+    for c in [
+        "ChargePeriodStart",
+        "ChargePeriodEnd",
+        "BilledCost",
+        "EffectiveCost",
+        "ResourceId",
+        "ServiceName",
+        "SkuMeter",
+        "Tags",
+        "x_Client",
+        "x_Server",
+        "x_ClientAzId",
+    ] {
         assert!(header.iter().any(|h| h == c), "{c} missing from {header:?}");
     }
     let idx = |n: &str| header.iter().position(|h| h == n).unwrap();

@@ -138,7 +138,8 @@ fn legacy_cur_csv_gz_reads_the_same_fields() {
 fn truncated_renamed_and_non_numeric_exports_are_named() {
     let dir = tempdir();
     // A Parquet file cut short (an interrupted download).
-    let src = std::fs::read_dir(crate::util::demo_dir().join("billing/cur/crossaz-demo-cur/data/BILLING_PERIOD=2026-10")).unwrap().next().unwrap().unwrap().path();
+    let src =
+        std::fs::read_dir(crate::util::demo_dir().join("billing/cur/crossaz-demo-cur/data/BILLING_PERIOD=2026-10")).unwrap().next().unwrap().unwrap().path();
     let bytes = std::fs::read(&src).unwrap();
     let cut = dir.path().join("cut.parquet");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();

@@ -14,7 +14,8 @@ fn action(service: &str, method: &str) -> String {
 }
 
 fn actions_in_code() -> BTreeSet<String> {
-    let clients = [("ec2", "ec2"), ("rds", "rds"), ("s3", "s3"), ("cwl", "logs"), ("ce", "ce"), ("client", "pricing"), ("eks", "eks"), ("exports", "bcm-data-exports")];
+    let clients =
+        [("ec2", "ec2"), ("rds", "rds"), ("s3", "s3"), ("cwl", "logs"), ("ce", "ce"), ("client", "pricing"), ("eks", "eks"), ("exports", "bcm-data-exports")];
     let mut found = BTreeSet::new();
     for file in crossaz::sources::expand_path(&repo().join("src/sources/aws")).unwrap() {
         let text = std::fs::read_to_string(&file).unwrap();

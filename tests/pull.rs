@@ -805,7 +805,8 @@ fn upload_cur_export(bucket: &str) -> BTreeMap<String, Vec<u8>> {
                 "columns": [{"name": "line_item_usage_type", "type": "string"}],
                 "dataFiles": [format!("s3://{bucket}/{key}")],
             });
-            put(&s3, bucket, &format!("exports/{CUR_EXPORT}/metadata/BILLING_PERIOD={period}/{CUR_EXPORT}-Manifest.json"), manifest.to_string().into_bytes()).await;
+            put(&s3, bucket, &format!("exports/{CUR_EXPORT}/metadata/BILLING_PERIOD={period}/{CUR_EXPORT}-Manifest.json"), manifest.to_string().into_bytes())
+                .await;
             keys.insert(key, body.clone());
         }
         // A file of an earlier delivery the manifest no longer lists.

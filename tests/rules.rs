@@ -588,11 +588,8 @@ fn without_pkt_fields_both_records_of_a_flow_name_both_pods_even_in_different_fi
 fn docs_pricing_follows_the_rules_table() {
     // Every row of the table in docs/pricing.md is a rule of the JSON, in order, billed and sourced alike.
     let doc = std::fs::read_to_string(repo().join("docs/pricing.md")).unwrap();
-    let rows: Vec<Vec<String>> = doc
-        .lines()
-        .filter(|l| l.starts_with("| `"))
-        .map(|l| l.trim_matches('|').split(" | ").map(|c| c.trim().to_string()).collect())
-        .collect();
+    let rows: Vec<Vec<String>> =
+        doc.lines().filter(|l| l.starts_with("| `")).map(|l| l.trim_matches('|').split(" | ").map(|c| c.trim().to_string()).collect()).collect();
     let rules = crossaz::pricing::transfer::Rules::bundled();
     assert_eq!(rows.len(), rules.list.len());
     for (row, rule) in rows.iter().zip(&rules.list) {

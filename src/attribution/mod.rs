@@ -326,7 +326,8 @@ pub fn resource_flows(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec
         Party { kind: e.kind.as_str().into(), namespace: e.namespace.clone(), name: e.label() }
     };
     // Entities that display alike (unattributed reasons) share a row.
-    let mut rows: BTreeMap<(i32, String, String, bool, Party, Party, u16, u16), u64> = BTreeMap::new();
+    type Row = (i32, String, String, bool, Party, Party, u16, u16);
+    let mut rows: BTreeMap<Row, u64> = BTreeMap::new();
     for ((day, resource, out, client, server, cz, sz), bytes) in by {
         let (kind, id) = if resource == NO_RESOURCE {
             ("unknown".to_string(), "(no interface)".to_string())

@@ -167,7 +167,9 @@ fn cur_bench(args: &Args, dir: &std::path::Path, exe: &std::path::Path, out: &mu
         c
     })?;
     let scanned: Option<bench::CurExpected> = std::fs::read(&got).ok().and_then(|b| serde_json::from_slice(&b).ok());
-    let ok = scanned.as_ref().is_some_and(|s| (s.rows, s.inter_az_rows, &s.usage_gb, &s.cost_usd) == (expected.rows, expected.inter_az_rows, &expected.usage_gb, &expected.cost_usd));
+    let ok = scanned.as_ref().is_some_and(|s| {
+        (s.rows, s.inter_az_rows, &s.usage_gb, &s.cost_usd) == (expected.rows, expected.inter_az_rows, &expected.usage_gb, &expected.cost_usd)
+    });
     out.push_str(&format!(
         "\nCUR 2.0: {} rows × {} columns ({}); inter-AZ extraction (polars, streaming, {} columns read): {:.2} s, {} rows/s, peak RSS {}; {} inter-AZ rows, {} GB, ${} — {} what was written\n",
         human_count(expected.rows),

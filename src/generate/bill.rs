@@ -116,7 +116,9 @@ pub fn rows(world: &World, truth: &Truth) -> (Vec<BillRow>, Value) {
         for e in world.enis.iter().filter(|e| matches!(e.kind, super::world::EniKind::Nat(_))) {
             let super::world::EniKind::Nat(id) = &e.kind else { continue };
             let arn = format!("arn:aws:ec2:{REGION}:{ACCOUNT}:natgateway/{id}");
-            for (ut, op, amount, rate) in [("APN2-NatGateway-Hours", "NatGateway", dec("24"), dec("0.059")), ("APN2-NatGateway-Bytes", "NatGateway", dec("3.5"), dec("0.059"))] {
+            for (ut, op, amount, rate) in
+                [("APN2-NatGateway-Hours", "NatGateway", dec("24"), dec("0.059")), ("APN2-NatGateway-Bytes", "NatGateway", dec("3.5"), dec("0.059"))]
+            {
                 rows.push(BillRow {
                     day,
                     resource_id: arn.clone(),

@@ -119,7 +119,8 @@ pub fn scale_one(opts: &Options) -> (u64, u64) {
         .map(|h| {
             let recs = traffic::hour(&ctx, opts.start + h * cluster::HOUR).0;
             let print = recs.iter().fold(0u64, |acc, r| {
-                let x = (r.bytes ^ (r.start as u64).rotate_left(17) ^ u64::from(r.eni).rotate_left(41) ^ (r.pkt_dst.0 as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                let x =
+                    (r.bytes ^ (r.start as u64).rotate_left(17) ^ u64::from(r.eni).rotate_left(41) ^ (r.pkt_dst.0 as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
                 acc.wrapping_add(x)
             });
             (recs.len() as u64, print)
@@ -255,10 +256,11 @@ fn conversations_json(map: &std::collections::BTreeMap<traffic::TruthKey, (u64, 
 fn paths_json(world: &world::World, plan: &cluster::Plan, p: &traffic::PathTruth) -> Value {
     // Zones of the queue's pods in the last snapshot: where the NLB's targets are.
     let last = plan.snapshot_times.last().copied().unwrap_or(0);
-    let queue_zones: std::collections::BTreeMap<&str, u64> = plan.pods.iter().filter(|p| p.workload == cluster::W_QUEUE && p.alive(last)).fold(Default::default(), |mut m, p| {
-        *m.entry(world::ZONES[world.nodes[p.node].zone].0).or_default() += 1;
-        m
-    });
+    let queue_zones: std::collections::BTreeMap<&str, u64> =
+        plan.pods.iter().filter(|p| p.workload == cluster::W_QUEUE && p.alive(last)).fold(Default::default(), |mut m, p| {
+            *m.entry(world::ZONES[world.nodes[p.node].zone].0).or_default() += 1;
+            m
+        });
     let nat_zone = |id: &str| {
         world.enis.iter().find_map(|e| match &e.kind {
             world::EniKind::Nat(n) if n == id => Some(world::ZONES[e.zone].0),

@@ -237,9 +237,7 @@ fn likely_cause(
         return Some("no flow-log records that day".into());
     }
     Some(match facts {
-        None if c.measured == 0 => {
-            "not in the network inventory: a resource of another VPC or account, whose flow logs were not read".into()
-        }
+        None if c.measured == 0 => "not in the network inventory: a resource of another VPC or account, whose flow logs were not read".into(),
         None => "not in the network inventory: only its peers' records name it, so its own traffic with other peers is missing".into(),
         Some(f) if f.kind == "eks" => "EKS control-plane interfaces: their traffic with the cluster's nodes is billed to the cluster".into(),
         Some(f) if f.logged == 0 => format!("none of its {} interfaces has flow-log records: no flow log covers it", f.interfaces),

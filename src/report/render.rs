@@ -429,27 +429,6 @@ fn parquet(t: &Table) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::str::FromStr;
-
-    #[test]
-    fn human_units() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1536), "1.50 KiB");
-        assert_eq!(human_bytes(1 << 30), "1.00 GiB");
-        assert_eq!(human_usd(Decimal::from_str("1234.565").unwrap()), "$1,234.56");
-        assert_eq!(human_usd(Decimal::from_str("0.004").unwrap()), "$0.00");
-        assert_eq!(human_count(1234567), "1,234,567");
-        assert_eq!(human_pct(Decimal::from_str("95.69").unwrap()), "95.7%");
-        assert_eq!(human_pct(Decimal::from_str("0.05").unwrap()), "0.0%");
-        for (cell, safe) in [("=1+2", "'=1+2"), ("+x", "'+x"), ("-x", "'-x"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("shop", "shop")] {
-            assert_eq!(csv_text(cell), safe);
-        }
-    }
-}
-
 /// `crossaz reconcile --by resource` (or `resource-day`): the bill per resource against the flow logs.
 pub fn reconciliation_by_resource(report: &Report, per_day: bool, format: Format) -> Result<Vec<u8>, Error> {
     let rows = match &report.reconciliation {
@@ -557,4 +536,25 @@ pub fn resource_table(rows: &[crate::reconcile::by_resource::ResourceReconciled]
         gb(unexplained),
         rows.iter().filter(|r| r.likely_cause.is_some()).count()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn human_units() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.50 KiB");
+        assert_eq!(human_bytes(1 << 30), "1.00 GiB");
+        assert_eq!(human_usd(Decimal::from_str("1234.565").unwrap()), "$1,234.56");
+        assert_eq!(human_usd(Decimal::from_str("0.004").unwrap()), "$0.00");
+        assert_eq!(human_count(1234567), "1,234,567");
+        assert_eq!(human_pct(Decimal::from_str("95.69").unwrap()), "95.7%");
+        assert_eq!(human_pct(Decimal::from_str("0.05").unwrap()), "0.0%");
+        for (cell, safe) in [("=1+2", "'=1+2"), ("+x", "'+x"), ("-x", "'-x"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("shop", "shop")] {
+            assert_eq!(csv_text(cell), safe);
+        }
+    }
 }

@@ -252,14 +252,28 @@ pub fn view(r: &Report, by: By) -> Table {
         By::Conversation => {
             let mut allocated: BTreeMap<(&str, &str, &str, &str, &str, &str), Decimal> = BTreeMap::new();
             for row in r.allocation.iter().flat_map(|a| &a.rows) {
-                let key = (row.client.namespace.as_str(), row.client.name.as_str(), row.server.namespace.as_str(), row.server.name.as_str(), row.client_az_id.as_str(), row.server_az_id.as_str());
+                let key = (
+                    row.client.namespace.as_str(),
+                    row.client.name.as_str(),
+                    row.server.namespace.as_str(),
+                    row.server.name.as_str(),
+                    row.client_az_id.as_str(),
+                    row.server_az_id.as_str(),
+                );
                 *allocated.entry(key).or_default() += row.allocated_usd;
             }
             let rows = r
                 .conversations
                 .iter()
                 .map(|c| {
-                    let key = (c.client_namespace.as_str(), c.client.as_str(), c.server_namespace.as_str(), c.server.as_str(), c.client_az_id.as_str(), c.server_az_id.as_str());
+                    let key = (
+                        c.client_namespace.as_str(),
+                        c.client.as_str(),
+                        c.server_namespace.as_str(),
+                        c.server.as_str(),
+                        c.client_az_id.as_str(),
+                        c.server_az_id.as_str(),
+                    );
                     let alloc = if c.class == "cross-az-billed" { allocated.get(&key).copied().unwrap_or_default() } else { Decimal::ZERO };
                     let mut row = vec![
                         Cell::Text(c.client_namespace.clone()),

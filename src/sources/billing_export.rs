@@ -276,9 +276,9 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
     // Timestamps (CUR 2.0 Parquet) become their UTC date; text stays text.
     let is_time = |n: &str| schema.get(n).is_some_and(|t| matches!(t, DataType::Datetime(..) | DataType::Date));
     let mut exprs: Vec<Expr> = vec![col(ROW)];
-    exprs.extend(fields
-        .iter()
-        .filter_map(|(alias, n)| n.map(|n| if is_time(n) { col(n).cast(DataType::Date).cast(DataType::String) } else { text(n) }.alias(*alias))));
+    exprs.extend(
+        fields.iter().filter_map(|(alias, n)| n.map(|n| if is_time(n) { col(n).cast(DataType::Date).cast(DataType::String) } else { text(n) }.alias(*alias))),
+    );
     let columns_read = exprs.len() - 1;
     let rows = lf
         .clone()

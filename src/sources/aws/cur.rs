@@ -109,7 +109,8 @@ pub async fn pull(s3: &aws_sdk_s3::Client, src: &CurSource<'_>, ws: &Workspace, 
             summary.periods.push(format!("{export} {period}"));
             // The manifest names the current files; older deliveries may still lie beside them.
             let prefix_in_bucket = format!("s3://{}/", src.bucket);
-            let wanted: std::collections::BTreeSet<String> = manifest.data_files.iter().filter_map(|u| u.strip_prefix(&prefix_in_bucket)).map(str::to_string).collect();
+            let wanted: std::collections::BTreeSet<String> =
+                manifest.data_files.iter().filter_map(|u| u.strip_prefix(&prefix_in_bucket)).map(str::to_string).collect();
             let data_prefix = format!("{base}{export}/data/BILLING_PERIOD={period}/");
             let listed = objects(s3, src.bucket, &data_prefix, &mut summary.requests).await?;
             let missing: Vec<&String> = wanted.iter().filter(|k| !listed.iter().any(|o| &o.key == *k)).collect();
@@ -141,7 +142,10 @@ pub async fn pull(s3: &aws_sdk_s3::Client, src: &CurSource<'_>, ws: &Workspace, 
     }
     if summary.periods.is_empty() {
         return Err(Error::failure(format!("no Data Exports manifest for {} under `s3://{}/{base}`", periods.join(", "), src.bucket))
-            .caused_by(format!("looked for `{base}<export>/metadata/BILLING_PERIOD=<YYYY-MM>/<export>-Manifest.json` of {}", if exports.is_empty() { "any export".to_string() } else { exports.join(", ") }))
+            .caused_by(format!(
+                "looked for `{base}<export>/metadata/BILLING_PERIOD=<YYYY-MM>/<export>-Manifest.json` of {}",
+                if exports.is_empty() { "any export".to_string() } else { exports.join(", ") }
+            ))
             .hint("check `--bucket`, `--prefix` (the export's S3 prefix) and `--export`; CUR 2.0 and FOCUS exports are created in AWS Data Exports"));
     }
     progress.set_length(todo.iter().map(|(o, _, _)| o.size).sum());
