@@ -860,6 +860,17 @@ fn cur_pull_takes_the_months_asked_from_the_manifests_and_only_what_changed() {
     )
     .unwrap();
     assert_eq!(read.charges, local_read.charges);
+    // What `crossaz setup` wrote in crossaz.toml is enough: no flags but the window.
+    let ws2 = tempdir();
+    std::fs::write(
+        ws2.path().join("crossaz.toml"),
+        format!("[billing]\nsource = \"cur\"\nexport = \"{CUR_EXPORT}\"\nbucket = \"{bucket}\"\nprefix = \"exports\"\n"),
+    )
+    .unwrap();
+    let w2 = ws2.path().to_str().unwrap().to_string();
+    let run = pull(&["billing", "--from", "2026-09-01", "--to", "2026-10-01", "--workspace", &w2], moto::endpoint(), ws2.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(&format!("billing export ({CUR_EXPORT}): 1 billing periods ({CUR_EXPORT} 2026-09)")), "{}", run.stdout);
     // A prefix without exports is named.
     let bad = ["billing", "--source", "cur", "--bucket", &bucket, "--prefix", "nothing-here", "--from", "2026-10-01", "--to", "2026-11-01", "--workspace", &w];
     let run = pull(&bad, moto::endpoint(), ws.path());

@@ -136,10 +136,11 @@ pub struct BillingArgs {
     pub all_accounts: bool,
     /// Cost Explorer (one figure per day and usage type, paid per request), or a CUR 2.0 / FOCUS
     /// export that Data Exports delivers to S3 (per resource; docs/billing.md).
-    #[arg(long, value_enum, default_value = "ce")]
-    pub source: BillingSource,
-    /// With `--source cur`: the export's S3 bucket.
-    #[arg(long, required_if_eq("source", "cur"), env = "CROSSAZ_CUR_BUCKET")]
+    /// [default: ce, or `billing.source` in crossaz.toml]
+    #[arg(long, value_enum)]
+    pub source: Option<BillingSource>,
+    /// With `--source cur`: the export's S3 bucket (default: `billing.bucket` in crossaz.toml, from `crossaz setup`).
+    #[arg(long, env = "CROSSAZ_CUR_BUCKET")]
     pub bucket: Option<String>,
     /// With `--source cur`: the export's S3 prefix (before the export's name).
     #[arg(long, env = "CROSSAZ_CUR_PREFIX")]
@@ -232,7 +233,20 @@ fn apply(args: &mut Args, cfg: &crate::config::Loaded) {
             }
         }
         What::Network(a) if a.vpc_id.is_none() => a.vpc_id = c.vpc.clone(),
-        What::Billing(a) if a.account.is_none() && !a.all_accounts => a.account = c.account.clone(),
+        What::Billing(a) => {
+            if a.account.is_none() && !a.all_accounts {
+                a.account = c.account.clone();
+            }
+            if a.source.is_none() && c.billing.source.as_deref() == Some("cur") {
+                a.source = Some(BillingSource::Cur);
+            }
+            // The export `crossaz setup` found, for `--source cur`.
+            if a.bucket.is_none() {
+                a.bucket = c.billing.bucket.clone();
+                a.prefix = a.prefix.take().or_else(|| c.billing.prefix.clone());
+                a.export = a.export.take().or_else(|| c.billing.export.clone());
+            }
+        }
         _ => {}
     }
 }
@@ -247,7 +261,7 @@ pub fn run(mut args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Re
         match args.what {
             What::FlowLogs(a) => flow_logs(&args.aws, a, &ws, printer).await,
             What::Network(a) => network(&args.aws, a, &ws, printer).await,
-            What::Billing(a) if a.source == BillingSource::Cur => cur(&args.aws, a, &ws, printer).await,
+            What::Billing(a) if a.source == Some(BillingSource::Cur) => cur(&args.aws, a, &ws, printer).await,
             What::Billing(a) => {
                 let (from, to) = window(a.from, a.to)?;
                 let conf = aws::sdk_config(&args.aws).await;
@@ -357,7 +371,10 @@ async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer:
 
 async fn cur(aws_args: &AwsArgs, a: BillingArgs, ws: &Workspace, printer: &Printer) -> Result<String, Error> {
     let (from, to) = window(a.from, a.to)?;
-    let bucket = a.bucket.as_deref().unwrap_or_default();
+    let Some(bucket) = a.bucket.as_deref() else {
+        return Err(Error::usage("which bucket does the export deliver to? pass `--bucket` (and `--prefix`, `--export`)")
+            .hint("`crossaz setup` finds the account's CUR 2.0 and FOCUS exports and remembers them in `crossaz.toml`"));
+    };
     let conf = aws::sdk_config(aws_args).await;
     let mut s3conf = aws_sdk_s3::config::Builder::from(&conf);
     if aws::custom_endpoint(aws_args) {

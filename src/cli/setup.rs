@@ -135,6 +135,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
                     ),
                 );
             }
+            let _ = writeln!(out, "      `crossaz pull billing --source cur` downloads it: the bill per resource (docs/billing.md)");
         }
         Some(p) => line(&mut out, false, format!("billing exports: {}", probe_text(p))),
         None => {}

@@ -4,7 +4,7 @@
 //! files; only the periods asked are read, only changed files (ETag and size) downloaded, and files
 //! a newer delivery replaced are removed, so a period is never counted twice.
 
-use super::s3::{Object, download, objects, safe_relative_path};
+use super::s3::{Object, download, local_copy, objects, safe_relative_path};
 use super::sdk_error;
 use crate::error::Error;
 use crate::model::time::{Month, Ts};
@@ -32,8 +32,6 @@ pub struct CurPull {
 struct Manifest {
     #[serde(default)]
     data_files: Vec<String>,
-    #[serde(default)]
-    execution_id: Option<String>,
 }
 
 pub struct CurSource<'a> {
@@ -123,18 +121,13 @@ pub async fn pull(s3: &aws_sdk_s3::Client, src: &CurSource<'_>, ws: &Workspace, 
             summary.removed += remove_stale(&period_dir, &keep)?;
             for o in listed.into_iter().filter(|o| wanted.contains(&o.key)) {
                 summary.listed += 1;
-                let rel = safe_relative_path(&o.key);
-                let local = ws.cur().join(&rel);
-                let marker = ws.state().join("cur").join(&rel).with_extension("etag");
-                let current = std::fs::read_to_string(&marker).ok().is_some_and(|m| m == format!("{} {}", o.etag, o.size))
-                    && std::fs::metadata(&local).is_ok_and(|m| m.len() == o.size);
+                let (local, marker, current) = local_copy(&ws.cur(), &ws.state().join("cur"), &o);
                 if current {
                     summary.up_to_date += 1;
                 } else {
                     todo.push((o, local, marker));
                 }
             }
-            let _ = manifest.execution_id;
         }
         if found {
             summary.exports.push(export.clone());

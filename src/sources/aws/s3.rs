@@ -166,11 +166,7 @@ pub async fn pull(s3: &aws_sdk_s3::Client, src: &S3Source<'_>, ws: &Workspace, p
     summary.listed = wanted.len();
     let mut todo = Vec::new();
     for o in wanted {
-        let rel = safe_relative_path(&o.key);
-        let local = ws.flow_logs().join(&rel);
-        let marker = ws.state().join("s3").join(&rel).with_extension("etag");
-        let current = std::fs::read_to_string(&marker).ok().is_some_and(|m| m == format!("{} {}", o.etag, o.size))
-            && std::fs::metadata(&local).is_ok_and(|m| m.len() == o.size);
+        let (local, marker, current) = local_copy(&ws.flow_logs(), &ws.state().join("s3"), &o);
         if current {
             summary.up_to_date += 1;
         } else {
@@ -203,6 +199,17 @@ pub async fn pull(s3: &aws_sdk_s3::Client, src: &S3Source<'_>, ws: &Workspace, p
         Some(e) => Err(e),
         None => Ok(summary),
     }
+}
+
+/// Where an object goes under `root`, its ETag marker under `state`, and whether the copy there is
+/// current (same ETag and size).
+pub(crate) fn local_copy(root: &Path, state: &Path, o: &Object) -> (PathBuf, PathBuf, bool) {
+    let rel = safe_relative_path(&o.key);
+    let local = root.join(&rel);
+    let marker = state.join(&rel).with_extension("etag");
+    let current = std::fs::read_to_string(&marker).ok().is_some_and(|m| m == format!("{} {}", o.etag, o.size))
+        && std::fs::metadata(&local).is_ok_and(|m| m.len() == o.size);
+    (local, marker, current)
 }
 
 /// Streams one object to a temporary file beside its destination, renames it into place, then
