@@ -248,3 +248,36 @@ fn price_from_bill_takes_the_exports_net_rate() {
     let report = attribute(&inputs).report;
     assert_eq!((report.pricing.out_per_gb_usd, report.pricing.in_per_gb_usd), (d("0.009"), d("0.009")));
 }
+
+/// Each resource's bytes do not depend on the pod fields: the default format (records know only
+/// interfaces) and Parquet measure every line as the recommended format does.
+#[test]
+fn every_format_measures_each_resource_exactly() {
+    use crossaz::generate::FlowFormat;
+    for format in [FlowFormat::Default, FlowFormat::Parquet] {
+        let dir = generated(Options { format, ..short(4) });
+        let rec = attribute(&with_export(dir.path(), "billing/cur")).report.reconciliation.unwrap();
+        let lines = truth_lines(&truth(dir.path()));
+        assert_eq!(rec.by_resource_day.len(), lines.len(), "{format:?}");
+        for r in &rec.by_resource_day {
+            let key = (r.date.clone().unwrap(), r.resource_id.clone(), r.operation.clone());
+            assert_eq!(r.measured_bytes, lines[&key].1, "{format:?} {key:?}");
+        }
+    }
+}
+
+/// Without an export, the allocation prices the measured bytes at list rates: both sides of every
+/// billed byte, which is the report's cross-AZ cost.
+#[test]
+fn without_an_export_the_allocation_is_at_list_price() {
+    let mut inputs = inputs_of(&demo_dir());
+    inputs.allocate_bill = true;
+    let report = attribute(&inputs).report;
+    let a = report.allocation.as_ref().unwrap();
+    assert_eq!(a.basis, "list-price");
+    assert_eq!(a.unallocated_usd, Decimal::ZERO);
+    let bytes: u64 = a.rows.iter().map(|r| r.measured_bytes).sum();
+    assert_eq!(bytes, 2 * report.summary.bytes.cross_az_billed, "every billed byte once out, once in");
+    let exact = Decimal::from(report.summary.bytes.cross_az_billed) * d("0.02") / Decimal::from(GB);
+    assert!((a.allocated_usd - exact).abs() < d("0.000001"), "{} vs {exact}", a.allocated_usd);
+}
