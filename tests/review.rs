@@ -397,6 +397,18 @@ fn the_review_page_in_a_real_browser() {
     assert_eq!(f["action_savings"], review.actions.iter().map(|a| (a.monthly_savings_usd.to_string(), human_usd(a.monthly_savings_usd))).collect::<Vec<_>>());
     assert_eq!(f["chargeback_usd"], review.chargeback.rows.iter().map(|r| (r.cost_usd.to_string(), human_usd(r.cost_usd))).collect::<Vec<_>>());
     assert_eq!(f["records_read"][0].0, report.summary.records.read.to_string());
+    // The bill per resource: the gaps of the CUR export, as report.json has them.
+    let gaps: Vec<(String, String)> = report
+        .reconciliation
+        .as_ref()
+        .unwrap()
+        .by_resource
+        .iter()
+        .filter(|r| r.likely_cause.is_some() && !r.billed_usd.is_zero())
+        .map(|r| (r.billed_usd.to_string(), human_usd(r.billed_usd)))
+        .collect();
+    assert!(!gaps.is_empty());
+    assert_eq!(f["resource_gap_usd"], gaps);
     assert_eq!(
         b["dom"]["sections"],
         serde_json::json!(["Headline", "What to do", "What changed", "Where it goes", "Chargeback by label:team", "Data quality", "Assumptions"])

@@ -413,6 +413,30 @@ fn data_quality(r: &Report, review: &Review) -> Markup {
                             }
                         }
                     }
+                    @let gaps = rv::resource_gaps(rec);
+                    @if !rec.by_resource.is_empty() {
+                        @if gaps.is_empty() {
+                            p { "The bill per resource (CUR/FOCUS): every billed resource is explained by its measured bytes." }
+                        } @else {
+                            div.scroll.data {
+                                table {
+                                    caption { "The bill per resource: where the gaps are (" code { "crossaz reconcile --by resource" } ")" }
+                                    thead { tr { th scope="col" { "Resource" } th scope="col" { "Operation" } th.num scope="col" { "Billed $" } th.num scope="col" { "Coverage" } th scope="col" { "Likely cause" } } }
+                                    tbody {
+                                        @for g in &gaps {
+                                            tr {
+                                                th scope="row" { (crate::reconcile::by_resource::normalize_resource(&g.resource_id)) }
+                                                td { (g.operation) }
+                                                td.num data-field="resource_gap_usd" data-value=(g.billed_usd) { (human_usd(g.billed_usd)) }
+                                                td.num { @match g.coverage_pct { Some(c) => (human_pct(c)), None => "—" } }
+                                                td { (g.likely_cause.clone().unwrap_or_default()) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
             @if !review.notes.is_empty() || !s.notes.is_empty() {

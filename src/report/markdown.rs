@@ -191,6 +191,28 @@ pub fn render(r: &Report, review: &Review) -> String {
                 lo,
                 hi
             );
+            let gaps = rv::resource_gaps(rec);
+            if !rec.by_resource.is_empty() {
+                let usd: rust_decimal::Decimal = gaps.iter().map(|g| g.billed_usd).sum();
+                let _ = writeln!(
+                    o,
+                    "- The bill per resource: {} of {} billed resource lines have a gap ({} billed on them)",
+                    gaps.len(),
+                    rec.by_resource.len(),
+                    human_usd(usd)
+                );
+                for g in gaps.iter().take(3) {
+                    let _ = writeln!(
+                        o,
+                        "  - `{}` {}: {} billed, {} explained — {}",
+                        crate::reconcile::by_resource::normalize_resource(&g.resource_id),
+                        g.operation,
+                        human_usd(g.billed_usd),
+                        g.coverage_pct.map(human_pct).unwrap_or_else(|| "n/a".into()),
+                        md(g.likely_cause.as_deref().unwrap_or(""))
+                    );
+                }
+            }
         }
         None => {
             let _ = writeln!(o, "- Coverage against the bill: no billing data given (`--billing`, or `crossaz pull billing`)");

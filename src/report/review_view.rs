@@ -211,3 +211,9 @@ pub fn trend(r: &Report, review: &Review) -> Trend {
     }
     Trend { series, days, baseline, max }
 }
+
+/// The billed resource lines (window totals) the flow logs do not fully explain, largest first;
+/// lines at $0 are left out.
+pub fn resource_gaps(rec: &crate::reconcile::Reconciliation) -> Vec<&crate::reconcile::by_resource::ResourceReconciled> {
+    rec.by_resource.iter().filter(|r| r.likely_cause.is_some() && !r.billed_usd.is_zero()).collect()
+}
