@@ -206,3 +206,23 @@ fn a_column_of_another_export_type_is_named() {
     assert_eq!(r.charges[0].cost_usd, d("0.015"));
     assert!(r.notes.iter().any(|n| n.contains("is a CUR 2.0 export by its columns, yet has `BilledCost`, a FOCUS 1.0 column")), "{:?}", r.notes);
 }
+
+/// Discounts and credits on the inter-AZ usage type are not usage: left out and counted in a note.
+#[test]
+fn discount_and_credit_lines_are_not_usage() {
+    let dir = tempdir();
+    let path = dir.path().join("cur.csv");
+    std::fs::write(
+        &path,
+        "line_item_line_item_type,line_item_usage_type,line_item_operation,line_item_resource_id,line_item_usage_start_date,line_item_usage_amount,line_item_unblended_cost,line_item_net_unblended_cost\n\
+         Usage,APN2-DataTransfer-Regional-Bytes,InterZone-In,i-0aaa,2026-10-01,2,0.02,0.018\n\
+         EdpDiscount,APN2-DataTransfer-Regional-Bytes,InterZone-In,i-0aaa,2026-10-01,0,-0.002,0\n\
+         Credit,APN2-DataTransfer-Regional-Bytes,InterZone-Out,i-0aaa,2026-10-01,0,-0.01,-0.01\n\
+         DiscountedUsage,APN2-DataTransfer-Regional-Bytes,InterZone-Out,i-0aaa,2026-10-01,1,0.01,0.009\n",
+    )
+    .unwrap();
+    let r = read(&path).unwrap();
+    let by_op: Vec<(Option<&str>, Decimal, Decimal)> = r.charges.iter().map(|c| (c.operation.as_deref(), c.usage_gb, c.cost_usd)).collect();
+    assert_eq!(by_op, vec![(Some("InterZone-In"), d("2"), d("0.02")), (Some("InterZone-Out"), d("1"), d("0.01"))]);
+    assert!(r.notes.iter().any(|n| n.contains("2 rows of regional transfer usage types are Credit, EdpDiscount lines")), "{:?}", r.notes);
+}

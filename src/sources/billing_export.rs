@@ -48,6 +48,8 @@ struct Columns {
     description: Option<&'static str>,
     /// FOCUS: only `Usage` charges.
     category: Option<&'static str>,
+    /// CUR: the line item type (`Usage`, `DiscountedUsage`, … or `EdpDiscount`, `Credit`, `Tax`, …).
+    line_type: Option<&'static str>,
 }
 
 fn columns(kind: ExportKind) -> Columns {
@@ -64,6 +66,7 @@ fn columns(kind: ExportKind) -> Columns {
             region: &["product_region_code"],
             description: None,
             category: None,
+            line_type: Some("line_item_line_item_type"),
         },
         ExportKind::LegacyCur => Columns {
             amount: "lineItem/UsageAmount",
@@ -77,6 +80,7 @@ fn columns(kind: ExportKind) -> Columns {
             region: &["product/regionCode", "product/region"],
             description: None,
             category: None,
+            line_type: Some("lineItem/LineItemType"),
         },
         ExportKind::Focus10 | ExportKind::Focus12 => Columns {
             amount: "ConsumedQuantity",
@@ -90,6 +94,7 @@ fn columns(kind: ExportKind) -> Columns {
             region: &["RegionId"],
             description: Some("ChargeDescription"),
             category: Some("ChargeCategory"),
+            line_type: None,
         },
     }
 }
@@ -272,6 +277,7 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
         ("account", optional(c.account)),
         ("region", region),
         ("description", if usage_type.is_none() { description } else { None }),
+        ("line_type", optional(c.line_type)),
     ];
     // Timestamps (CUR 2.0 Parquet) become their UTC date; text stays text.
     let is_time = |n: &str| schema.get(n).is_some_and(|t| matches!(t, DataType::Datetime(..) | DataType::Date));
@@ -324,6 +330,14 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
         return Err(e);
     }
     let (by, transfer_rows, regional_other_rows) = (sums.by, sums.transfer_rows, sums.regional_other_rows);
+    if sums.adjustments > 0 {
+        notes.push(format!(
+            "`{}`: {} rows of regional transfer usage types are {} lines, not usage: left out of the billed GB and dollars (the net unblended cost already carries discounts)",
+            path.display(),
+            sums.adjustments,
+            sums.adjustment_types.iter().cloned().collect::<Vec<_>>().join(", ")
+        ));
+    }
     let charges = by
         .into_iter()
         .map(|((date, account, region, resource_id, usage_type, operation), (usage_gb, cost_usd, effective_usd, rows))| ResourceCharge {
@@ -350,8 +364,14 @@ struct Sums {
     by: BTreeMap<Key, (Decimal, Decimal, Option<Decimal>, u64)>,
     transfer_rows: u64,
     regional_other_rows: u64,
+    adjustments: u64,
+    adjustment_types: std::collections::BTreeSet<String>,
     error: Option<InputProblem>,
 }
+
+/// CUR line item types that are usage (the rest — `EdpDiscount`, `Credit`, `Refund`, `Tax`, … —
+/// adjust the bill and are counted apart).
+const USAGE_LINE_TYPES: [&str; 3] = ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"];
 
 /// What summing a batch needs to know about its file.
 struct BatchContext {
@@ -372,6 +392,7 @@ impl BatchContext {
         let (amount, cost, start) = (get("amount"), get("cost"), get("start"));
         let (ut, op, res, eff, acct, reg) = (get("usage_type"), get("operation"), get("resource"), get("effective"), get("account"), get("region"));
         let desc = get("description");
+        let line_type = get("line_type");
         let row_numbers = df.column(ROW).ok().and_then(|c| c.cast(&DataType::UInt64).ok()).and_then(|c| c.u64().ok().cloned());
         let row_of = |i: usize| row_numbers.as_ref().and_then(|r| r.get(i)).unwrap_or(i as u64);
         // A cell that should hold a number and does not: named with its column and line (or row).
@@ -392,6 +413,12 @@ impl BatchContext {
                 continue;
             }
             s.transfer_rows += 1;
+            // Discounts, credits, refunds and taxes on these usage types are not usage: counted apart.
+            if let Some(t) = cell(&line_type, i).filter(|t| !USAGE_LINE_TYPES.contains(&t.as_str())) {
+                s.adjustments += 1;
+                s.adjustment_types.insert(t);
+                continue;
+            }
             let usage = cell(&ut, i).unwrap_or_default();
             let operation = cell(&op, i).unwrap_or_default();
             let direction = if self.by_description { TransferKind::InterAzOut } else { classify(&usage, &operation) };
