@@ -215,14 +215,14 @@ fn likely_cause(
             "billed at $0: a path AWS does not charge".into()
         });
     }
+    if c.kind.as_deref() == Some("unknown") {
+        return Some("addresses on no interface of the network inventory at that time: their resource is not known".into());
+    }
     if !c.billed {
         return Some("measured but not on the bill: billed to another account, or the export leaves it out".into());
     }
     if id.is_empty() && c.kind.is_none() {
         return Some("the export has no resource IDs: turn on \"include resource IDs\" in the export".into());
-    }
-    if c.kind.as_deref() == Some("unknown") {
-        return Some("addresses on no interface of the network inventory at that time".into());
     }
     let cov = coverage?;
     if cov >= Decimal::from(EXPLAINED_PCT) && cov <= Decimal::from(200 - EXPLAINED_PCT) {
@@ -251,6 +251,83 @@ fn likely_cause(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn charge(date: &str, id: &str, op: &str, gb: i64, usd: &str) -> ResourceCharge {
+        ResourceCharge {
+            date: date.into(),
+            account: "1".into(),
+            region: "r".into(),
+            resource_id: Some(id.into()).filter(|i: &String| !i.is_empty()),
+            usage_type: "APN2-DataTransfer-Regional-Bytes".into(),
+            operation: Some(op.into()),
+            usage_gb: Decimal::from(gb),
+            cost_usd: usd.parse().unwrap(),
+            effective_usd: None,
+            rows: 1,
+        }
+    }
+
+    fn measured(date: &str, kind: &str, id: &str, op: &str, gb: u64, free: u64) -> ResourceDay {
+        ResourceDay {
+            date: date.into(),
+            resource_kind: kind.into(),
+            resource_id: id.into(),
+            operation: op.into(),
+            billed_bytes: gb * GB,
+            free_bytes: free * GB,
+        }
+    }
+
+    #[test]
+    fn each_gap_gets_the_cause_the_data_points_to() {
+        let (d1, d2) = ("2026-10-01", "2026-10-02");
+        let facts = |kind: &str, interfaces: usize, logged: usize, alb: bool| ResourceFacts { kind: kind.into(), interfaces, logged, alb };
+        let ctx = ResourceContext {
+            known: [
+                ("i-full".to_string(), facts("ec2", 2, 2, false)),
+                ("i-half".to_string(), facts("ec2", 2, 1, false)),
+                ("nat-dark".to_string(), facts("nat", 1, 0, false)),
+                ("alb-1".to_string(), facts("elb", 2, 2, true)),
+            ]
+            .into(),
+            days_with_records: [d1.to_string()].into(),
+        };
+        let charges = vec![
+            charge(d1, "i-full", "InterZone-Out", 10, "0.1"),
+            charge(d1, "i-half", "InterZone-Out", 10, "0.1"),
+            charge(d1, "arn:aws:ec2:r:1:natgateway/nat-dark", "InterZone-In", 4, "0.04"),
+            charge(d1, "i-other", "InterZone-In", 3, "0.03"),
+            charge(d1, "arn:aws:elasticloadbalancing:r:1:loadbalancer/app/alb-1/0f", "InterZone-In", 2, "0"),
+            charge(d2, "i-full", "InterZone-Out", 5, "0.05"),
+            charge(d1, "", "InterZone-Out", 1, "0.01"),
+        ];
+        let m = vec![
+            measured(d1, "ec2", "i-full", "InterZone-Out", 10, 0),
+            measured(d1, "ec2", "i-half", "InterZone-Out", 6, 0),
+            measured(d1, "elb", "alb-1", "InterZone-In", 0, 2),
+            measured(d1, "ec2", "i-extra", "InterZone-In", 1, 0),
+            measured(d1, "unknown", "", "InterZone-In", 1, 0),
+        ];
+        let rows = by_resource(&m, &charges, &ctx, true, |_| true);
+        let cause = |id: &str, date: &str| {
+            rows.iter().find(|r| r.resource_id == id && r.date.as_deref() == Some(date)).unwrap_or_else(|| panic!("{id} {date}")).likely_cause.clone()
+        };
+        assert_eq!(cause("i-full", d1), None);
+        assert_eq!(cause("i-half", d1).unwrap(), "1 of its 2 interfaces have no flow-log records");
+        assert!(cause("arn:aws:ec2:r:1:natgateway/nat-dark", d1).unwrap().starts_with("none of its 1 interfaces"));
+        assert!(cause("i-other", d1).unwrap().starts_with("not in the network inventory"));
+        assert!(cause("arn:aws:elasticloadbalancing:r:1:loadbalancer/app/alb-1/0f", d1).unwrap().starts_with("billed at $0"));
+        assert_eq!(cause("i-full", d2).unwrap(), "no flow-log records that day");
+        assert!(cause("i-extra", d1).unwrap().starts_with("measured but not on the bill"));
+        assert!(cause(NO_INTERFACE, d1).unwrap().starts_with("addresses on no interface"));
+        assert!(cause("", d1).unwrap().starts_with("the export has no resource IDs"));
+        let half = rows.iter().find(|r| r.resource_id == "i-half").unwrap();
+        assert_eq!((half.coverage_pct, half.unexplained_gb), (Some(Decimal::from(60)), Decimal::from(4)));
+        let alb = rows.iter().find(|r| r.resource_kind == "elb").unwrap();
+        assert_eq!((alb.measured_bytes, alb.coverage_pct), (2 * GB, Some(Decimal::ONE_HUNDRED)));
+        // Largest billed first.
+        assert!(rows.windows(2).all(|w| w[0].billed_usd >= w[1].billed_usd));
+    }
 
     #[test]
     fn normalizes_arns() {
