@@ -1,4 +1,5 @@
-//! The SQL in `queries/` is the same attribution as crossaz: `crossaz bench` checks it on every run.
+//! The SQL in `queries/` is the same attribution as crossaz: `crossaz bench` checks it on every run,
+//! and its CUR extraction against what its generator wrote.
 //! (Its timings are printed, never asserted: performance is measured by the benchmark, not tests.)
 
 use crate::util::*;
@@ -6,7 +7,7 @@ use crate::util::*;
 #[test]
 fn duckdb_sql_agrees_with_crossaz_on_text_and_parquet() {
     let dir = tempdir();
-    let run = crossaz(&["bench", "--records", "150000", "--runs", "1", "--dir", dir.path().to_str().unwrap()], &repo());
+    let run = crossaz(&["bench", "--records", "150000", "--cur-rows", "50000", "--runs", "1", "--dir", dir.path().to_str().unwrap()], &repo());
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     for format in ["gzip text", "Parquet"] {
         let agree = format!("{format}: crossaz and DuckDB agree on every server's cross-AZ bytes");
@@ -17,4 +18,7 @@ fn duckdb_sql_agrees_with_crossaz_on_text_and_parquet() {
     for engine in ["crossaz   gzip text", "DuckDB    gzip text", "crossaz   Parquet", "DuckDB    Parquet"] {
         assert!(run.stdout.contains(engine), "{}", run.stdout);
     }
+    // The CUR extraction sums what the generator wrote: 2 rows in 25 are inter-AZ.
+    assert!(run.stdout.contains("CUR 2.0: 50,000 rows × 322 columns"), "{}", run.stdout);
+    assert!(run.stdout.contains("4,000 inter-AZ rows") && run.stdout.contains("equal to what was written"), "{}", run.stdout);
 }
