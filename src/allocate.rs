@@ -69,6 +69,9 @@ pub struct AllocationRow {
     /// For dollars no measured byte explains: why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unallocated_reason: Option<String>,
+    /// The billed resource's tags on the bill.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource_tags: BTreeMap<String, String>,
 }
 
 fn op_name(out: bool) -> &'static str {
@@ -128,6 +131,7 @@ pub fn allocate(flows: &[ResourceFlow], charges: &[ResourceCharge], in_window: i
                 measured_bytes: 0,
                 allocated_usd: c.cost_usd,
                 allocated_effective_usd: c.effective_usd,
+                resource_tags: c.tags.clone(),
                 unallocated_reason: Some(if c.resource_id.is_some() {
                     "no cross-AZ bytes measured on this resource that day (see `crossaz reconcile --by resource`)".into()
                 } else {
@@ -155,6 +159,7 @@ pub fn allocate(flows: &[ResourceFlow], charges: &[ResourceCharge], in_window: i
                 allocated_usd: parts[i],
                 allocated_effective_usd: effective.as_ref().map(|e| e[i]),
                 unallocated_reason: None,
+                resource_tags: c.tags.clone(),
             });
         }
     }
@@ -185,6 +190,7 @@ pub fn at_list_price(flows: &[ResourceFlow], out_per_gb: Decimal, in_per_gb: Dec
                 allocated_usd: usd,
                 allocated_effective_usd: None,
                 unallocated_reason: None,
+                resource_tags: BTreeMap::new(),
             }
         })
         .collect();

@@ -53,6 +53,8 @@ fn check_rows(rows: &[ResourceReconciled], t: &Value, effective: bool) {
         if effective {
             assert_eq!(r.effective_usd, Some((usd * d("0.9")).round_dp(10)), "{key:?}");
         }
+        // The resource's tags as the bill carries them (a map in CUR 2.0, JSON in FOCUS).
+        assert_eq!(r.tags, BTreeMap::from([("user:team".to_string(), "platform".to_string())]), "{key:?}");
         let coverage = (Decimal::from(*measured) * Decimal::ONE_HUNDRED / (gb(*billed) * Decimal::from(GB))).round_dp(2);
         assert_eq!(r.coverage_pct, Some(coverage), "{key:?}");
         let other = r.resource_id == t["bill"]["other_vpc_instance"].as_str().unwrap();
@@ -197,6 +199,7 @@ fn focus_output_has_focus_columns_and_sums_to_the_bill() {
         effective += d(&rec[idx("EffectiveCost")]);
         let tags: Value = serde_json::from_str(&rec[idx("Tags")]).unwrap();
         tagged += usize::from(tags.get("k8s-service").is_some());
+        assert_eq!(tags["user:team"], "platform", "the bill's tags come first");
         assert!(rec[idx("ChargePeriodStart")].ends_with("T00:00:00Z"));
     }
     let lines = truth_lines(&truth(&demo));

@@ -115,10 +115,10 @@ fn legacy_cur_csv_gz_reads_the_same_fields() {
     use std::io::Write;
     let dir = tempdir();
     let path = dir.path().join("cur-00001.csv.gz");
-    let text = "identity/LineItemId,lineItem/UsageStartDate,lineItem/UsageAccountId,lineItem/UsageType,lineItem/Operation,lineItem/ResourceId,lineItem/UsageAmount,lineItem/UnblendedCost,lineItem/NetUnblendedCost,product/region\n\
-                a,2026-10-01T00:00:00Z,123456789012,APN2-DataTransfer-Regional-Bytes,InterZone-Out,i-0aaa,0.5,0.005,,ap-northeast-2\n\
-                b,2026-10-01T01:00:00Z,123456789012,APN2-DataTransfer-Regional-Bytes,InterZone-Out,i-0aaa,0.25,0.0025,,ap-northeast-2\n\
-                c,2026-10-01T01:00:00Z,123456789012,APN2-BoxUsage:m6g.large,RunInstances,i-0aaa,1,0.1,,ap-northeast-2\n";
+    let text = "identity/LineItemId,lineItem/UsageStartDate,lineItem/UsageAccountId,lineItem/UsageType,lineItem/Operation,lineItem/ResourceId,lineItem/UsageAmount,lineItem/UnblendedCost,lineItem/NetUnblendedCost,product/region,resourceTags/user:team\n\
+                a,2026-10-01T00:00:00Z,123456789012,APN2-DataTransfer-Regional-Bytes,InterZone-Out,i-0aaa,0.5,0.005,,ap-northeast-2,payments\n\
+                b,2026-10-01T01:00:00Z,123456789012,APN2-DataTransfer-Regional-Bytes,InterZone-Out,i-0aaa,0.25,0.0025,,ap-northeast-2,\n\
+                c,2026-10-01T01:00:00Z,123456789012,APN2-BoxUsage:m6g.large,RunInstances,i-0aaa,1,0.1,,ap-northeast-2,\n";
     let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::default());
     gz.write_all(text.as_bytes()).unwrap();
     gz.finish().unwrap();
@@ -131,6 +131,7 @@ fn legacy_cur_csv_gz_reads_the_same_fields() {
         (c.date.as_str(), c.usage_gb, c.cost_usd, c.effective_usd, c.operation.as_deref()),
         ("2026-10-01", d("0.75"), d("0.0075"), None, Some("InterZone-Out"))
     );
+    assert_eq!(c.tags, std::collections::BTreeMap::from([("user:team".to_string(), "payments".to_string())]));
 }
 
 /// Bad files: each named with what was expected, and the CLI exits 1 naming the file.

@@ -158,4 +158,6 @@ pub struct ResourceCharge {
     pub effective_usd: Option<Decimal>,
     /// Export rows summed into this one.
     pub rows: u64,
+    /// The resource's tags on the bill (`resource_tags`, `Tags`, `resourceTags/…`).
+    pub tags: std::collections::BTreeMap<String, String>,
 }

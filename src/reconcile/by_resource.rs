@@ -32,6 +32,9 @@ pub struct ResourceReconciled {
     pub unexplained_gb: Decimal,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub likely_cause: Option<String>,
+    /// The resource's tags on the bill.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// What the inventory and the flow logs say about one resource.
@@ -123,6 +126,7 @@ struct Cell {
     measured: u64,
     free: u64,
     billed: bool,
+    tags: BTreeMap<String, String>,
 }
 
 /// One row per resource and direction (and day with `per_day`), billed or measured, largest
@@ -145,6 +149,7 @@ pub fn by_resource(
         cell.billed_id.get_or_insert_with(|| c.resource_id.clone().unwrap_or_default());
         cell.billed_gb += c.usage_gb;
         cell.billed_usd += c.cost_usd;
+        cell.tags.extend(c.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         if let Some(e) = c.effective_usd {
             cell.effective_usd = Some(cell.effective_usd.unwrap_or_default() + e);
         }
@@ -184,6 +189,7 @@ pub fn by_resource(
                 coverage_pct,
                 unexplained_gb,
                 likely_cause: cause,
+                tags: c.tags,
             }
         })
         .collect();
@@ -264,6 +270,7 @@ mod tests {
             cost_usd: usd.parse().unwrap(),
             effective_usd: None,
             rows: 1,
+            tags: Default::default(),
         }
     }
 

@@ -60,9 +60,10 @@ fn resource_type(kind: &str) -> &'static str {
     }
 }
 
-/// The Kubernetes tags of a row: the client's namespace and workload, the server's Service.
+/// A row's tags: the billed resource's tags on the bill, then the Kubernetes ones (the client's
+/// namespace and workload, the server's Service).
 fn tags(r: &AllocationRow) -> String {
-    let mut m = serde_json::Map::new();
+    let mut m: serde_json::Map<String, serde_json::Value> = r.resource_tags.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
     let kube = |kind: &str| crate::model::entity::EntityKind::parse(kind).is_some_and(|k| k.is_kubernetes());
     if kube(&r.client.kind) {
         m.insert("k8s-namespace".into(), r.client.namespace.clone().into());

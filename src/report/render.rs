@@ -461,6 +461,7 @@ pub fn reconciliation_by_resource(report: &Report, per_day: bool, format: Format
                 "measured_bytes",
                 "unexplained_gb",
                 "likely_cause",
+                "tags",
             ];
             if per_day {
                 header.insert(0, "date");
@@ -479,6 +480,7 @@ pub fn reconciliation_by_resource(report: &Report, per_day: bool, format: Format
                     r.measured_bytes.to_string(),
                     r.unexplained_gb.normalize().to_string(),
                     r.likely_cause.clone().unwrap_or_default(),
+                    if r.tags.is_empty() { String::new() } else { serde_json::to_string(&r.tags).unwrap_or_default() },
                 ];
                 if per_day {
                     rec.insert(0, r.date.clone().unwrap_or_default());

@@ -50,6 +50,9 @@ struct Columns {
     category: Option<&'static str>,
     /// CUR: the line item type (`Usage`, `DiscountedUsage`, … or `EdpDiscount`, `Credit`, `Tax`, …).
     line_type: Option<&'static str>,
+    /// The resource's tags: a map (CUR 2.0 Parquet), JSON text (FOCUS `Tags`, CUR 2.0 CSV); the
+    /// legacy CUR has one `resourceTags/<key>` column per key instead.
+    tags: Option<&'static str>,
 }
 
 fn columns(kind: ExportKind) -> Columns {
@@ -67,6 +70,7 @@ fn columns(kind: ExportKind) -> Columns {
             description: None,
             category: None,
             line_type: Some("line_item_line_item_type"),
+            tags: Some("resource_tags"),
         },
         ExportKind::LegacyCur => Columns {
             amount: "lineItem/UsageAmount",
@@ -81,6 +85,7 @@ fn columns(kind: ExportKind) -> Columns {
             description: None,
             category: None,
             line_type: Some("lineItem/LineItemType"),
+            tags: None,
         },
         ExportKind::Focus10 | ExportKind::Focus12 => Columns {
             amount: "ConsumedQuantity",
@@ -95,6 +100,7 @@ fn columns(kind: ExportKind) -> Columns {
             description: Some("ChargeDescription"),
             category: Some("ChargeCategory"),
             line_type: None,
+            tags: Some("Tags"),
         },
     }
 }
@@ -285,6 +291,10 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
     exprs.extend(
         fields.iter().filter_map(|(alias, n)| n.map(|n| if is_time(n) { col(n).cast(DataType::Date).cast(DataType::String) } else { text(n) }.alias(*alias))),
     );
+    if let Some(t) = optional(c.tags) {
+        exprs.push(if schema.get(t).is_some_and(|d| matches!(d, DataType::List(_))) { col(t) } else { text(t) }.alias("tags"));
+    }
+    exprs.extend(names.iter().filter_map(|n| n.strip_prefix(LEGACY_TAG).map(|k| text(n).alias(format!("{TAG_PREFIX}{k}")))));
     let columns_read = exprs.len() - 1;
     let rows = lf
         .clone()
@@ -329,7 +339,7 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
     if let Some(e) = sums.error {
         return Err(e);
     }
-    let (by, transfer_rows, regional_other_rows) = (sums.by, sums.transfer_rows, sums.regional_other_rows);
+    let (by, transfer_rows, regional_other_rows, tags) = (sums.by, sums.transfer_rows, sums.regional_other_rows, sums.tags);
     if sums.adjustments > 0 {
         notes.push(format!(
             "`{}`: {} rows of regional transfer usage types are {} lines, not usage: left out of the billed GB and dollars (the net unblended cost already carries discounts)",
@@ -344,6 +354,7 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
             date,
             account,
             region,
+            tags: tags.get(&resource_id).cloned().unwrap_or_default(),
             resource_id: Some(resource_id).filter(|r| !r.is_empty()),
             usage_type,
             operation: Some(operation).filter(|o| !o.is_empty()),
@@ -366,7 +377,46 @@ struct Sums {
     regional_other_rows: u64,
     adjustments: u64,
     adjustment_types: std::collections::BTreeSet<String>,
+    /// Tags of each resource, as its lines carry them.
+    tags: BTreeMap<String, BTreeMap<String, String>>,
     error: Option<InputProblem>,
+}
+
+const LEGACY_TAG: &str = "resourceTags/";
+/// Legacy tag columns as the batches name them.
+const TAG_PREFIX: &str = "tag:";
+
+/// One row's resource tags: from a map (list of key/value structs), JSON text, or legacy columns.
+fn row_tags(df: &DataFrame, i: usize) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Ok(c) = df.column("tags") {
+        if let Ok(list) = c.list() {
+            if let Some(entries) = list.get_as_series(i)
+                && let Ok(st) = entries.struct_()
+                && let (Ok(k), Ok(v)) = (st.field_by_name("key"), st.field_by_name("value"))
+                && let (Ok(k), Ok(v)) = (k.str(), v.str())
+            {
+                for j in 0..k.len() {
+                    if let (Some(k), Some(v)) = (k.get(j), v.get(j)) {
+                        out.insert(k.to_string(), v.to_string());
+                    }
+                }
+            }
+        } else if let Ok(text) = c.str()
+            && let Some(t) = text.get(i)
+            && let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(t)
+        {
+            for (k, v) in m {
+                out.insert(k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+            }
+        }
+    }
+    for c in df.columns().iter().filter(|c| c.name().starts_with(TAG_PREFIX)) {
+        if let Some(v) = c.str().ok().and_then(|s| s.get(i)).filter(|v| !v.is_empty()) {
+            out.insert(c.name()[TAG_PREFIX.len()..].to_string(), v.to_string());
+        }
+    }
+    out
 }
 
 /// CUR line item types that are usage (the rest — `EdpDiscount`, `Credit`, `Refund`, `Tax`, … —
@@ -437,7 +487,12 @@ impl BatchContext {
             } else {
                 "InterZone-Out".into()
             };
-            let key = (date, cell(&acct, i).unwrap_or_default(), cell(&reg, i).unwrap_or_default(), cell(&res, i).unwrap_or_default(), usage, op);
+            let resource = cell(&res, i).unwrap_or_default();
+            let tags = row_tags(df, i);
+            if !tags.is_empty() {
+                s.tags.entry(resource.clone()).or_default().extend(tags);
+            }
+            let key = (date, cell(&acct, i).unwrap_or_default(), cell(&reg, i).unwrap_or_default(), resource, usage, op);
             let (a, c, e) = (number(&amount, self.amount, i)?, number(&cost, self.cost, i)?, number(&eff, self.effective, i)?);
             let entry = s.by.entry(key).or_default();
             entry.0 += a.unwrap_or_default();
