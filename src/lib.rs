@@ -5,6 +5,7 @@
 //! `cli` wires the stages together for each subcommand.
 
 pub mod allocate;
+pub mod athena;
 pub mod attribution;
 pub mod bench;
 pub mod cli;

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod athena;
 mod bad_input;
 mod bench;
 mod bill;

@@ -1,5 +1,6 @@
 //! The command line: one module per subcommand, each with its `Args` and `run`.
 
+pub mod athena;
 pub mod attribute;
 pub mod bench;
 pub mod demo;
@@ -55,6 +56,8 @@ pub enum Command {
     Demo(demo::Args),
     /// Time crossaz against DuckDB on the same generated flow logs (see docs/benchmark.md).
     Bench(bench::Args),
+    /// The flow-log pre-aggregation for Amazon Athena: `athena sql` prints it (docs/athena.md).
+    Athena(athena::Args),
     /// Write a deterministic sample month (flow logs, network JSON, kubectl snapshots) and its ground truth.
     Generate(generate::Args),
     /// Print a shell completion script: `crossaz completions bash > /etc/bash_completion.d/crossaz`.
@@ -98,6 +101,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Demo(args) => demo::run(args, &printer),
         Command::Generate(args) => generate::run(args, &printer),
         Command::Bench(args) => bench::run(args, &printer),
+        Command::Athena(args) => athena::run(args, &printer),
     }
 }
 

@@ -316,6 +316,18 @@ impl Timeline {
         self.node_by_ip.get(&ip)?.last().map(|(_, _, n)| n.as_str())
     }
 
+    /// Every port a Service match or a node's listening can name (EndpointSlice ports, NodePorts);
+    /// `None` when an EndpointSlice without ports makes every port a Service's. Ports outside this
+    /// set only matter by their order (the lower port serves): what the Athena pre-aggregation keeps.
+    pub fn listening_ports(&self) -> Option<std::collections::BTreeSet<u16>> {
+        let mut out = std::collections::BTreeSet::new();
+        for b in self.pods.iter().flat_map(|p| &p.services).chain(self.address_bindings.values().flatten()) {
+            out.insert(b.port?);
+        }
+        out.extend(self.node_ports.keys().map(|(p, _)| *p));
+        Some(out)
+    }
+
     /// Does something on `node` listen on `port` (a Service's target port, a NodePort)?
     pub fn node_listens(&self, node: &str, port: u16, proto: Proto) -> bool {
         self.node_ports_listening.get(node).is_some_and(|l| l.binary_search(&(port, proto)).is_ok())

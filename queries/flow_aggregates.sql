@@ -1,0 +1,57 @@
+-- crossaz's pre-aggregation of VPC flow logs (docs/athena.md): one SELECT that runs unchanged on
+-- Amazon Athena (Trino) and on DuckDB, over a table with AWS's Parquet column names. It keeps what
+-- the attribution rules read and sums the rest; `crossaz athena sql` fills the placeholders:
+--   {{table}}            the flow-log table (Athena: database.table; DuckDB: a view)
+--   {{from}}, {{to}}     the window, Unix seconds: start >= from and start < to
+--   {{listening_ports}}  every Service, target and NodePort of the window (comma-separated); a
+--                        port outside it matters only by being the lower one of its record
+--   {{keep_all_ports}}   1 when an EndpointSlice without ports makes every port a Service's, else 0
+SELECT
+    interface_id,
+    account_id,
+    vpc_id,
+    subnet_id,
+    instance_id,
+    az_id,
+    flow_direction,
+    action,
+    log_status,
+    srcaddr,
+    dstaddr,
+    pkt_srcaddr,
+    pkt_dstaddr,
+    protocol,
+    pkt_src_aws_service,
+    pkt_dst_aws_service,
+    CASE
+        WHEN srcport IS NULL THEN NULL
+        WHEN {{keep_all_ports}} = 1 OR srcport IN ({{listening_ports}}) OR srcport <= dstport OR dstport IS NULL THEN srcport
+        ELSE 65535
+    END AS srcport,
+    CASE
+        WHEN dstport IS NULL THEN NULL
+        WHEN {{keep_all_ports}} = 1 OR dstport IN ({{listening_ports}}) OR dstport <= srcport OR srcport IS NULL THEN dstport
+        ELSE 65535
+    END AS dstport,
+    start - (start % 60) AS start_minute,
+    min(start) AS "start",
+    max("end") AS "end",
+    sum(bytes) AS bytes,
+    sum(packets) AS packets,
+    count(*) AS records
+FROM {{table}}
+WHERE start >= {{from}} AND start < {{to}}
+GROUP BY
+    interface_id, account_id, vpc_id, subnet_id, instance_id, az_id, flow_direction, action, log_status,
+    srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr, protocol, pkt_src_aws_service, pkt_dst_aws_service,
+    CASE
+        WHEN srcport IS NULL THEN NULL
+        WHEN {{keep_all_ports}} = 1 OR srcport IN ({{listening_ports}}) OR srcport <= dstport OR dstport IS NULL THEN srcport
+        ELSE 65535
+    END,
+    CASE
+        WHEN dstport IS NULL THEN NULL
+        WHEN {{keep_all_ports}} = 1 OR dstport IN ({{listening_ports}}) OR dstport <= srcport OR srcport IS NULL THEN dstport
+        ELSE 65535
+    END,
+    start - (start % 60)
