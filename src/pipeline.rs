@@ -29,6 +29,8 @@ pub struct Inputs {
     pub billing: Vec<PathBuf>,
     /// Price at the bill's effective per-GB rate instead of `rates`.
     pub price_from_bill: bool,
+    /// The pre-aggregation's results (`--flow-aggregates`): read instead of, or beside, flow logs.
+    pub flow_aggregates: Vec<PathBuf>,
     /// CUR 2.0, legacy CUR or FOCUS exports (files or directories), for per-resource reconciliation.
     pub cur: Vec<PathBuf>,
     /// Split each resource's billed inter-AZ dollars over the conversations measured on it.
@@ -199,7 +201,16 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         };
     }
     let mut info = loaded.info;
-    let discovered = flowlogs::discover(&inputs.flow_logs, inputs.from, inputs.to);
+    let mut discovered = flowlogs::discover(&inputs.flow_logs, inputs.from, inputs.to);
+    for p in &inputs.flow_aggregates {
+        match expand_path(p) {
+            Ok(files) => discovered.files.extend(files.into_iter().map(|f| {
+                let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+                flowlogs::FlowFile::new(f, flowlogs::FileKind::Aggregates, size)
+            })),
+            Err(e) => discovered.problems.push(e),
+        }
+    }
     if discovered.files.is_empty() && discovered.outside_window == 0 {
         // Name the flow-log paths first, then every other input that failed too.
         let mut e = Error::usage("no flow-log files to read");

@@ -73,8 +73,8 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, bytes: u64, packets: u64) {
-        self.records += 1;
+    fn add(&mut self, bytes: u64, packets: u64, records: u64) {
+        self.records += records;
         self.bytes += bytes;
         self.packets += packets;
     }
@@ -207,6 +207,8 @@ struct Held {
     start: Ts,
     bytes: u64,
     packets: u64,
+    /// Records it stands for (pre-aggregated rows stand for several).
+    records: u64,
     egress: bool,
     eni: Option<EniIdx>,
     /// The other end's true address, and who held it.
@@ -267,6 +269,8 @@ pub struct Accumulator<'r, 'a> {
     pub saw_aws_service_field: bool,
     /// AWS's ranges looked up once per far address.
     far_services: FxHashMap<Ip, (u16, u16)>,
+    /// Records the row being processed stands for: 1, or a pre-aggregated row's count.
+    records_now: u64,
 }
 
 /// What a NAT gateway's record says about one forwarded flow: the gateway (and its zone), the
@@ -322,6 +326,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             nat_far: FxHashMap::default(),
             saw_aws_service_field: false,
             far_services: FxHashMap::default(),
+            records_now: 1,
         }
     }
 
@@ -331,7 +336,8 @@ impl<'r, 'a> Accumulator<'r, 'a> {
     }
 
     fn uncount(&mut self, why: Uncounted, bytes: u64, packets: u64) {
-        self.uncounted.entry(why).or_default().add(bytes, packets);
+        let n = self.records_now;
+        self.uncounted.entry(why).or_default().add(bytes, packets, n);
     }
 
     fn example(&mut self, why: Uncounted, line: u64, detail: &str) {
@@ -566,7 +572,22 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         if node_level && !external && !intermediary {
             // Each record knows its own side only as its interface: its twin knows the pod. Held
             // until the unit ends, to be joined with it.
-            self.held.push(Held { key, probe, start, bytes, packets, egress: direction == Direction::Egress, eni, remote_ip, remote, ports, proto, vpc });
+            let records = self.records_now;
+            self.held.push(Held {
+                key,
+                probe,
+                start,
+                bytes,
+                packets,
+                records,
+                egress: direction == Direction::Egress,
+                eni,
+                remote_ip,
+                remote,
+                ports,
+                proto,
+                vpc,
+            });
             return;
         }
         self.count_or_hold(counts_now, key, probe, start, bytes, packets);
@@ -589,15 +610,17 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             service = named.filter(|n| *n != "-").and_then(|n| ranges.and_then(|a| a.service_index(n))).unwrap_or(NOT_AWS);
         }
         let key = NatFar { nat: nat.entity, nat_zone: nat.zone, client_zone, service, region, far_known };
-        self.nat_far.entry(key).or_default().add(r.bytes.unwrap_or(0), r.packets.unwrap_or(0));
+        self.nat_far.entry(key).or_default().add(r.bytes.unwrap_or(0), r.packets.unwrap_or(0), 1 + r.extra_records);
     }
 
     /// Counts a record now, or holds an ingress record back until its sender's logging is known.
     fn count_or_hold(&mut self, counts_now: bool, key: Key, probe: Ip, start: Ts, bytes: u64, packets: u64) {
         if counts_now {
-            self.counted.entry(key).or_default().add(bytes, packets);
+            let n = self.records_now;
+            self.counted.entry(key).or_default().add(bytes, packets, n);
         } else {
-            self.pending.entry((key, probe, minute_of(start))).or_default().add(bytes, packets);
+            let n = self.records_now;
+            self.pending.entry((key, probe, minute_of(start))).or_default().add(bytes, packets, n);
         }
     }
 
@@ -701,8 +724,8 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             used[j] = true;
             let (sender, receiver) = (held[j].remote, e.remote);
             let key = self.key(sender, receiver, (held[j].remote_ip, e.remote_ip), e.ports, e.proto, (false, false), false, (e.start, e.vpc));
-            self.counted.entry(key).or_default().add(e.bytes, e.packets);
-            self.uncount(Uncounted::Duplicate, held[j].bytes, held[j].packets);
+            self.counted.entry(key).or_default().add(e.bytes, e.packets, e.records);
+            self.uncounted.entry(Uncounted::Duplicate).or_default().add(held[j].bytes, held[j].packets, held[j].records);
         }
         held.into_iter().zip(used).filter(|(_, u)| !u).map(|(h, _)| h).collect()
     }
@@ -710,8 +733,10 @@ impl<'r, 'a> Accumulator<'r, 'a> {
     /// Records without a twin count with what they know alone.
     fn count_alone(&mut self, held: Vec<Held>) {
         for h in held {
+            self.records_now = h.records;
             self.count_or_hold(h.egress, h.key, h.probe, h.start, h.bytes, h.packets);
         }
+        self.records_now = 1;
     }
 
     /// Ends a unit of work: ingress records whose sender this unit saw sending in the same minute
@@ -914,8 +939,10 @@ impl FlowSink for Accumulator<'_, '_> {
     }
 
     fn record(&mut self, record: &FlowRecord<'_>, line: u64) {
-        self.read += 1;
+        self.records_now = 1 + record.extra_records;
+        self.read += self.records_now;
         self.process(record, line);
+        self.records_now = 1;
     }
 
     fn skip(&mut self, reason: SkipReason, line: u64, detail: &str, records: u64) {

@@ -70,7 +70,7 @@ fn units_of(files: &[FlowFile], which: &[usize], problems: &mut Vec<InputProblem
     for &i in which {
         let f = &files[i];
         match f.kind {
-            FileKind::Text => units.push(Unit { file: i as u32, groups: None, weight: f.size }),
+            FileKind::Text | FileKind::Aggregates => units.push(Unit { file: i as u32, groups: None, weight: f.size }),
             FileKind::Parquet => match row_groups(&f.path) {
                 Ok((n, _)) if n > 0 => {
                     // Several row groups per unit keep the per-unit overhead small.
@@ -101,9 +101,10 @@ fn read_unit<'r, 'a>(
     let f = &files[unit.file as usize];
     let mut acc = Accumulator::new(resolver, ctx.clone());
     acc.begin_file(unit.file);
-    let o = match &unit.groups {
-        None => read_text_file(&f.path, &text.format, text.is_default, &mut acc),
-        Some(groups) => read_parquet_row_groups(&f.path, groups, &mut acc),
+    let o = match (&unit.groups, f.kind) {
+        (None, crate::sources::flowlogs::FileKind::Aggregates) => crate::sources::flowlogs::aggregates::read_aggregates_file(&f.path, &mut acc),
+        (None, _) => read_text_file(&f.path, &text.format, text.is_default, &mut acc),
+        (Some(groups), _) => read_parquet_row_groups(&f.path, groups, &mut acc),
     };
     acc.close_unit();
     let scoped = resolver.inv.has_network();

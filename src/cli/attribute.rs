@@ -20,6 +20,10 @@ pub struct InputArgs {
     /// Flow-log files or directories (text, gzip or Parquet; S3 layouts are walked recursively).
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub flow_logs: Vec<PathBuf>,
+    /// The result of the pre-aggregation (`crossaz athena sql`, CSV as Athena writes it), attributed
+    /// exactly as flow logs are (docs/athena.md).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub flow_aggregates: Vec<PathBuf>,
     /// JSON of `aws ec2 describe-network-interfaces`, `describe-subnets`, `describe-availability-zones`
     /// (and `aws rds describe-db-instances`, `describe-db-clusters`).
     #[arg(long, value_name = "FILE", num_args = 1..)]
@@ -63,7 +67,7 @@ impl InputArgs {
     /// Fills what neither a flag nor a `CROSSAZ_…` variable gave from `crossaz.toml`.
     pub fn apply(&mut self, cfg: &crate::config::Loaded) {
         let c = &cfg.config;
-        if self.workspace.is_none() && self.flow_logs.is_empty() {
+        if self.workspace.is_none() && self.flow_logs.is_empty() && self.flow_aggregates.is_empty() {
             // A file named by `--config` elsewhere is no workspace unless it holds one.
             self.workspace = cfg.path_of(&c.workspace).or_else(|| cfg.dir().filter(|d| d.join("flow-logs").is_dir()));
         }
@@ -108,6 +112,7 @@ impl InputArgs {
         };
         let mut inputs = Inputs {
             flow_logs: self.flow_logs,
+            flow_aggregates: self.flow_aggregates,
             network: self.network,
             k8s: self.k8s,
             from: self.from,
@@ -211,7 +216,7 @@ pub fn add_workspace(inputs: &mut Inputs, workspace: Option<&std::path::Path>, n
             }
             inputs.add_workspace(dir);
         }
-        None if inputs.flow_logs.is_empty() => {
+        None if inputs.flow_logs.is_empty() && inputs.flow_aggregates.is_empty() => {
             let dir = std::path::Path::new(crate::workspace::DEFAULT);
             if !dir.is_dir() && !need_flow_logs {
                 return Ok(());

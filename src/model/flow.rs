@@ -50,6 +50,8 @@ pub struct FlowRecord<'a> {
     /// The ip-ranges.json subset of pkt-srcaddr / pkt-dstaddr (`S3`, `AMAZON`, …), when the format has it.
     pub pkt_src_aws_service: Option<&'a str>,
     pub pkt_dst_aws_service: Option<&'a str>,
+    /// Records beyond this one that a pre-aggregated row stands for (`records - 1`); 0 for a record.
+    pub extra_records: u64,
 }
 
 /// Why a record was not counted in a result.

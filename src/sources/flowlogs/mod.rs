@@ -1,6 +1,7 @@
 //! VPC flow logs from local files: text (plain or gzip) and Parquet, single files or the S3
 //! layouts (`AWSLogs/<account>/vpcflowlogs/<region>/YYYY/MM/DD/…` and the Hive-style one).
 
+pub mod aggregates;
 pub mod format;
 pub mod parquet;
 pub mod text;
@@ -14,6 +15,8 @@ use std::path::{Path, PathBuf};
 pub enum FileKind {
     Text,
     Parquet,
+    /// The pre-aggregation's result (`--flow-aggregates`): CSV, one row per group of records.
+    Aggregates,
 }
 
 #[derive(Clone, Debug)]
@@ -77,6 +80,8 @@ pub fn format_richness(file: &FlowFile, assumed: &super::super::attribution::Tex
     let format = match file.kind {
         FileKind::Parquet => parquet::columns(&file.path).ok(),
         FileKind::Text => text::header_format(&file.path).ok().flatten().or_else(|| Some(assumed.format.clone())),
+        // One result holds every flow log the query read: it is a wave of its own.
+        FileKind::Aggregates => None,
     };
     format.map(|f| f.richness()).unwrap_or(0)
 }

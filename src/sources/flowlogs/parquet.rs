@@ -303,16 +303,16 @@ struct Caches {
 }
 
 /// `Ok(None)` for `-`, the value, or the offending text.
-type Parsed<T> = Result<Option<T>, String>;
+pub(crate) type Parsed<T> = Result<Option<T>, String>;
 
-fn ip_value(s: &str) -> Parsed<Ip> {
+pub(crate) fn ip_value(s: &str) -> Parsed<Ip> {
     if s == "-" || s.is_empty() {
         return Ok(None);
     }
     Ip::parse_str(s).map(Some).ok_or_else(|| s.to_string())
 }
 
-fn action_value(s: &str) -> Parsed<Action> {
+pub(crate) fn action_value(s: &str) -> Parsed<Action> {
     match s {
         "ACCEPT" => Ok(Some(Action::Accept)),
         "REJECT" => Ok(Some(Action::Reject)),
@@ -321,7 +321,7 @@ fn action_value(s: &str) -> Parsed<Action> {
     }
 }
 
-fn status_value(s: &str) -> Parsed<LogStatus> {
+pub(crate) fn status_value(s: &str) -> Parsed<LogStatus> {
     match s {
         "OK" => Ok(Some(LogStatus::Ok)),
         "NODATA" => Ok(Some(LogStatus::NoData)),
@@ -331,7 +331,7 @@ fn status_value(s: &str) -> Parsed<LogStatus> {
     }
 }
 
-fn direction_value(s: &str) -> Parsed<Direction> {
+pub(crate) fn direction_value(s: &str) -> Parsed<Direction> {
     match s {
         "ingress" => Ok(Some(Direction::Ingress)),
         "egress" => Ok(Some(Direction::Egress)),
@@ -434,6 +434,7 @@ impl<'b> Columns<'b> {
             flow_direction: take(self.flow_direction.get(i), Field::FlowDirection, "`ingress` or `egress`")?,
             pkt_src_aws_service: self.src_service.get(i),
             pkt_dst_aws_service: self.dst_service.get(i),
+            extra_records: 0,
         })
     }
 }

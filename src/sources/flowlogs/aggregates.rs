@@ -1,0 +1,150 @@
+//! `--flow-aggregates`: the result of the pre-aggregation (`queries/flow_aggregates.sql`) as Athena
+//! writes it — CSV with a header, every value quoted — read row by row into the same sink as flow
+//! logs, each row standing for its `records` (docs/athena.md).
+
+use super::parquet::{action_value, direction_value, ip_value, status_value};
+use super::text::FileOutcome;
+use crate::error::InputProblem;
+use crate::model::flow::{FlowRecord, FlowSink, FormatTraits, SkipReason};
+use std::path::Path;
+
+/// The result's columns; the ones crossaz needs come first.
+pub const REQUIRED: [&str; 10] = ["interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "start", "end", "bytes", "records"];
+const OPTIONAL: [&str; 14] = [
+    "account_id",
+    "vpc_id",
+    "subnet_id",
+    "instance_id",
+    "az_id",
+    "flow_direction",
+    "action",
+    "log_status",
+    "pkt_srcaddr",
+    "pkt_dstaddr",
+    "packets",
+    "pkt_src_aws_service",
+    "pkt_dst_aws_service",
+    "start_minute",
+];
+
+pub fn read_aggregates_file(path: &Path, sink: &mut dyn FlowSink) -> FileOutcome {
+    let mut out = FileOutcome::default();
+    let mut rdr = match csv::ReaderBuilder::new().has_headers(true).from_path(path) {
+        Ok(r) => r,
+        Err(e) => {
+            out.problems.push(InputProblem::new(path, None, format!("cannot open: {e}")));
+            return out;
+        }
+    };
+    let header: Vec<String> = match rdr.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
+        Err(e) => {
+            out.problems.push(InputProblem::new(path, Some(1), format!("cannot read the header: {e}")));
+            return out;
+        }
+    };
+    let at = |n: &str| header.iter().position(|c| c == n);
+    if let Some(missing) = REQUIRED.iter().find(|n| at(n).is_none()) {
+        let stem = missing.trim_end_matches('s');
+        let close = header
+            .iter()
+            .find(|h| strsim::levenshtein(h, missing) <= 3 || h.starts_with(stem) || missing.starts_with(h.as_str()))
+            .map(|h| format!(" (the file has `{h}`: renamed?)"))
+            .unwrap_or_default();
+        out.problems.push(
+            InputProblem::new(path, Some(1), format!("the flow aggregates lack the column `{missing}`{close}"))
+                .with_hint(format!("expected the result of `crossaz athena sql` (columns {}, …; docs/athena.md)", REQUIRED.join(", "))),
+        );
+        return out;
+    }
+    let col = |n: &str| at(n);
+    let idx: Vec<Option<usize>> = REQUIRED.iter().chain(OPTIONAL.iter()).map(|n| col(n)).collect();
+    let get = |rec: &csv::StringRecord, name: &str| -> Option<String> {
+        let i = REQUIRED.iter().chain(OPTIONAL.iter()).position(|n| *n == name).and_then(|k| idx[k])?;
+        rec.get(i).map(str::trim).filter(|v| !v.is_empty() && *v != "-").map(str::to_string)
+    };
+    sink.set_format(FormatTraits {
+        has_pkt_addresses: col("pkt_srcaddr").is_some() && col("pkt_dstaddr").is_some(),
+        has_flow_direction: col("flow_direction").is_some(),
+        has_aws_service: col("pkt_src_aws_service").is_some() && col("pkt_dst_aws_service").is_some(),
+    });
+    let mut rec = csv::StringRecord::new();
+    let mut line = 1u64;
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                line += 1;
+                sink.skip(SkipReason::Malformed, line, &format!("not CSV: {e}"), 1);
+                continue;
+            }
+        }
+        line = rec.position().map(|p| p.line()).unwrap_or(line + 1);
+        let bad = |sink: &mut dyn FlowSink, what: String| sink.skip(SkipReason::Malformed, line, &what, 1);
+        let number = |name: &str| -> Result<Option<u64>, String> {
+            match get(&rec, name) {
+                None => Ok(None),
+                Some(v) => v.parse::<u64>().map(Some).map_err(|_| format!("`{name}` is `{v}`: expected a whole number")),
+            }
+        };
+        let parsed = (|| -> Result<_, String> {
+            let records = number("records")?.ok_or("`records` is empty: expected the group's record count")?.max(1);
+            let ip = |n: &str| get(&rec, n).map(|v| ip_value(&v).map_err(|t| format!("`{n}` is `{t}`: expected an address"))).transpose().map(Option::flatten);
+            let port = |n: &str| number(n).and_then(|p| p.map(|p| u16::try_from(p).map_err(|_| format!("`{n}` is `{p}`: expected a port"))).transpose());
+            Ok((records, ip("srcaddr")?, ip("dstaddr")?, ip("pkt_srcaddr")?, ip("pkt_dstaddr")?, port("srcport")?, port("dstport")?))
+        })();
+        let (records, srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr, srcport, dstport) = match parsed {
+            Ok(v) => v,
+            Err(e) => {
+                bad(sink, e);
+                continue;
+            }
+        };
+        let rest = (|| -> Result<_, String> {
+            let protocol = number("protocol")?.map(|p| u8::try_from(p).map_err(|_| format!("`protocol` is `{p}`"))).transpose()?;
+            let t = |n: &str| number(n).map(|v| v.map(|x| x as i64));
+            let action = get(&rec, "action").map(|v| action_value(&v).map_err(|t| format!("`action` is `{t}`"))).transpose()?.flatten();
+            let status = get(&rec, "log_status").map(|v| status_value(&v).map_err(|t| format!("`log_status` is `{t}`"))).transpose()?.flatten();
+            let direction = get(&rec, "flow_direction").map(|v| direction_value(&v).map_err(|t| format!("`flow_direction` is `{t}`"))).transpose()?.flatten();
+            Ok((protocol, t("start")?, t("end")?, number("bytes")?, number("packets")?, action, status, direction))
+        })();
+        let (protocol, start, end, bytes, packets, action, log_status, flow_direction) = match rest {
+            Ok(v) => v,
+            Err(e) => {
+                bad(sink, e);
+                continue;
+            }
+        };
+        let (iface, vpc, subnet, instance, az) =
+            (get(&rec, "interface_id"), get(&rec, "vpc_id"), get(&rec, "subnet_id"), get(&rec, "instance_id"), get(&rec, "az_id"));
+        let (src_svc, dst_svc) = (get(&rec, "pkt_src_aws_service"), get(&rec, "pkt_dst_aws_service"));
+        let r = FlowRecord {
+            interface_id: iface.as_deref(),
+            vpc_id: vpc.as_deref(),
+            subnet_id: subnet.as_deref(),
+            instance_id: instance.as_deref(),
+            az_id: az.as_deref(),
+            srcaddr,
+            dstaddr,
+            pkt_srcaddr,
+            pkt_dstaddr,
+            srcport,
+            dstport,
+            protocol,
+            packets,
+            bytes,
+            start,
+            end,
+            action,
+            log_status,
+            flow_direction,
+            pkt_src_aws_service: src_svc.as_deref(),
+            pkt_dst_aws_service: dst_svc.as_deref(),
+            extra_records: records - 1,
+            ..FlowRecord::default()
+        };
+        sink.record(&r, line);
+    }
+    out
+}
