@@ -109,6 +109,32 @@ fn flow_aggregates_equal_the_flow_logs() {
     }
 }
 
+/// A result read in many byte ranges (one per unit of work, in parallel) gives the same report
+/// as the flow logs: rows cut by a range belong to the range they start in.
+#[test]
+fn flow_aggregates_read_in_ranges_equal_the_flow_logs() {
+    let dir = generated(Options { format: FlowFormat::Parquet, real_account: true, ..short(2) });
+    let csv = aggregate(dir.path());
+    let d = dir.path();
+    let by_conversation = |source: &[&str], chunk: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_crossaz"));
+        cmd.arg("attribute").args(source).args(["--network", d.join("network").to_str().unwrap(), "--k8s", d.join("k8s").to_str().unwrap()]);
+        cmd.args(["--by", "conversation", "--format", "csv"]).env("CROSSAZ_NO_PROGRESS", "1");
+        if let Some(c) = chunk {
+            cmd.env("CROSSAZ_AGGREGATE_CHUNK_BYTES", c);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let local = by_conversation(&["--flow-logs", d.join("flow-logs").to_str().unwrap()], None);
+    let size = std::fs::metadata(&csv).unwrap().len();
+    for chunk in ["977", "40000"] {
+        assert!(size / chunk.parse::<u64>().unwrap() > 3, "several ranges");
+        assert_eq!(by_conversation(&["--flow-aggregates", csv.to_str().unwrap()], Some(chunk)), local, "ranges of {chunk} bytes");
+    }
+}
+
 /// A result with a renamed column, or text where a number belongs, is named: the column, the line.
 #[test]
 fn bad_aggregates_are_named() {

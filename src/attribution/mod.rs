@@ -51,6 +51,8 @@ pub struct Pass<'r, 'a> {
 struct Unit {
     file: u32,
     groups: Option<Vec<usize>>,
+    /// For pre-aggregated results: the bytes of the file this unit reads (lines that start in it).
+    range: Option<(u64, u64)>,
     weight: u64,
 }
 
@@ -70,14 +72,24 @@ fn units_of(files: &[FlowFile], which: &[usize], problems: &mut Vec<InputProblem
     for &i in which {
         let f = &files[i];
         match f.kind {
-            FileKind::Text | FileKind::Aggregates => units.push(Unit { file: i as u32, groups: None, weight: f.size }),
+            FileKind::Text => units.push(Unit { file: i as u32, groups: None, range: None, weight: f.size }),
+            // A result is one large file: read in byte ranges, in parallel.
+            FileKind::Aggregates => {
+                let chunk = crate::sources::flowlogs::aggregates::chunk_bytes();
+                let mut start = 0;
+                while start < f.size.max(1) {
+                    let end = (start + chunk).min(f.size);
+                    units.push(Unit { file: i as u32, groups: None, range: Some((start, end)), weight: end - start });
+                    start = end.max(start + 1);
+                }
+            }
             FileKind::Parquet => match row_groups(&f.path) {
                 Ok((n, _)) if n > 0 => {
                     // Several row groups per unit keep the per-unit overhead small.
                     let per = n.div_ceil(rayon::current_num_threads() * 2).max(1);
                     let groups: Vec<usize> = (0..n).collect();
                     for chunk in groups.chunks(per) {
-                        units.push(Unit { file: i as u32, groups: Some(chunk.to_vec()), weight: f.size * chunk.len() as u64 / n as u64 });
+                        units.push(Unit { file: i as u32, groups: Some(chunk.to_vec()), range: None, weight: f.size * chunk.len() as u64 / n as u64 });
                     }
                 }
                 Ok(_) => {}
@@ -102,7 +114,9 @@ fn read_unit<'r, 'a>(
     let mut acc = Accumulator::new(resolver, ctx.clone());
     acc.begin_file(unit.file);
     let o = match (&unit.groups, f.kind) {
-        (None, crate::sources::flowlogs::FileKind::Aggregates) => crate::sources::flowlogs::aggregates::read_aggregates_file(&f.path, &mut acc),
+        (None, crate::sources::flowlogs::FileKind::Aggregates) => {
+            crate::sources::flowlogs::aggregates::read_aggregates_file(&f.path, unit.range.unwrap_or((0, f.size)), &mut acc)
+        }
         (None, _) => read_text_file(&f.path, &text.format, text.is_default, &mut acc),
         (Some(groups), _) => read_parquet_row_groups(&f.path, groups, &mut acc),
     };

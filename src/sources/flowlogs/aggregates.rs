@@ -27,24 +27,91 @@ const OPTIONAL: [&str; 14] = [
     "start_minute",
 ];
 
-pub fn read_aggregates_file(path: &Path, sink: &mut dyn FlowSink) -> FileOutcome {
+/// Bytes of a result read as one unit of work (the environment's `CROSSAZ_AGGREGATE_CHUNK_BYTES`
+/// changes it, for tests).
+pub fn chunk_bytes() -> u64 {
+    std::env::var("CROSSAZ_AGGREGATE_CHUNK_BYTES").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(64 << 20)
+}
+
+/// Reads the rows that start in bytes `[from, to)` of the file; the header line is read by every
+/// unit, its problems reported by the first.
+pub fn read_aggregates_file(path: &Path, (from, to): (u64, u64), sink: &mut dyn FlowSink) -> FileOutcome {
     let mut out = FileOutcome::default();
-    let mut rdr = match csv::ReaderBuilder::new().has_headers(true).from_path(path) {
-        Ok(r) => r,
-        Err(e) => {
-            out.problems.push(InputProblem::new(path, None, format!("cannot open: {e}")));
-            return out;
-        }
+    match read_range(path, from, to) {
+        Ok((header, body, body_start)) => read_rows(path, &header, &body, body_start, from == 0, sink, &mut out),
+        Err(e) if from == 0 => out.problems.push(e),
+        Err(_) => {}
+    }
+    out
+}
+
+/// The header's column names, and the bytes of the lines that start in `[from, to)` with where they start.
+fn read_range(path: &Path, from: u64, to: u64) -> Result<(Vec<String>, Vec<u8>, u64), InputProblem> {
+    use std::io::{BufRead, Read, Seek, SeekFrom};
+    let file = std::fs::File::open(path).map_err(|e| InputProblem::new(path, None, format!("cannot open: {e}")))?;
+    let mut r = std::io::BufReader::new(file);
+    let mut first = Vec::new();
+    r.read_until(b'\n', &mut first).map_err(|e| InputProblem::new(path, Some(1), format!("cannot read the header: {e}")))?;
+    let header: Vec<String> = match csv::ReaderBuilder::new().has_headers(false).from_reader(&first[..]).records().next() {
+        Some(Ok(h)) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
+        _ => return Err(InputProblem::new(path, Some(1), "no header line: expected the CSV Athena writes, with a header")),
     };
-    let header: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
-        Err(e) => {
-            out.problems.push(InputProblem::new(path, Some(1), format!("cannot read the header: {e}")));
-            return out;
-        }
+    let header_end = first.len() as u64;
+    let start = from.max(header_end);
+    if start >= to {
+        return Ok((header, Vec::new(), start));
+    }
+    // A line under `start` that began before it is the previous unit's.
+    let begin = if start > header_end {
+        r.seek(SeekFrom::Start(start - 1)).map_err(|e| InputProblem::new(path, None, format!("cannot read: {e}")))?;
+        let mut partial = Vec::new();
+        r.read_until(b'\n', &mut partial).map_err(|e| InputProblem::new(path, None, format!("cannot read: {e}")))?;
+        start - 1 + partial.len() as u64
+    } else {
+        start
     };
+    let mut body = Vec::new();
+    if begin < to {
+        r.by_ref().take(to - begin).read_to_end(&mut body).map_err(|e| InputProblem::new(path, None, format!("cannot read: {e}")))?;
+        // Finish the line that crosses `to`.
+        if !body.is_empty() && !body.ends_with(b"\n") {
+            r.read_until(b'\n', &mut body).map_err(|e| InputProblem::new(path, None, format!("cannot read: {e}")))?;
+        }
+    }
+    Ok((header, body, begin))
+}
+
+/// The line number of byte `offset` (1-based), for messages about rows of later units.
+fn line_at(path: &Path, offset: u64) -> u64 {
+    use std::io::Read;
+    let mut n = 1u64;
+    if let Ok(f) = std::fs::File::open(path) {
+        let mut buf = vec![0u8; 1 << 20];
+        let mut left = offset;
+        let mut r = f.take(offset);
+        while left > 0 {
+            match r.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => {
+                    n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
+                    left -= k as u64;
+                }
+            }
+        }
+    }
+    n
+}
+
+fn read_rows(path: &Path, header: &[String], body: &[u8], body_start: u64, first_unit: bool, sink: &mut dyn FlowSink, out: &mut FileOutcome) {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(body);
+    // Lines are counted from this unit's first line, found once, when a row needs naming.
+    let mut first_line: Option<u64> = None;
+    let mut line_of = |relative: u64| relative - 1 + *first_line.get_or_insert_with(|| line_at(path, body_start));
     let at = |n: &str| header.iter().position(|c| c == n);
     if let Some(missing) = REQUIRED.iter().find(|n| at(n).is_none()) {
+        if !first_unit {
+            return;
+        }
         let stem = missing.trim_end_matches('s');
         let close = header
             .iter()
@@ -55,7 +122,7 @@ pub fn read_aggregates_file(path: &Path, sink: &mut dyn FlowSink) -> FileOutcome
             InputProblem::new(path, Some(1), format!("the flow aggregates lack the column `{missing}`{close}"))
                 .with_hint(format!("expected the result of `crossaz athena sql` (columns {}, …; docs/athena.md)", REQUIRED.join(", "))),
         );
-        return out;
+        return;
     }
     let col = |n: &str| at(n);
     let idx: Vec<Option<usize>> = REQUIRED.iter().chain(OPTIONAL.iter()).map(|n| col(n)).collect();
@@ -69,18 +136,20 @@ pub fn read_aggregates_file(path: &Path, sink: &mut dyn FlowSink) -> FileOutcome
         has_aws_service: col("pkt_src_aws_service").is_some() && col("pkt_dst_aws_service").is_some(),
     });
     let mut rec = csv::StringRecord::new();
-    let mut line = 1u64;
+    let mut relative = 0u64;
     loop {
         match rdr.read_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                line += 1;
+                relative += 1;
+                let line = line_of(e.position().map(|p| p.line()).unwrap_or(relative));
                 sink.skip(SkipReason::Malformed, line, &format!("not CSV: {e}"), 1);
                 continue;
             }
         }
-        line = rec.position().map(|p| p.line()).unwrap_or(line + 1);
+        relative = rec.position().map(|p| p.line()).unwrap_or(relative + 1);
+        let line = line_of(relative);
         let bad = |sink: &mut dyn FlowSink, what: String| sink.skip(SkipReason::Malformed, line, &what, 1);
         let number = |name: &str| -> Result<Option<u64>, String> {
             match get(&rec, name) {
@@ -146,5 +215,4 @@ pub fn read_aggregates_file(path: &Path, sink: &mut dyn FlowSink) -> FileOutcome
         };
         sink.record(&r, line);
     }
-    out
 }
