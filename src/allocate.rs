@@ -106,7 +106,7 @@ pub fn allocate(flows: &[ResourceFlow], charges: &[ResourceCharge], in_window: i
     let mut rows = Vec::new();
     let (mut billed, mut unallocated) = (Decimal::ZERO, Decimal::ZERO);
     // Lines at $0 (paths AWS does not charge) have nothing to allocate.
-    for c in charges.iter().filter(|c| in_window(&c.date) && !(c.cost_usd.is_zero() && c.effective_usd.is_none_or(|e| e.is_zero()))) {
+    for c in charges.iter().filter(|c| in_window(&c.date) && !c.is_free()) {
         let out = c.operation.as_deref() != Some("InterZone-In");
         billed += c.cost_usd;
         let targets: &[&ResourceFlow] = match &c.resource_id {

@@ -307,10 +307,7 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     if inputs.allocate_bill {
         let flows = attribution::resource_flows(&pass.acc, &resolver);
         report.allocation = Some(if exports.charges.is_empty() {
-            let usage_type = crate::model::billing::region_prefix(report.region.as_deref().unwrap_or("")).map_or_else(
-                || "DataTransfer-Regional-Bytes".to_string(),
-                |p| if p.is_empty() { "DataTransfer-Regional-Bytes".into() } else { format!("{p}-DataTransfer-Regional-Bytes") },
-            );
+            let usage_type = crate::model::billing::regional_transfer_usage_type(report.region.as_deref());
             crate::allocate::at_list_price(&flows, report.pricing.out_per_gb_usd, report.pricing.in_per_gb_usd, &usage_type)
         } else {
             crate::allocate::allocate(&flows, &exports.charges, crate::reconcile::window_days(&report))

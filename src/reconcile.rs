@@ -97,7 +97,7 @@ pub struct Context {
 pub fn bill_lines(charges: &[ResourceCharge]) -> Vec<BillLine> {
     let mut by: BTreeMap<(String, String, String), (Decimal, Decimal)> = BTreeMap::new();
     // Lines at $0 are paths AWS does not charge (an ALB's traffic with its targets): not billed transfer.
-    for c in charges.iter().filter(|c| !(c.cost_usd.is_zero() && c.effective_usd.is_none_or(|e| e.is_zero()))) {
+    for c in charges.iter().filter(|c| !c.is_free()) {
         let e = by.entry((c.date.clone(), c.usage_type.clone(), c.operation.clone().unwrap_or_default())).or_default();
         e.0 += c.usage_gb;
         // The bill's effective cost (net unblended, EffectiveCost) when the export has it.

@@ -237,8 +237,8 @@ pub fn cur_dataset(dir: &Path, rows: u64) -> Result<(PathBuf, CurExpected), Erro
             tags: vec![],
         }
     });
-    write_cur2_from(&file, made, CUR_PADDING).map_err(|e| Error::io("write", &file, e))?;
-    expected.columns = 22 + CUR_PADDING;
+    let columns = write_cur2_from(&file, made, CUR_PADDING).map_err(|e| Error::io("write", &file, e))?;
+    expected.columns = columns;
     let text = serde_json::to_vec(&expected).map_err(|e| Error::failure("cannot write the marker").caused_by(e))?;
     std::fs::write(&marker, text).map_err(|e| Error::io("write", &marker, e))?;
     Ok((file, expected))

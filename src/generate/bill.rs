@@ -161,11 +161,12 @@ fn period(day: i32) -> (i64, i64) {
 /// Writes CUR 2.0 Parquet: the columns a Data Exports `CUR2.0` table has that crossaz and a
 /// reader of the bill care about, plus `padding` more (the bench's 300-column width).
 pub fn write_cur2(path: &Path, rows: &[BillRow], padding: usize) -> std::io::Result<()> {
-    write_cur2_from(path, rows.iter().cloned(), padding)
+    write_cur2_from(path, rows.iter().cloned(), padding).map(|_| ())
 }
 
-/// As [`write_cur2`], from rows made as they are written (the benchmark's 10^7).
-pub fn write_cur2_from(path: &Path, rows: impl Iterator<Item = BillRow>, padding: usize) -> std::io::Result<()> {
+/// As [`write_cur2`], from rows made as they are written (the benchmark's 10^7); returns the
+/// number of columns written.
+pub fn write_cur2_from(path: &Path, rows: impl Iterator<Item = BillRow>, padding: usize) -> std::io::Result<usize> {
     use arrow_array::builder::{Float64Builder, MapBuilder, StringBuilder, TimestampMillisecondBuilder};
     use arrow_array::{Array, ArrayRef, RecordBatch};
     use arrow_schema::{DataType, Field, Schema, TimeUnit};
@@ -264,7 +265,7 @@ pub fn write_cur2_from(path: &Path, rows: impl Iterator<Item = BillRow>, padding
         w.write(&batch).map_err(|e| to_io(&e))?;
     }
     w.close().map_err(|e| to_io(&e))?;
-    Ok(())
+    Ok(schema.fields().len())
 }
 
 /// The columns of AWS's `FOCUS_1_2_AWS` table that this export fills (the usage type is in

@@ -81,6 +81,15 @@ pub fn classify(usage_type: &str, operation: &str) -> TransferKind {
     TransferKind::NotTransfer
 }
 
+/// The usage type of inter-AZ transfer in a region as the bill names it (`APN2-DataTransfer-Regional-Bytes`;
+/// no prefix in us-east-1 or an unknown region).
+pub fn regional_transfer_usage_type(region: Option<&str>) -> String {
+    match region.and_then(region_prefix) {
+        Some(p) if !p.is_empty() => format!("{p}-DataTransfer-Regional-Bytes"),
+        _ => "DataTransfer-Regional-Bytes".into(),
+    }
+}
+
 /// The Cost Explorer usage-type prefix of a region (`APN2` for ap-northeast-2); us-east-1 has none.
 pub fn region_prefix(region: &str) -> Option<&'static str> {
     let p = match region {
@@ -160,4 +169,12 @@ pub struct ResourceCharge {
     pub rows: u64,
     /// The resource's tags on the bill (`resource_tags`, `Tags`, `resourceTags/…`).
     pub tags: std::collections::BTreeMap<String, String>,
+}
+
+impl ResourceCharge {
+    /// A line at $0 (and no effective cost): a path AWS does not charge, such as an ALB's traffic
+    /// with its targets. Not billed transfer, nothing to allocate.
+    pub fn is_free(&self) -> bool {
+        self.cost_usd.is_zero() && self.effective_usd.is_none_or(|e| e.is_zero())
+    }
 }

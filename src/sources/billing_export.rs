@@ -189,15 +189,7 @@ pub fn read(path: &Path) -> Result<ExportRead, InputProblem> {
     let c = columns(kind);
     let has = |n: &str| names.iter().any(|x| x == n);
     // A renamed column (schema drift) is named with the one it most likely became.
-    let renamed = |want: &str| {
-        names
-            .iter()
-            .map(|n| (strsim::levenshtein(&n.to_lowercase(), &want.to_lowercase()), n))
-            .filter(|(d, _)| *d > 0 && *d <= 3)
-            .min()
-            .map(|(_, n)| format!(" (the file has `{n}`: renamed?)"))
-            .unwrap_or_default()
-    };
+    let renamed = |want: &str| crate::sources::renamed_column(want, &names);
     for required in [c.amount, c.cost, c.start] {
         if !has(required) {
             return Err(problem(path, format!("the {} export lacks the column `{required}`{}", kind.as_str(), renamed(required)))

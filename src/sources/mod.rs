@@ -68,6 +68,17 @@ pub fn expand_path(path: &Path) -> Result<Vec<PathBuf>, InputProblem> {
     Ok(files)
 }
 
+/// ` (the file has `x`: renamed?)` for a column `want` that a file lacks, naming the column it most
+/// likely became: the nearest by spelling (case aside, at most 3 edits), else one that extends its
+/// stem or that it extends (`record_count` for `records`); empty when none is close.
+pub fn renamed_column(want: &str, names: &[String]) -> String {
+    let lower = want.to_lowercase();
+    let stem = lower.trim_end_matches('s');
+    let by_spelling = names.iter().map(|n| (strsim::levenshtein(&n.to_lowercase(), &lower), n)).filter(|(d, _)| *d > 0 && *d <= 3).min().map(|(_, n)| n);
+    let by_stem = || names.iter().find(|n| n.to_lowercase() != lower && (n.to_lowercase().starts_with(stem) || lower.starts_with(&n.to_lowercase())));
+    by_spelling.or_else(by_stem).map(|n| format!(" (the file has `{n}`: renamed?)")).unwrap_or_default()
+}
+
 /// Describes a serde_json error with its line, for `InputProblem`s.
 pub fn json_problem(path: &Path, err: &serde_json::Error, expected: &str) -> InputProblem {
     let text = err.to_string();

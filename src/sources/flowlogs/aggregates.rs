@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// The result's columns; the ones crossaz needs come first.
 pub const REQUIRED: [&str; 10] = ["interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "start", "end", "bytes", "records"];
-const OPTIONAL: [&str; 14] = [
+const OPTIONAL: [&str; 13] = [
     "account_id",
     "vpc_id",
     "subnet_id",
@@ -24,7 +24,6 @@ const OPTIONAL: [&str; 14] = [
     "packets",
     "pkt_src_aws_service",
     "pkt_dst_aws_service",
-    "start_minute",
 ];
 
 /// Bytes of a result read as one unit of work (the environment's `CROSSAZ_AGGREGATE_CHUNK_BYTES`
@@ -112,28 +111,21 @@ fn read_rows(path: &Path, header: &[String], body: &[u8], body_start: u64, first
         if !first_unit {
             return;
         }
-        let stem = missing.trim_end_matches('s');
-        let close = header
-            .iter()
-            .find(|h| strsim::levenshtein(h, missing) <= 3 || h.starts_with(stem) || missing.starts_with(h.as_str()))
-            .map(|h| format!(" (the file has `{h}`: renamed?)"))
-            .unwrap_or_default();
+        let close = crate::sources::renamed_column(missing, header);
         out.problems.push(
             InputProblem::new(path, Some(1), format!("the flow aggregates lack the column `{missing}`{close}"))
                 .with_hint(format!("expected the result of `crossaz athena sql` (columns {}, …; docs/athena.md)", REQUIRED.join(", "))),
         );
         return;
     }
-    let col = |n: &str| at(n);
-    let idx: Vec<Option<usize>> = REQUIRED.iter().chain(OPTIONAL.iter()).map(|n| col(n)).collect();
-    let get = |rec: &csv::StringRecord, name: &str| -> Option<String> {
-        let i = REQUIRED.iter().chain(OPTIONAL.iter()).position(|n| *n == name).and_then(|k| idx[k])?;
-        rec.get(i).map(str::trim).filter(|v| !v.is_empty() && *v != "-").map(str::to_string)
-    };
+    // Each column's place, found once: the rows are many.
+    let [interface_id, srcaddr_at, dstaddr_at, srcport_at, dstport_at, protocol_at, start_at, end_at, bytes_at, records_at] = REQUIRED.map(at);
+    let [_account_id, vpc_id, subnet_id, instance_id, az_id, direction_at, action_at, status_at, pkt_src_at, pkt_dst_at, packets_at, src_svc_at, dst_svc_at] =
+        OPTIONAL.map(at);
     sink.set_format(FormatTraits {
-        has_pkt_addresses: col("pkt_srcaddr").is_some() && col("pkt_dstaddr").is_some(),
-        has_flow_direction: col("flow_direction").is_some(),
-        has_aws_service: col("pkt_src_aws_service").is_some() && col("pkt_dst_aws_service").is_some(),
+        has_pkt_addresses: pkt_src_at.is_some() && pkt_dst_at.is_some(),
+        has_flow_direction: direction_at.is_some(),
+        has_aws_service: src_svc_at.is_some() && dst_svc_at.is_some(),
     });
     let mut rec = csv::StringRecord::new();
     let mut relative = 0u64;
@@ -150,69 +142,55 @@ fn read_rows(path: &Path, header: &[String], body: &[u8], body_start: u64, first
         }
         relative = rec.position().map(|p| p.line()).unwrap_or(relative + 1);
         let line = line_of(relative);
-        let bad = |sink: &mut dyn FlowSink, what: String| sink.skip(SkipReason::Malformed, line, &what, 1);
-        let number = |name: &str| -> Result<Option<u64>, String> {
-            match get(&rec, name) {
+        let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).map(str::trim).filter(|v| !v.is_empty() && *v != "-");
+        let number = |i: Option<usize>, name: &str| -> Result<Option<u64>, String> {
+            match get(i) {
                 None => Ok(None),
                 Some(v) => v.parse::<u64>().map(Some).map_err(|_| format!("`{name}` is `{v}`: expected a whole number")),
             }
         };
         let parsed = (|| -> Result<_, String> {
-            let records = number("records")?.ok_or("`records` is empty: expected the group's record count")?.max(1);
-            let ip = |n: &str| get(&rec, n).map(|v| ip_value(&v).map_err(|t| format!("`{n}` is `{t}`: expected an address"))).transpose().map(Option::flatten);
-            let port = |n: &str| number(n).and_then(|p| p.map(|p| u16::try_from(p).map_err(|_| format!("`{n}` is `{p}`: expected a port"))).transpose());
-            Ok((records, ip("srcaddr")?, ip("dstaddr")?, ip("pkt_srcaddr")?, ip("pkt_dstaddr")?, port("srcport")?, port("dstport")?))
+            let records = number(records_at, "records")?.ok_or("`records` is empty: expected the group's record count")?.max(1);
+            let ip = |i: Option<usize>, n: &str| {
+                get(i).map(|v| ip_value(v).map_err(|t| format!("`{n}` is `{t}`: expected an address"))).transpose().map(Option::flatten)
+            };
+            let port = |i: Option<usize>, n: &str| {
+                number(i, n).and_then(|p| p.map(|p| u16::try_from(p).map_err(|_| format!("`{n}` is `{p}`: expected a port"))).transpose())
+            };
+            let protocol = number(protocol_at, "protocol")?.map(|p| u8::try_from(p).map_err(|_| format!("`protocol` is `{p}`"))).transpose()?;
+            let t = |i: Option<usize>, n: &str| number(i, n).map(|v| v.map(|x| x as i64));
+            let action = get(action_at).map(|v| action_value(v).map_err(|t| format!("`action` is `{t}`"))).transpose()?.flatten();
+            let log_status = get(status_at).map(|v| status_value(v).map_err(|t| format!("`log_status` is `{t}`"))).transpose()?.flatten();
+            let flow_direction = get(direction_at).map(|v| direction_value(v).map_err(|t| format!("`flow_direction` is `{t}`"))).transpose()?.flatten();
+            Ok(FlowRecord {
+                interface_id: get(interface_id),
+                vpc_id: get(vpc_id),
+                subnet_id: get(subnet_id),
+                instance_id: get(instance_id),
+                az_id: get(az_id),
+                srcaddr: ip(srcaddr_at, "srcaddr")?,
+                dstaddr: ip(dstaddr_at, "dstaddr")?,
+                pkt_srcaddr: ip(pkt_src_at, "pkt_srcaddr")?,
+                pkt_dstaddr: ip(pkt_dst_at, "pkt_dstaddr")?,
+                srcport: port(srcport_at, "srcport")?,
+                dstport: port(dstport_at, "dstport")?,
+                protocol,
+                packets: number(packets_at, "packets")?,
+                bytes: number(bytes_at, "bytes")?,
+                start: t(start_at, "start")?,
+                end: t(end_at, "end")?,
+                action,
+                log_status,
+                flow_direction,
+                pkt_src_aws_service: get(src_svc_at),
+                pkt_dst_aws_service: get(dst_svc_at),
+                extra_records: records - 1,
+                ..FlowRecord::default()
+            })
         })();
-        let (records, srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr, srcport, dstport) = match parsed {
-            Ok(v) => v,
-            Err(e) => {
-                bad(sink, e);
-                continue;
-            }
-        };
-        let rest = (|| -> Result<_, String> {
-            let protocol = number("protocol")?.map(|p| u8::try_from(p).map_err(|_| format!("`protocol` is `{p}`"))).transpose()?;
-            let t = |n: &str| number(n).map(|v| v.map(|x| x as i64));
-            let action = get(&rec, "action").map(|v| action_value(&v).map_err(|t| format!("`action` is `{t}`"))).transpose()?.flatten();
-            let status = get(&rec, "log_status").map(|v| status_value(&v).map_err(|t| format!("`log_status` is `{t}`"))).transpose()?.flatten();
-            let direction = get(&rec, "flow_direction").map(|v| direction_value(&v).map_err(|t| format!("`flow_direction` is `{t}`"))).transpose()?.flatten();
-            Ok((protocol, t("start")?, t("end")?, number("bytes")?, number("packets")?, action, status, direction))
-        })();
-        let (protocol, start, end, bytes, packets, action, log_status, flow_direction) = match rest {
-            Ok(v) => v,
-            Err(e) => {
-                bad(sink, e);
-                continue;
-            }
-        };
-        let (iface, vpc, subnet, instance, az) =
-            (get(&rec, "interface_id"), get(&rec, "vpc_id"), get(&rec, "subnet_id"), get(&rec, "instance_id"), get(&rec, "az_id"));
-        let (src_svc, dst_svc) = (get(&rec, "pkt_src_aws_service"), get(&rec, "pkt_dst_aws_service"));
-        let r = FlowRecord {
-            interface_id: iface.as_deref(),
-            vpc_id: vpc.as_deref(),
-            subnet_id: subnet.as_deref(),
-            instance_id: instance.as_deref(),
-            az_id: az.as_deref(),
-            srcaddr,
-            dstaddr,
-            pkt_srcaddr,
-            pkt_dstaddr,
-            srcport,
-            dstport,
-            protocol,
-            packets,
-            bytes,
-            start,
-            end,
-            action,
-            log_status,
-            flow_direction,
-            pkt_src_aws_service: src_svc.as_deref(),
-            pkt_dst_aws_service: dst_svc.as_deref(),
-            extra_records: records - 1,
-            ..FlowRecord::default()
-        };
-        sink.record(&r, line);
+        match parsed {
+            Ok(r) => sink.record(&r, line),
+            Err(e) => sink.skip(SkipReason::Malformed, line, &e, 1),
+        }
     }
 }
