@@ -6,6 +6,8 @@
 --   {{listening_ports}}  every Service, target and NodePort of the window (comma-separated); a
 --                        port outside it matters only by being the lower one of its record
 --   {{keep_all_ports}}   1 when an EndpointSlice without ports makes every port a Service's, else 0
+--   {{log_date_ranges}}  the date folders that can hold the window's records, in each layout of
+--                        `crossaz athena setup` (an hour's margin each side); the partition filter
 SELECT
     interface_id,
     account_id,
@@ -36,11 +38,12 @@ SELECT
     start - (start % 60) AS start_minute,
     min(start) AS "start",
     max("end") AS "end",
-    sum(bytes) AS bytes,
-    sum(packets) AS packets,
+    CAST(sum(bytes) AS BIGINT) AS bytes,
+    CAST(sum(packets) AS BIGINT) AS packets,
     count(*) AS records
 FROM {{table}}
-WHERE start >= {{from}} AND start < {{to}}
+WHERE ({{log_date_ranges}})
+    AND start >= {{from}} AND start < {{to}}
 GROUP BY
     interface_id, account_id, vpc_id, subnet_id, instance_id, az_id, flow_direction, action, log_status,
     srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr, protocol, pkt_src_aws_service, pkt_dst_aws_service,

@@ -63,6 +63,11 @@ impl Workspace {
         self.root.join("prices").join("path-prices.json")
     }
 
+    /// `athena/<query id>.csv`: results of `attribute --engine athena`, for `--flow-aggregates`.
+    pub fn athena_results(&self) -> PathBuf {
+        self.root.join("athena")
+    }
+
     pub fn state(&self) -> PathBuf {
         self.root.join("state")
     }

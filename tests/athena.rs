@@ -5,15 +5,24 @@
 use crate::util::*;
 use crossaz::generate::{FlowFormat, Options};
 
-/// Runs `sql` in DuckDB with a view `flows` over the Parquet files under `dir`; returns the JSON
+/// The view `flows` over the Parquet files under `dir`, as `crossaz athena setup` makes the table:
+/// AWS's columns, and `log_date` the date folder each file is in.
+pub fn flows_view(dir: &std::path::Path) -> String {
+    format!(
+        "CREATE VIEW flows AS SELECT *, regexp_extract(filename, '(year=[0-9]{{4}}/month=[0-9]{{2}}/day=[0-9]{{2}}(/hour=[0-9]{{2}})?|[0-9]{{4}}/[0-9]{{2}}/[0-9]{{2}}(/[0-9]{{2}})?)/[^/]*$', 1) AS log_date FROM read_parquet('{}/**/*.parquet', hive_partitioning=false, filename=true)",
+        dir.join("flow-logs").display()
+    )
+}
+
+/// Runs `sql` in DuckDB with the view `flows` over the Parquet files under `dir`; returns the JSON
 /// the script prints.
-fn duckdb(dir: &std::path::Path, sql: &str, script: &str) -> serde_json::Value {
+pub fn duckdb(dir: &std::path::Path, sql: &str, script: &str) -> serde_json::Value {
     let python = std::env::var("CROSSAZ_DUCKDB_PYTHON").expect("tests/run-all sets CROSSAZ_DUCKDB_PYTHON (a Python with duckdb)");
     let sql_file = dir.join("query.sql");
     std::fs::write(&sql_file, sql).unwrap();
     let program = format!(
-        "import sys, json, duckdb\ncon = duckdb.connect()\ncon.execute(\"CREATE VIEW flows AS SELECT * FROM read_parquet('{}/**/*.parquet', hive_partitioning=false)\")\nagg = con.execute(open(sys.argv[1]).read()).fetchall()\n{script}",
-        dir.join("flow-logs").display()
+        "import sys, json, duckdb\ncon = duckdb.connect()\ncon.execute(\"{}\")\nagg = con.execute(open(sys.argv[1]).read()).fetchall()\n{script}",
+        flows_view(dir)
     );
     let out = std::process::Command::new(python).arg("-c").arg(program).arg(&sql_file).output().expect("python runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

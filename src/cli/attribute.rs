@@ -147,6 +147,8 @@ pub struct Args {
     /// on it: an `allocated_usd` column that sums to the bill.
     #[arg(long)]
     pub allocate_bill: bool,
+    #[command(flatten)]
+    pub engine: super::athena::EngineArgs,
 }
 
 pub fn run(mut args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Result<ExitCode, Error> {
@@ -163,9 +165,28 @@ pub fn run(mut args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Re
         return Err(Error::usage("`--format parquet` needs `--output FILE`"));
     }
     let keep = args.input.workspace.clone().zip(args.input.kept_month());
-    let mut inputs = args.input.inputs()?;
+    let workspace = args.input.workspace.clone();
+    let athena = args.engine.engine == super::athena::Engine::Athena;
+    if athena && !(args.input.flow_logs.is_empty() && args.input.flow_aggregates.is_empty()) {
+        return Err(Error::usage("`--engine athena` reads the flow logs in Athena: leave out `--flow-logs` and `--flow-aggregates`"));
+    }
+    let mut inputs = args.input.inputs_needing(!athena)?;
     inputs.allocate_bill = args.allocate_bill || format == Format::Focus;
-    let outcome = pipeline::run(&inputs, printer)?;
+    // With `--engine athena`, the result comes here (kept in the workspace, if there is one).
+    let scratch = tempfile::tempdir().map_err(|e| Error::failure("cannot create a temporary directory").caused_by(e))?;
+    let mut query = None;
+    if athena {
+        let (Some(from), Some(to)) = (inputs.from, inputs.to) else {
+            return Err(Error::usage("`--engine athena` queries a window: pass `--month`, or `--from` and `--to`"));
+        };
+        let dir = workspace.as_ref().map_or_else(|| scratch.path().to_path_buf(), |ws| crate::workspace::Workspace::new(ws).athena_results());
+        let (file, q) = super::athena::aggregate_in_athena(&args.engine, (from, to), &inputs.k8s, &dir, printer)?;
+        inputs.flow_logs.clear();
+        inputs.flow_aggregates = vec![file];
+        query = Some(q);
+    }
+    let mut outcome = pipeline::run(&inputs, printer)?;
+    outcome.report.inputs.athena = query;
     let bytes = render(&outcome.report, by, format)?;
     emit(&bytes, args.output.as_deref())?;
     if let Some((dir, month)) = keep {

@@ -326,11 +326,7 @@ async fn flow_logs(aws_args: &AwsArgs, a: FlowLogsArgs, ws: &Workspace, printer:
         ));
     }
     let bucket = a.bucket.as_deref().unwrap_or_default();
-    let mut s3conf = aws_sdk_s3::config::Builder::from(&conf);
-    if aws::custom_endpoint(aws_args) {
-        s3conf = s3conf.force_path_style(true);
-    }
-    let s3 = aws_sdk_s3::Client::from_conf(s3conf.build());
+    let s3 = aws::s3_client(&conf, aws_args);
     // A central bucket holds many accounts' and regions' VPCs: by default only the inventory's.
     let inv = crate::pipeline::network_inventory(&ws.network());
     let (accounts, region) = if a.all_accounts {
@@ -376,11 +372,7 @@ async fn cur(aws_args: &AwsArgs, a: BillingArgs, ws: &Workspace, printer: &Print
             .hint("`crossaz setup` finds the account's CUR 2.0 and FOCUS exports and remembers them in `crossaz.toml`"));
     };
     let conf = aws::sdk_config(aws_args).await;
-    let mut s3conf = aws_sdk_s3::config::Builder::from(&conf);
-    if aws::custom_endpoint(aws_args) {
-        s3conf = s3conf.force_path_style(true);
-    }
-    let s3 = aws_sdk_s3::Client::from_conf(s3conf.build());
+    let s3 = aws::s3_client(&conf, aws_args);
     let bar = printer.progress(0, "downloading the billing export");
     let src = aws::cur::CurSource { bucket, prefix: a.prefix.as_deref().unwrap_or(""), export: a.export.as_deref(), from, to };
     let r = aws::cur::pull(&s3, &src, ws, &bar).await;

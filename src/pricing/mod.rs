@@ -1,5 +1,6 @@
 //! Prices for data transfer. Money is `Decimal`; a GB is 2^30 bytes; a month is 730 hours.
 
+pub mod athena;
 pub mod paths;
 pub mod rds;
 pub mod transfer;

@@ -121,6 +121,25 @@ pub struct InputsInfo {
     pub pods: usize,
     pub services: usize,
     pub nodes: usize,
+    /// With `--engine athena`: the query that summed the flow logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub athena: Option<AthenaQuery>,
+}
+
+/// The Athena query behind a report (`attribute --engine athena`; docs/athena.md).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AthenaQuery {
+    pub query_id: String,
+    pub workgroup: String,
+    pub table: String,
+    pub data_scanned_bytes: u64,
+    pub usd_per_tb: Decimal,
+    /// By the MB scanned, 10 MB minimum, TB = 2^40 bytes.
+    pub cost_usd: Decimal,
+    pub engine_execution_ms: u64,
+    /// Rows of the result (groups of records), and where they were read.
+    pub result_rows: u64,
+    pub fetched_from: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -127,6 +127,18 @@ pub fn summary_text(r: &Report) -> String {
         _ => "no records".into(),
     };
     out.push_str(&format!("Window        {span}{}\n", w.hours.map(|h| format!(" ({h} h)")).unwrap_or_default()));
+    if let Some(q) = &r.inputs.athena {
+        out.push_str(&format!(
+            "Athena        query {} in {}: {} scanned, {} at {}/TB; {} result rows from {}\n",
+            q.query_id,
+            q.workgroup,
+            human_bytes(q.data_scanned_bytes),
+            human_usd_rate(q.cost_usd.round_dp(6)),
+            human_usd_rate(q.usd_per_tb),
+            human_count(q.result_rows),
+            q.fetched_from
+        ));
+    }
     out.push_str(&format!("Records       {} read, {} counted", human_count(s.records.read), human_count(s.records.counted)));
     for u in &s.records.uncounted {
         out.push_str(&format!(", {} {}", human_count(u.records), u.reason));

@@ -2,6 +2,7 @@
 //! each pull writes the same JSON or files the AWS CLI and AWS deliveries produce, and the rest of
 //! crossaz reads those.
 
+pub mod athena;
 pub mod ce;
 pub mod cur;
 pub mod cwl;
@@ -50,6 +51,15 @@ pub async fn sdk_config(args: &AwsArgs) -> SdkConfig {
 /// Whether requests go to a custom endpoint (which then needs path-style S3 addressing).
 pub fn custom_endpoint(args: &AwsArgs) -> bool {
     args.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+}
+
+/// An S3 client; path-style addressing at a custom endpoint.
+pub fn s3_client(conf: &SdkConfig, args: &AwsArgs) -> aws_sdk_s3::Client {
+    let mut s3conf = aws_sdk_s3::config::Builder::from(conf);
+    if custom_endpoint(args) {
+        s3conf = s3conf.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(s3conf.build())
 }
 
 /// An SDK error as a crossaz error, with the service's message and code (never credentials).

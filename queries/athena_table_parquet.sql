@@ -1,0 +1,58 @@
+-- The flow-log table over Parquet flow logs (`crossaz athena setup --format parquet`;
+-- docs/athena.md). Columns are AWS's Parquet names, matched by name: a field the flow log's
+-- format lacks reads as NULL. Partition projection finds the objects, so no crawler or
+-- MSCK REPAIR is needed. `crossaz athena setup` fills the placeholders from the bucket's layout:
+--   {{database}}, {{table}}   where the table goes
+--   {{location}}              s3://bucket/prefix/AWSLogs/
+--   {{location_template}}     the object prefix of one account, region and date (one per layout)
+--   {{accounts}}, {{regions}} the accounts and regions that deliver to the bucket (comma-separated)
+--   {{date_format}}           the layout's date folders as a Java date format (daily or per hour)
+--   {{date_range}}            the first date folder, then NOW
+--   {{interval_unit}}         DAYS or HOURS
+CREATE EXTERNAL TABLE IF NOT EXISTS {{database}}.{{table}} (
+    version int,
+    account_id string,
+    interface_id string,
+    srcaddr string,
+    dstaddr string,
+    srcport int,
+    dstport int,
+    protocol bigint,
+    packets bigint,
+    bytes bigint,
+    `start` bigint,
+    `end` bigint,
+    action string,
+    log_status string,
+    vpc_id string,
+    subnet_id string,
+    instance_id string,
+    tcp_flags int,
+    type string,
+    pkt_srcaddr string,
+    pkt_dstaddr string,
+    region string,
+    az_id string,
+    sublocation_type string,
+    sublocation_id string,
+    pkt_src_aws_service string,
+    pkt_dst_aws_service string,
+    flow_direction string,
+    traffic_path int
+)
+PARTITIONED BY (log_account string, log_region string, log_date string)
+STORED AS PARQUET
+LOCATION '{{location}}'
+TBLPROPERTIES (
+    'projection.enabled' = 'true',
+    'projection.log_account.type' = 'enum',
+    'projection.log_account.values' = '{{accounts}}',
+    'projection.log_region.type' = 'enum',
+    'projection.log_region.values' = '{{regions}}',
+    'projection.log_date.type' = 'date',
+    'projection.log_date.format' = '{{date_format}}',
+    'projection.log_date.range' = '{{date_range}}',
+    'projection.log_date.interval' = '1',
+    'projection.log_date.interval.unit' = '{{interval_unit}}',
+    'storage.location.template' = '{{location_template}}'
+)
