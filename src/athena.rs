@@ -216,19 +216,19 @@ impl TableSpec {
                 .replace("{{date_range}}", &format!("{first},NOW"))
                 .replace("{{interval_unit}}", if self.layout.per_hour { "HOURS" } else { "DAYS" })
         };
-        let mut out = vec![strip_comments(&DATABASE_DDL.replace("{{database}}", &self.database))];
+        let mut out = vec![strip_comments(DATABASE_DDL).replace("{{database}}", &self.database)];
         match self.format {
             FileFormat::Parquet => {
-                out.push(strip_comments(&fill_partitions(&PARQUET_TABLE_DDL.replace("{{database}}", &self.database).replace("{{table}}", &self.table))));
+                out.push(fill_partitions(&strip_comments(PARQUET_TABLE_DDL).replace("{{database}}", &self.database).replace("{{table}}", &self.table)));
             }
             FileFormat::Text => {
                 let fields = text_columns(self.log_format.as_deref().unwrap_or(DEFAULT_LOG_FORMAT))?;
                 let type_of = |f: &str| PARQUET_COLUMNS.iter().find(|(c, _)| *c == f).map_or("string", |(_, t)| t);
                 let columns = fields.iter().map(|f| format!("    `{f}` {}", type_of(f))).collect::<Vec<_>>().join(",\n");
                 let text_table = format!("{}_text", self.table);
-                out.push(strip_comments(&fill_partitions(
-                    &TEXT_TABLE_DDL.replace("{{database}}", &self.database).replace("{{table}}", &text_table).replace("{{columns}}", &columns),
-                )));
+                out.push(fill_partitions(
+                    &strip_comments(TEXT_TABLE_DDL).replace("{{database}}", &self.database).replace("{{table}}", &text_table).replace("{{columns}}", &columns),
+                ));
                 let view_columns = PARQUET_COLUMNS
                     .iter()
                     .map(|(c, t)| {
@@ -240,13 +240,13 @@ impl TableSpec {
                     })
                     .collect::<Vec<_>>()
                     .join(",\n");
-                out.push(strip_comments(
-                    &TEXT_VIEW_DDL
+                out.push(
+                    strip_comments(TEXT_VIEW_DDL)
                         .replace("{{database}}", &self.database)
                         .replace("{{view}}", &self.table)
                         .replace("{{table}}", &text_table)
                         .replace("{{columns}}", &view_columns),
-                ));
+                );
             }
         }
         Ok(out)

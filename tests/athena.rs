@@ -166,3 +166,63 @@ fn bad_aggregates_are_named() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("text.csv:2") && run.stderr.contains("`bytes` is `lots`: expected a whole number"), "{}", run.stderr);
 }
+
+/// Default-format text flow logs through the table and view of `athena setup --format text`: the
+/// view's statement runs verbatim in DuckDB over the text table (DuckDB reads the files as
+/// Athena's table declares them: the DDL's columns in order, `-` as NULL, the header skipped),
+/// and the pre-aggregation over the view attributes exactly as the flow logs do.
+#[test]
+fn the_text_table_and_view_over_default_format_logs() {
+    let dir = generated(Options { format: FlowFormat::Default, ..short(2) });
+    let d = dir.path();
+    let ddl = crossaz(&["athena", "setup", "--bucket", "b", "--format", "text", "--account", "123456789012", "--logs-region", "ap-northeast-2", "--print"], d);
+    assert_eq!(ddl.code, 0, "{}", ddl.stderr);
+    let statements: Vec<&str> = ddl.stdout.split(";\n").map(str::trim).filter(|s| !s.is_empty()).collect();
+    assert_eq!(statements.len(), 3);
+    // The text table's columns, as the DDL declares them.
+    let columns: Vec<String> = statements[1]
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('`'))
+        .map(|l| {
+            let (name, ty) = l.split_once("` ").unwrap();
+            let ty = match ty.trim_end_matches(',') {
+                "int" => "INTEGER",
+                "bigint" => "BIGINT",
+                _ => "VARCHAR",
+            };
+            format!("'{name}': '{ty}'")
+        })
+        .collect();
+    assert_eq!(columns.len(), 14, "the default format's fields");
+    let t = truth(d);
+    let (from, to) = (t["window"]["from"].as_str().unwrap(), t["window"]["to"].as_str().unwrap());
+    let query = crossaz(&["athena", "sql", "--from", from, "--to", to, "--table", "crossaz.flow_logs", "--k8s", d.join("k8s").to_str().unwrap()], d);
+    let out = d.join("aggregates.csv");
+    let python = std::env::var("CROSSAZ_DUCKDB_PYTHON").expect("tests/run-all sets CROSSAZ_DUCKDB_PYTHON (a Python with duckdb)");
+    let files = [("view.sql", statements[2]), ("query.sql", &query.stdout)];
+    for (name, text) in files {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    let program = format!(
+        "import duckdb\ncon = duckdb.connect()\ncon.execute('CREATE SCHEMA crossaz')\n\
+         con.execute(\"CREATE VIEW crossaz.flow_logs_text AS SELECT *, regexp_extract(filename, 'AWSLogs/([0-9]{{12}})/', 1) AS log_account, regexp_extract(filename, '/vpcflowlogs/([^/]+)/', 1) AS log_region, regexp_extract(filename, '([0-9]{{4}}/[0-9]{{2}}/[0-9]{{2}})/[^/]*$', 1) AS log_date FROM read_csv('{logs}/**/*.log.gz', delim = ' ', header = true, quote = '', escape = '', nullstr = '-', filename = true, columns = {{{cols}}})\")\n\
+         con.execute(open('{view}').read())\n\
+         con.execute(\"COPY (\" + open('{query}').read() + \") TO '{out}' (HEADER, FORCE_QUOTE *)\")\n",
+        logs = d.join("flow-logs").display(),
+        cols = columns.join(", "),
+        view = d.join("view.sql").display(),
+        query = d.join("query.sql").display(),
+        out = out.display(),
+    );
+    let run = std::process::Command::new(python).arg("-c").arg(program).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let local = attribute(&inputs_of(d)).report;
+    let mut agg_inputs = inputs_of(d);
+    agg_inputs.flow_logs.clear();
+    agg_inputs.flow_aggregates = vec![out];
+    let agg = attribute(&agg_inputs).report;
+    assert_eq!(report_conversations(&agg), report_conversations(&local));
+    assert_eq!(agg.summary.bytes, local.summary.bytes);
+    assert_eq!(agg.summary.records.counted, local.summary.records.counted);
+    assert_eq!(agg.resources, local.resources);
+}

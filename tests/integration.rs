@@ -3,6 +3,7 @@
 mod util;
 
 mod athena;
+mod athena_api;
 mod bad_input;
 mod bench;
 mod bill;

@@ -83,6 +83,17 @@ pub fn pull(args: &[&str], endpoint: &str, cwd: &std::path::Path) -> crate::util
     }
 }
 
+/// POSTs JSON to one of moto's own endpoints (`/moto-api/…`).
+pub fn moto_api(path: &str, body: &serde_json::Value) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), body.to_string()).unwrap();
+    let url = format!("{}{path}", endpoint());
+    let data = format!("@{}", file.path().display());
+    let out =
+        Command::new("curl").args(["-sf", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", &data, &url]).output().expect("curl runs");
+    assert!(out.status.success(), "POST {path} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// Seeds Cost Explorer results (each answers one distinct request) through moto's API.
 pub fn seed_cost_explorer(results: &serde_json::Value) {
     let url = format!("{}/moto-api/static/ce/cost-and-usage-results", endpoint());

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Forward,
     /// `503 Service Unavailable`, empty body.
@@ -21,8 +21,9 @@ pub enum Action {
     Hold,
     /// `403` with an `AccessDeniedException` (JSON protocols and REST-JSON, e.g. EKS).
     Deny,
-    /// `200` with this JSON body: a stand-in for a service moto lacks (Data Exports).
-    Respond(&'static str),
+    /// `200` with this JSON body: a stand-in for a service moto lacks (Data Exports), or for what
+    /// moto does not do (Athena's FAILED queries and result pages).
+    Respond(String),
 }
 
 pub struct Request {
@@ -32,6 +33,7 @@ pub struct Request {
     pub amz_target: String,
     /// How many requests came before this one.
     pub index: usize,
+    pub body: String,
 }
 
 pub struct Proxy {
@@ -123,6 +125,7 @@ async fn serve(mut client: TcpStream, upstream: &str, rule: Rule, count: Arc<Ato
             target: parts.next().unwrap_or_default().to_string(),
             amz_target: header("x-amz-target").unwrap_or_default(),
             index: count.fetch_add(1, Ordering::SeqCst),
+            body: String::from_utf8_lossy(&request[head_end..]).into_owned(),
         };
         let action = rule(&req);
         if action != Action::Forward {

@@ -86,9 +86,9 @@ fn crossaz_aws(args: &[&str], cwd: &std::path::Path) -> Run {
 fn front(deny_eks: bool) -> proxy::Proxy {
     proxy::start(endpoint(), move |r| {
         if r.amz_target.ends_with("DataExports.ListExports") {
-            Action::Respond(LIST_EXPORTS)
+            Action::Respond(LIST_EXPORTS.into())
         } else if r.amz_target.ends_with("DataExports.GetExport") {
-            Action::Respond(GET_EXPORT)
+            Action::Respond(GET_EXPORT.into())
         } else if deny_eks && r.target.starts_with("/clusters") {
             Action::Deny
         } else {

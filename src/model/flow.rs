@@ -76,7 +76,7 @@ impl SkipReason {
 }
 
 /// What a reader knows about the format of the records it is about to hand over.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FormatTraits {
     /// The format has pkt-srcaddr and pkt-dstaddr, so pods on the recording side can be named.
     pub has_pkt_addresses: bool,

@@ -29,8 +29,8 @@ pub struct Finished {
 
 /// Starts `sql` and polls it to its end: a line per state (state, data scanned, elapsed) on
 /// `progress`, or on stderr when `progress` is hidden and `report_states` is set.
-pub async fn run(client: &Client, sql: &str, target: &Target<'_>, progress: &ProgressBar, report_states: bool) -> Result<Finished, Error> {
-    let mut start = client.start_query_execution().query_string(sql).work_group(target.workgroup);
+pub async fn run(athena: &Client, sql: &str, target: &Target<'_>, progress: &ProgressBar, report_states: bool) -> Result<Finished, Error> {
+    let mut start = athena.start_query_execution().query_string(sql).work_group(target.workgroup);
     if let Some(o) = target.output {
         start = start.result_configuration(ResultConfiguration::builder().output_location(o).build());
     }
@@ -43,7 +43,7 @@ pub async fn run(client: &Client, sql: &str, target: &Target<'_>, progress: &Pro
     let mut wait = Duration::from_millis(100);
     let mut last_state = String::new();
     loop {
-        let out = client
+        let out = athena
             .get_query_execution()
             .query_execution_id(&id)
             .send()
@@ -119,11 +119,11 @@ pub async fn download_result(s3: &aws_sdk_s3::Client, finished: &Finished, dest:
 
 /// Pages the result through GetQueryResults (1,000 rows a page) into `dest` as Athena's CSV: a
 /// header, every value quoted, NULL empty. Returns the rows written, header excluded.
-pub async fn page_result(client: &Client, query_id: &str, dest: &Path, progress: &ProgressBar) -> Result<u64, Error> {
+pub async fn page_result(athena: &Client, query_id: &str, dest: &Path, progress: &ProgressBar) -> Result<u64, Error> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io("create", dir, e))?;
     let mut out = std::io::BufWriter::new(tmp.as_file_mut());
-    let mut pages = client.get_query_results().query_execution_id(query_id).max_results(1000).into_paginator().send();
+    let mut pages = athena.get_query_results().query_execution_id(query_id).max_results(1000).into_paginator().send();
     let (mut rows, mut first_page) = (0u64, true);
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error(&format!("read the result of Athena query {query_id} (athena:GetQueryResults)"), e))?;

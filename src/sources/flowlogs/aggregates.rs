@@ -122,11 +122,10 @@ fn read_rows(path: &Path, header: &[String], body: &[u8], body_start: u64, first
     let [interface_id, srcaddr_at, dstaddr_at, srcport_at, dstport_at, protocol_at, start_at, end_at, bytes_at, records_at] = REQUIRED.map(at);
     let [_account_id, vpc_id, subnet_id, instance_id, az_id, direction_at, action_at, status_at, pkt_src_at, pkt_dst_at, packets_at, src_svc_at, dst_svc_at] =
         OPTIONAL.map(at);
-    sink.set_format(FormatTraits {
-        has_pkt_addresses: pkt_src_at.is_some() && pkt_dst_at.is_some(),
-        has_flow_direction: direction_at.is_some(),
-        has_aws_service: src_svc_at.is_some() && dst_svc_at.is_some(),
-    });
+    // A table may hold several formats (a text table's view gives every column, NULL where the
+    // format lacks it): each row's format is read from the row. AWS fills pkt-srcaddr and
+    // flow-direction in every record that has addresses, so NULL there means the field is absent.
+    let mut traits: Option<FormatTraits> = None;
     let mut rec = csv::StringRecord::new();
     let mut relative = 0u64;
     loop {
@@ -189,7 +188,19 @@ fn read_rows(path: &Path, header: &[String], body: &[u8], body_start: u64, first
             })
         })();
         match parsed {
-            Ok(r) => sink.record(&r, line),
+            Ok(r) => {
+                let no_addresses = r.srcaddr.is_none() && r.dstaddr.is_none();
+                let row = FormatTraits {
+                    has_pkt_addresses: r.pkt_srcaddr.is_some() || r.pkt_dstaddr.is_some() || no_addresses && pkt_src_at.is_some(),
+                    has_flow_direction: r.flow_direction.is_some() || no_addresses && direction_at.is_some(),
+                    has_aws_service: r.pkt_src_aws_service.is_some() || r.pkt_dst_aws_service.is_some(),
+                };
+                if traits != Some(row) {
+                    sink.set_format(row);
+                    traits = Some(row);
+                }
+                sink.record(&r, line)
+            }
             Err(e) => sink.skip(SkipReason::Malformed, line, &e, 1),
         }
     }
