@@ -206,7 +206,8 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         match expand_path(p) {
             Ok(files) => discovered.files.extend(files.into_iter().map(|f| {
                 let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
-                flowlogs::FlowFile::new(f, flowlogs::FileKind::Aggregates, size)
+                let kind = if flowlogs::is_parquet(&f) { flowlogs::FileKind::AggregatesParquet } else { flowlogs::FileKind::Aggregates };
+                flowlogs::FlowFile::new(f, kind, size)
             })),
             Err(e) => discovered.problems.push(e),
         }

@@ -8,10 +8,8 @@ use crossaz::generate::{FlowFormat, Options};
 /// The view `flows` over the Parquet files under `dir`, as `crossaz athena setup` makes the table:
 /// AWS's columns, and `log_date` the date folder each file is in.
 pub fn flows_view(dir: &std::path::Path) -> String {
-    format!(
-        "CREATE VIEW flows AS SELECT *, regexp_extract(filename, '(year=[0-9]{{4}}/month=[0-9]{{2}}/day=[0-9]{{2}}(/hour=[0-9]{{2}})?|[0-9]{{4}}/[0-9]{{2}}/[0-9]{{2}}(/[0-9]{{2}})?)/[^/]*$', 1) AS log_date FROM read_parquet('{}/**/*.parquet', hive_partitioning=false, filename=true)",
-        dir.join("flow-logs").display()
-    )
+    let sql: String = crossaz::bench::FLOWS_ATHENA_TABLE_SQL.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join(" ");
+    sql.replace("{flow_logs}", &dir.join("flow-logs").display().to_string()).replace('"', "\\\"")
 }
 
 /// Runs `sql` in DuckDB with the view `flows` over the Parquet files under `dir`; returns the JSON
@@ -72,24 +70,40 @@ fn the_pre_aggregation_keeps_every_record_byte_and_listening_port() {
 /// Runs the printed query in DuckDB over the scenario's Parquet and writes the result as Athena
 /// writes CSV (a header, every value quoted); returns the CSV's path.
 fn aggregate(dir: &std::path::Path) -> std::path::PathBuf {
+    aggregate_as(dir, false)
+}
+
+/// As `aggregate`, or as Athena's UNLOAD writes Parquet: several gzip-compressed files in a
+/// folder, without an extension; returns the folder.
+fn aggregate_as(dir: &std::path::Path, parquet: bool) -> std::path::PathBuf {
     let t = truth(dir);
     let (from, to) = (t["window"]["from"].as_str().unwrap(), t["window"]["to"].as_str().unwrap());
     let k8s = dir.join("k8s");
     let run = crossaz(&["athena", "sql", "--from", from, "--to", to, "--table", "flows", "--k8s", k8s.to_str().unwrap()], dir);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let out = dir.join("aggregates.csv");
+    let (out, options) = if parquet {
+        (dir.join("unload"), "FORMAT PARQUET, COMPRESSION GZIP, PER_THREAD_OUTPUT, ROW_GROUP_SIZE 1000")
+    } else {
+        (dir.join("aggregates.csv"), "HEADER, FORCE_QUOTE *")
+    };
     let script = format!(
-        "con.execute(\"COPY (\" + open(sys.argv[1]).read() + \") TO '{}' (HEADER, FORCE_QUOTE *)\")\nprint(json.dumps({{'rows': len(agg)}}))",
+        "con.execute('SET threads = 3')\ncon.execute(\"COPY (\" + open(sys.argv[1]).read() + \") TO '{}' ({options})\")\nprint(json.dumps({{'rows': len(agg)}}))",
         out.display()
     );
     duckdb(dir, &run.stdout, &script);
+    if parquet {
+        for f in std::fs::read_dir(&out).unwrap() {
+            let p = f.unwrap().path();
+            std::fs::rename(&p, p.with_extension("")).unwrap();
+        }
+    }
     out
 }
 
-/// The scenario attributed from its flow logs and from the pre-aggregation's result.
-fn local_and_aggregated(opts: Options) -> (tempfile::TempDir, crossaz::report::Report, crossaz::report::Report) {
+/// The scenario attributed from its flow logs and from the pre-aggregation's result (CSV or Parquet).
+fn local_and_aggregated(opts: Options, parquet: bool) -> (tempfile::TempDir, crossaz::report::Report, crossaz::report::Report) {
     let dir = generated(opts);
-    let csv = aggregate(dir.path());
+    let csv = aggregate_as(dir.path(), parquet);
     let local = attribute(&inputs_of(dir.path())).report;
     let mut agg_inputs = inputs_of(dir.path());
     agg_inputs.flow_logs.clear();
@@ -106,9 +120,13 @@ fn local_and_aggregated(opts: Options) -> (tempfile::TempDir, crossaz::report::R
 /// flow log's prefix; the local pass counts them apart, so both give the same conversations.
 #[test]
 fn flow_aggregates_equal_the_flow_logs() {
-    for real_account in [false, true] {
-        let (dir, local, agg) = local_and_aggregated(Options { format: FlowFormat::Parquet, real_account, ..short(3) });
-        assert_eq!(report_conversations(&agg), report_conversations(&local), "real account: {real_account}");
+    for (real_account, parquet) in [(false, false), (true, false), (true, true)] {
+        let (dir, local, agg) = local_and_aggregated(Options { format: FlowFormat::Parquet, real_account, ..short(3) }, parquet);
+        if parquet {
+            let files = std::fs::read_dir(dir.path().join("unload")).unwrap().count();
+            assert!(files > 1, "UNLOAD writes several files: {files}");
+        }
+        assert_eq!(report_conversations(&agg), report_conversations(&local), "real account: {real_account}, Parquet: {parquet}");
         assert_eq!(agg.summary.bytes, local.summary.bytes);
         assert_eq!(agg.resources, local.resources);
         if !real_account {
@@ -225,4 +243,35 @@ fn the_text_table_and_view_over_default_format_logs() {
     assert_eq!(agg.summary.bytes, local.summary.bytes);
     assert_eq!(agg.summary.records.counted, local.summary.records.counted);
     assert_eq!(agg.resources, local.resources);
+}
+
+/// Parquet results with a renamed column, or text where a number belongs, are named too.
+#[test]
+fn bad_parquet_aggregates_are_named() {
+    let dir = tempdir();
+    let python = std::env::var("CROSSAZ_DUCKDB_PYTHON").expect("tests/run-all sets CROSSAZ_DUCKDB_PYTHON (a Python with duckdb)");
+    let row = "SELECT 'eni-1' AS interface_id, '10.0.1.5' AS srcaddr, '10.0.2.6' AS dstaddr, 443 AS srcport, 40000 AS dstport, 6 AS protocol, \
+               1790812800::BIGINT AS start, 1790812860::BIGINT AS \"end\"";
+    let renamed = dir.path().join("renamed.parquet");
+    let text = dir.path().join("text.parquet");
+    let program = format!(
+        "import duckdb\ncon = duckdb.connect()\ncon.execute(\"\"\"COPY ({row}, 100::BIGINT AS bytes, 3::BIGINT AS record_count) TO '{}' (FORMAT PARQUET)\"\"\")\n\
+         con.execute(\"\"\"COPY ({row}, 'lots' AS bytes, 3::BIGINT AS records) TO '{}' (FORMAT PARQUET)\"\"\")\n",
+        renamed.display(),
+        text.display()
+    );
+    let out = std::process::Command::new(python).arg("-c").arg(program).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = crossaz(&["attribute", "--flow-aggregates", renamed.to_str().unwrap(), "--format", "json"], dir.path());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("renamed.parquet") && run.stderr.contains("lack the column `records` (the file has `record_count`: renamed?)"),
+        "{}",
+        run.stderr
+    );
+    let run = crossaz(&["attribute", "--flow-aggregates", text.to_str().unwrap(), "--format", "json"], dir.path());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("text.parquet") && run.stderr.contains("column `bytes` holds Utf8: expected whole numbers"), "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["summary"]["records"]["read"], 1, "the row is counted as skipped");
 }

@@ -18,6 +18,15 @@ fn duckdb_sql_agrees_with_crossaz_on_text_and_parquet() {
     for engine in ["crossaz   gzip text", "DuckDB    gzip text", "crossaz   Parquet", "DuckDB    Parquet"] {
         assert!(run.stdout.contains(engine), "{}", run.stdout);
     }
+    // The pre-aggregation keeps every record, and its result attributes as the flow logs do.
+    let line = run.stdout.lines().find(|l| l.starts_with("pre-aggregation (queries/flow_aggregates.sql) in DuckDB on Parquet:")).expect("the Athena step");
+    let records_in = line.split(": ").nth(1).unwrap().split(" records in").next().unwrap();
+    assert!(line.contains(&format!("the rows stand for {records_in} records")), "{line}");
+    assert!(
+        run.stdout.contains("crossaz --flow-aggregates on the result:") && run.stdout.contains("equals the flow logs' result on every server"),
+        "{}",
+        run.stdout
+    );
     // The CUR extraction sums what the generator wrote: 2 rows in 25 are inter-AZ.
     assert!(run.stdout.contains("CUR 2.0: 50,000 rows × 322 columns"), "{}", run.stdout);
     assert!(run.stdout.contains("4,000 inter-AZ rows") && run.stdout.contains("equal to what was written"), "{}", run.stdout);

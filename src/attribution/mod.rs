@@ -83,7 +83,7 @@ fn units_of(files: &[FlowFile], which: &[usize], problems: &mut Vec<InputProblem
                     start = end.max(start + 1);
                 }
             }
-            FileKind::Parquet => match row_groups(&f.path) {
+            FileKind::Parquet | FileKind::AggregatesParquet => match row_groups(&f.path) {
                 Ok((n, _)) if n > 0 => {
                     // Several row groups per unit keep the per-unit overhead small.
                     let per = n.div_ceil(rayon::current_num_threads() * 2).max(1);
@@ -118,6 +118,9 @@ fn read_unit<'r, 'a>(
             crate::sources::flowlogs::aggregates::read_aggregates_file(&f.path, unit.range.unwrap_or((0, f.size)), &mut acc)
         }
         (None, _) => read_text_file(&f.path, &text.format, text.is_default, &mut acc),
+        (Some(groups), crate::sources::flowlogs::FileKind::AggregatesParquet) => {
+            crate::sources::flowlogs::parquet::read_aggregates_parquet_row_groups(&f.path, groups, &mut acc)
+        }
         (Some(groups), _) => read_parquet_row_groups(&f.path, groups, &mut acc),
     };
     acc.close_unit();

@@ -20,8 +20,8 @@ pub struct InputArgs {
     /// Flow-log files or directories (text, gzip or Parquet; S3 layouts are walked recursively).
     #[arg(long, value_name = "PATH", num_args = 1..)]
     pub flow_logs: Vec<PathBuf>,
-    /// The result of the pre-aggregation (`crossaz athena sql`, CSV as Athena writes it), attributed
-    /// exactly as flow logs are (docs/athena.md).
+    /// The result of the pre-aggregation (`crossaz athena sql`): CSV as Athena writes it, or Parquet
+    /// files or folders from UNLOAD; attributed exactly as flow logs are (docs/athena.md).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub flow_aggregates: Vec<PathBuf>,
     /// JSON of `aws ec2 describe-network-interfaces`, `describe-subnets`, `describe-availability-zones`

@@ -86,6 +86,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     let mut rows: Vec<(String, &str, u64, Measure)> = Vec::new();
     let mut identical = Vec::new();
     let mut exact = Vec::new();
+    let mut athena = None;
     for (data, n, format, name) in [(&text, n_text, FlowFormat::Recommended, "gzip text"), (&parquet, n_parquet, FlowFormat::Parquet, "Parquet")] {
         let ours = work.join(format!("crossaz-{}.csv", if format == FlowFormat::Parquet { "parquet" } else { "text" }));
         say(&format!("timing crossaz on {name}…"));
@@ -107,6 +108,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
             rows.push(("DuckDB".into(), name, n, m));
             let b = bench::read_result(&theirs, false)?;
             identical.push((name, a == b, a.len()));
+            if format == FlowFormat::Parquet {
+                athena = Some(athena_bench(&args, py, &work, data, n, &exe, &a, &say)?);
+            }
         }
     }
     let mut out = String::new();
@@ -140,6 +144,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         out.push_str(&format!("\n{format}: crossaz {} the generator's truth on every server", if *same { "equals" } else { "DIFFERS FROM" }));
     }
     out.push('\n');
+    if let Some(a) = &athena {
+        out.push_str(&a.text);
+    }
     let cur_ok = args.cur_rows == 0 || cur_bench(&args, &dir, &exe, &mut out, &say)?;
     crate::cli::emit(out.as_bytes(), None)?;
     if !cur_ok {
@@ -148,10 +155,80 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     if identical.iter().any(|(_, same, _)| !same) {
         return Err(Error::failure("the DuckDB query and crossaz disagree; compare the CSV files in the work directory"));
     }
+    if athena.as_ref().is_some_and(|a| !a.exact) {
+        return Err(Error::failure("`--flow-aggregates` of the pre-aggregation differs from the flow logs; compare the CSV files in the work directory"));
+    }
     if exact.iter().any(|(_, same)| !same) {
         return Err(Error::failure("crossaz differs from the generator's truth; compare its CSV files with `truth.json`"));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+struct AthenaBench {
+    text: String,
+    exact: bool,
+}
+
+/// The pre-aggregation of `queries/flow_aggregates.sql` in DuckDB on the Parquet dataset (rows in,
+/// rows out, time), then `attribute --flow-aggregates` on its result, against `local` (the flow logs' result).
+#[allow(clippy::too_many_arguments)]
+fn athena_bench(
+    args: &Args,
+    python: &std::path::Path,
+    work: &std::path::Path,
+    data: &std::path::Path,
+    records: u64,
+    exe: &std::path::Path,
+    local: &[(String, u64)],
+    say: &dyn Fn(&str),
+) -> Result<AthenaBench, Error> {
+    let truth = data.join("truth.json");
+    let t: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&truth).map_err(|e| Error::io("read", &truth, e))?)
+        .map_err(|e| Error::failure(format!("cannot read `{}`", truth.display())).caused_by(e))?;
+    let time = |k: &str| t["window"][k].as_str().and_then(|v| crate::model::time::parse_time(v));
+    let (Some(from), Some(to)) = (time("from"), time("to")) else {
+        return Err(Error::failure(format!("`{}` has no window", truth.display())));
+    };
+    let ports = crate::cli::athena::listening_ports(&[data.join("k8s")], &Printer { quiet: true })?;
+    let query = crate::athena::flow_aggregates_sql("flows", from, to, ports.as_ref())?;
+    let result = work.join("flow-aggregates.csv");
+    say("timing the pre-aggregation in DuckDB on Parquet…");
+    let agg = bench::best_of(args.runs, || {
+        let mut c = bench::aggregate_command(python, work, data, &query, &result).expect("the SQL files are written");
+        c.stdout(Stdio::null());
+        c
+    })?;
+    let counts = bench::aggregate_command(python, work, data, &query, &result)?.output().map_err(|e| Error::failure("cannot run DuckDB").caused_by(e))?;
+    let counts: serde_json::Value = serde_json::from_slice(&counts.stdout)
+        .map_err(|e| Error::failure("DuckDB printed no counts").caused_by(e).caused_by(String::from_utf8_lossy(&counts.stderr)))?;
+    let rows_out = counts["rows"].as_u64().unwrap_or(0);
+    let summed = counts["records"].as_u64().unwrap_or(0);
+    let ours = work.join("crossaz-aggregates.csv");
+    say("timing crossaz --flow-aggregates on the result…");
+    let m = bench::best_of(args.runs, || {
+        let mut c = Command::new(exe);
+        c.arg("-q").arg("attribute").arg("--flow-aggregates").arg(&result).arg("--network").arg(data.join("network"));
+        c.arg("--k8s").arg(data.join("k8s")).args(["--by", "service", "--format", "csv", "--output"]).arg(&ours);
+        c.stdout(Stdio::null());
+        c
+    })?;
+    let exact = bench::read_result(&ours, true)? == local && summed == records;
+    let size = std::fs::metadata(&result).map(|m| m.len()).unwrap_or(0);
+    let text = format!(
+        "\npre-aggregation (queries/flow_aggregates.sql) in DuckDB on Parquet: {} records in, {} rows out ({:.2}x fewer; the rows stand for {} records), {:.2} s, peak RSS {}; result {} of CSV\n\
+         crossaz --flow-aggregates on the result: {:.2} s, peak RSS {}; {} the flow logs' result on every server\n",
+        human_count(records),
+        human_count(rows_out),
+        records as f64 / rows_out.max(1) as f64,
+        human_count(summed),
+        agg.seconds,
+        mib(agg.peak_rss_bytes),
+        mib(size),
+        m.seconds,
+        mib(m.peak_rss_bytes),
+        if exact { "equals" } else { "DIFFERS FROM" }
+    );
+    Ok(AthenaBench { text, exact })
 }
 
 /// Times the inter-AZ extraction of a generated CUR 2.0 file; false when it differs from what was written.

@@ -26,6 +26,45 @@ const OPTIONAL: [&str; 13] = [
     "pkt_dst_aws_service",
 ];
 
+/// Columns of the result that are not flow-log fields.
+pub const EXTRA: [&str; 2] = ["records", "start_minute"];
+
+/// A result's missing column, named with the column it was likely renamed to.
+pub fn missing_column(path: &Path, missing: &str, header: &[String]) -> InputProblem {
+    let close = crate::sources::renamed_column(missing, header);
+    InputProblem::new(path, Some(1), format!("the flow aggregates lack the column `{missing}`{close}"))
+        .with_hint(format!("expected the result of `crossaz athena sql` (columns {}, …; docs/athena.md)", REQUIRED.join(", ")))
+}
+
+/// Each row's format, read from the row: a table may hold several formats (a text table's view
+/// gives every column, NULL where the format lacks it). AWS fills pkt-srcaddr and flow-direction
+/// in every record that has addresses, so NULL there means the field is absent.
+pub struct RowTraits {
+    columns: FormatTraits,
+    last: Option<FormatTraits>,
+}
+
+impl RowTraits {
+    /// `columns`: which of the fields the result has as columns at all.
+    pub fn new(columns: FormatTraits) -> RowTraits {
+        RowTraits { columns, last: None }
+    }
+
+    /// Tells the sink the row's format when it differs from the previous row's.
+    pub fn update(&mut self, r: &FlowRecord<'_>, sink: &mut dyn FlowSink) {
+        let no_addresses = r.srcaddr.is_none() && r.dstaddr.is_none();
+        let row = FormatTraits {
+            has_pkt_addresses: r.pkt_srcaddr.is_some() || r.pkt_dstaddr.is_some() || no_addresses && self.columns.has_pkt_addresses,
+            has_flow_direction: r.flow_direction.is_some() || no_addresses && self.columns.has_flow_direction,
+            has_aws_service: r.pkt_src_aws_service.is_some() || r.pkt_dst_aws_service.is_some(),
+        };
+        if self.last != Some(row) {
+            sink.set_format(row);
+            self.last = Some(row);
+        }
+    }
+}
+
 /// Bytes of a result read as one unit of work (the environment's `CROSSAZ_AGGREGATE_CHUNK_BYTES`
 /// changes it, for tests).
 pub fn chunk_bytes() -> u64 {
@@ -108,24 +147,20 @@ fn read_rows(path: &Path, header: &[String], body: &[u8], body_start: u64, first
     let mut line_of = |relative: u64| relative - 1 + *first_line.get_or_insert_with(|| line_at(path, body_start));
     let at = |n: &str| header.iter().position(|c| c == n);
     if let Some(missing) = REQUIRED.iter().find(|n| at(n).is_none()) {
-        if !first_unit {
-            return;
+        if first_unit {
+            out.problems.push(missing_column(path, missing, header));
         }
-        let close = crate::sources::renamed_column(missing, header);
-        out.problems.push(
-            InputProblem::new(path, Some(1), format!("the flow aggregates lack the column `{missing}`{close}"))
-                .with_hint(format!("expected the result of `crossaz athena sql` (columns {}, …; docs/athena.md)", REQUIRED.join(", "))),
-        );
         return;
     }
     // Each column's place, found once: the rows are many.
     let [interface_id, srcaddr_at, dstaddr_at, srcport_at, dstport_at, protocol_at, start_at, end_at, bytes_at, records_at] = REQUIRED.map(at);
     let [_account_id, vpc_id, subnet_id, instance_id, az_id, direction_at, action_at, status_at, pkt_src_at, pkt_dst_at, packets_at, src_svc_at, dst_svc_at] =
         OPTIONAL.map(at);
-    // A table may hold several formats (a text table's view gives every column, NULL where the
-    // format lacks it): each row's format is read from the row. AWS fills pkt-srcaddr and
-    // flow-direction in every record that has addresses, so NULL there means the field is absent.
-    let mut traits: Option<FormatTraits> = None;
+    let mut traits = RowTraits::new(FormatTraits {
+        has_pkt_addresses: pkt_src_at.is_some() && pkt_dst_at.is_some(),
+        has_flow_direction: direction_at.is_some(),
+        has_aws_service: src_svc_at.is_some() && dst_svc_at.is_some(),
+    });
     let mut rec = csv::StringRecord::new();
     let mut relative = 0u64;
     loop {
@@ -189,16 +224,7 @@ fn read_rows(path: &Path, header: &[String], body: &[u8], body_start: u64, first
         })();
         match parsed {
             Ok(r) => {
-                let no_addresses = r.srcaddr.is_none() && r.dstaddr.is_none();
-                let row = FormatTraits {
-                    has_pkt_addresses: r.pkt_srcaddr.is_some() || r.pkt_dstaddr.is_some() || no_addresses && pkt_src_at.is_some(),
-                    has_flow_direction: r.flow_direction.is_some() || no_addresses && direction_at.is_some(),
-                    has_aws_service: r.pkt_src_aws_service.is_some() || r.pkt_dst_aws_service.is_some(),
-                };
-                if traits != Some(row) {
-                    sink.set_format(row);
-                    traits = Some(row);
-                }
+                traits.update(&r, sink);
                 sink.record(&r, line)
             }
             Err(e) => sink.skip(SkipReason::Malformed, line, &e, 1),

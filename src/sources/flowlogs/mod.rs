@@ -17,6 +17,8 @@ pub enum FileKind {
     Parquet,
     /// The pre-aggregation's result (`--flow-aggregates`): CSV, one row per group of records.
     Aggregates,
+    /// The same result as Parquet (Athena's UNLOAD).
+    AggregatesParquet,
 }
 
 #[derive(Clone, Debug)]
@@ -81,7 +83,7 @@ pub fn format_richness(file: &FlowFile, assumed: &super::super::attribution::Tex
         FileKind::Parquet => parquet::columns(&file.path).ok(),
         FileKind::Text => text::header_format(&file.path).ok().flatten().or_else(|| Some(assumed.format.clone())),
         // One result holds every flow log the query read: it is a wave of its own.
-        FileKind::Aggregates => None,
+        FileKind::Aggregates | FileKind::AggregatesParquet => None,
     };
     format.map(|f| f.richness()).unwrap_or(0)
 }

@@ -70,8 +70,18 @@ fn parquet_problem(path: &Path, e: &dyn std::fmt::Display) -> InputProblem {
 
 /// Reads the given row groups of one file into `sink`. Row numbers stand in for line numbers.
 pub fn read_parquet_row_groups(path: &Path, groups: &[usize], sink: &mut dyn FlowSink) -> FileOutcome {
+    read_row_groups(path, groups, false, sink)
+}
+
+/// Row groups of the pre-aggregation's result written as Parquet (Athena's UNLOAD): flow-log
+/// columns plus `records`, each row standing for its records (docs/athena.md).
+pub fn read_aggregates_parquet_row_groups(path: &Path, groups: &[usize], sink: &mut dyn FlowSink) -> FileOutcome {
+    read_row_groups(path, groups, true, sink)
+}
+
+fn read_row_groups(path: &Path, groups: &[usize], aggregates: bool, sink: &mut dyn FlowSink) -> FileOutcome {
     let mut out = FileOutcome::default();
-    if let Err(p) = read_groups(path, groups, sink, &mut out) {
+    if let Err(p) = read_groups(path, groups, aggregates, sink, &mut out) {
         out.problems.push(p);
     }
     out
@@ -84,15 +94,15 @@ fn is_text(dt: &DataType) -> bool {
 /// Flow-log objects are at most 75 MB: read whole, they cost one read instead of a seek per column chunk.
 const READ_WHOLE_UP_TO: u64 = 256 << 20;
 
-fn read_groups(path: &Path, groups: &[usize], sink: &mut dyn FlowSink, out: &mut FileOutcome) -> Result<(), InputProblem> {
+fn read_groups(path: &Path, groups: &[usize], aggregates: bool, sink: &mut dyn FlowSink, out: &mut FileOutcome) -> Result<(), InputProblem> {
     let cannot = |e: std::io::Error| InputProblem::new(path, None, format!("cannot read: {e}"));
     let size = std::fs::metadata(path).map_err(cannot)?.len();
     if size <= READ_WHOLE_UP_TO {
         let data = bytes::Bytes::from(std::fs::read(path).map_err(cannot)?);
-        read_groups_from(data, path, groups, sink, out)
+        read_groups_from(data, path, groups, aggregates, sink, out)
     } else {
         let file = File::open(path).map_err(|e| InputProblem::new(path, None, format!("cannot open: {e}")))?;
-        read_groups_from(file, path, groups, sink, out)
+        read_groups_from(file, path, groups, aggregates, sink, out)
     }
 }
 
@@ -100,6 +110,7 @@ fn read_groups_from<R: parquet::file::reader::ChunkReader + 'static>(
     data: R,
     path: &Path,
     groups: &[usize],
+    aggregates: bool,
     sink: &mut dyn FlowSink,
     out: &mut FileOutcome,
 ) -> Result<(), InputProblem> {
@@ -111,7 +122,7 @@ fn read_groups_from<R: parquet::file::reader::ChunkReader + 'static>(
         .iter()
         .map(|f| {
             if is_text(f.data_type()) {
-                ArrowField::new(f.name(), DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)), true)
+                ArrowField::new(f.name(), DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)), f.is_nullable())
             } else {
                 f.as_ref().clone()
             }
@@ -121,9 +132,27 @@ fn read_groups_from<R: parquet::file::reader::ChunkReader + 'static>(
     let meta = ArrowReaderMetadata::try_new(plain.metadata().clone(), options).map_err(|e| parquet_problem(path, &e))?;
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(data, meta);
     let names: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
-    let format = Format::from_names(names.iter().map(String::as_str)).map_err(|e| InputProblem::new(path, None, format!("invalid columns: {e}")))?;
+    let records_at = names.iter().position(|n| n == "records");
+    let flow_names = names.iter().map(String::as_str).filter(|n| !aggregates || !super::aggregates::EXTRA.contains(n));
+    let format = Format::from_names(flow_names).map_err(|e| InputProblem::new(path, None, format!("invalid columns: {e}")))?;
     let md = builder.metadata().clone();
     let first_row: u64 = (0..groups.first().copied().unwrap_or(0)).map(|g| md.row_group(g).num_rows().max(0) as u64).sum();
+    if aggregates && let Some(missing) = super::aggregates::REQUIRED.iter().find(|n| !names.iter().any(|c| c == *n)) {
+        let rows: u64 = groups.iter().map(|&g| md.row_group(g).num_rows().max(0) as u64).sum();
+        sink.skip(SkipReason::UnusableFormat, first_row + 1, &format!("the flow aggregates lack `{missing}`"), rows);
+        return Err(super::aggregates::missing_column(path, missing, &names));
+    }
+    if aggregates {
+        let numbers = ["srcport", "dstport", "protocol", "start", "end", "bytes", "packets", "records"];
+        let plain_fields = plain.schema().fields().clone();
+        if let Some(f) = plain_fields.iter().find(|f| numbers.contains(&f.name().as_str()) && !matches!(f.data_type(), DataType::Int32 | DataType::Int64)) {
+            let rows: u64 = groups.iter().map(|&g| md.row_group(g).num_rows().max(0) as u64).sum();
+            let why = format!("column `{}` holds {}: expected whole numbers", f.name(), f.data_type());
+            sink.skip(SkipReason::UnusableFormat, first_row + 1, &why, rows);
+            return Err(InputProblem::new(path, None, format!("{why}; its {rows} rows are skipped"))
+                .with_hint("expected the result of `crossaz athena sql` unloaded as Parquet (docs/athena.md)"));
+        }
+    }
     if let Some(m) = format.missing_required() {
         let rows: u64 = groups.iter().map(|&g| md.row_group(g).num_rows().max(0) as u64).sum();
         let why = format!("the Parquet columns lack `{m}`");
@@ -136,12 +165,17 @@ fn read_groups_from<R: parquet::file::reader::ChunkReader + 'static>(
             out.warnings.push(InputProblem::new(path, None, format!("unknown column `{u}`; it is ignored")));
         }
     }
-    sink.set_format(FormatTraits {
+    let file_traits = FormatTraits {
         has_pkt_addresses: format.has(Field::PktSrcaddr) && format.has(Field::PktDstaddr),
         has_flow_direction: format.has(Field::FlowDirection),
         has_aws_service: format.has(Field::PktSrcAwsService) && format.has(Field::PktDstAwsService),
-    });
-    let wanted: Vec<usize> = WANTED.iter().filter_map(|f| format.position(*f)).collect();
+    };
+    let mut row_traits = super::aggregates::RowTraits::new(file_traits);
+    if !aggregates {
+        sink.set_format(file_traits);
+    }
+    let mut wanted: Vec<usize> = WANTED.iter().filter_map(|f| names.iter().position(|n| Field::from_name(n) == Some(*f))).collect();
+    wanted.extend(records_at.filter(|_| aggregates));
     let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
     let reader = builder.with_row_groups(groups.to_vec()).with_projection(mask).with_batch_size(8 * 1024).build().map_err(|e| parquet_problem(path, &e))?;
     let total: u64 = groups.iter().map(|&g| md.row_group(g).num_rows().max(0) as u64).sum();
@@ -159,10 +193,19 @@ fn read_groups_from<R: parquet::file::reader::ChunkReader + 'static>(
                     .with_hint("download the object again; crossaz counted every row before the damage"));
             }
         };
+        let records = Int::new(batch.schema().index_of("records").ok().map(|i| batch.column(i)));
         let cols = Columns::new(&batch, &mut caches);
         for i in 0..batch.num_rows() {
             row += 1;
-            match cols.record(i) {
+            let rec = cols.record(i).and_then(|mut rec| {
+                if aggregates {
+                    let n = records.get(i).ok_or("`records` is empty: expected the group's record count")?;
+                    rec.extra_records = u64::try_from(n).map_err(|_| format!("`records` is `{n}`: expected a count"))?.max(1) - 1;
+                    row_traits.update(&rec, sink);
+                }
+                Ok(rec)
+            });
+            match rec {
                 Ok(rec) => sink.record(&rec, row),
                 Err(what) => sink.skip(SkipReason::Malformed, row, &what, 1),
             }
