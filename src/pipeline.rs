@@ -314,6 +314,13 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
             crate::allocate::allocate(&flows, &exports.charges, crate::reconcile::window_days(&report))
         });
     }
+    if !inputs.flow_aggregates.is_empty() {
+        let (records, bytes) = pass.acc.minute_uncertain;
+        report.summary.notes.push(format!(
+            "pre-aggregated flow logs: {records} records ({bytes} bytes) are in rows whose addresses changed hands within their minute; \
+             their attribution is uncertain by at most those bytes, every other row's is exact (docs/athena.md)"
+        ));
+    }
     let latest_snapshot = loaded.timeline.latest.clone();
     let databases = crate::whatif::rds::databases(&loaded.inventory);
     let db_days = attribution::db_days(&pass.acc, &resolver);

@@ -129,6 +129,7 @@ fn flow_aggregates_equal_the_flow_logs() {
         assert_eq!(report_conversations(&agg), report_conversations(&local), "real account: {real_account}, Parquet: {parquet}");
         assert_eq!(agg.summary.bytes, local.summary.bytes);
         assert_eq!(agg.resources, local.resources);
+        assert!(agg.summary.notes.iter().any(|n| n.starts_with("pre-aggregated flow logs:")), "the aggregation's bound is stated");
         if !real_account {
             assert_eq!(agg.summary.records.counted, local.summary.records.counted);
             assert_truth_conversations(&agg, &truth(dir.path()));
@@ -274,4 +275,66 @@ fn bad_parquet_aggregates_are_named() {
     assert!(run.stderr.contains("text.parquet") && run.stderr.contains("column `bytes` holds Utf8: expected whole numbers"), "{}", run.stderr);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(report["summary"]["records"]["read"], 1, "the row is counted as skipped");
+}
+
+/// An address that changes hands inside a minute: a row standing for several records that
+/// straddles the change is counted in the report's bound; a row of one record, or of an address
+/// held all minute, is not. The rows are built here around a change in the demo's snapshots (a pod
+/// created at a second that is not a minute's first).
+#[test]
+fn rows_straddling_an_address_change_bound_the_error() {
+    let demo = demo_dir();
+    let (snaps, _) = crossaz::sources::k8s::load_snapshots(&[demo.join("k8s")]);
+    let timeline = crossaz::model::timeline::Timeline::build(snaps);
+    let holdings: Vec<_> = timeline.holdings().collect();
+    // A change: one pod's holding ends where the next one's starts, inside a minute.
+    let (ip, change) = holdings
+        .iter()
+        .filter(|(_, start, _, _)| start.rem_euclid(60) != 0)
+        .find_map(|(ip, start, _, _)| holdings.iter().any(|(i, _, end, _)| i == ip && end == start).then_some((*ip, *start)))
+        .expect("the demo replaces a pod whose address is reused");
+    let minute = change - change.rem_euclid(60);
+    // An address held by one pod all that minute.
+    let (steady, _, _, _) = *holdings.iter().find(|(i, s, e, _)| *i != ip && *s <= minute && *e > minute + 60).unwrap();
+    let dir = tempdir();
+    let csv = dir.path().join("aggregates.csv");
+    let row = |src: String, records: u64, bytes: u64| {
+        format!(
+            "\"eni-0straddle\",\"{src}\",\"10.0.250.9\",\"{src}\",\"10.0.250.9\",\"443\",\"40000\",\"6\",\"{minute}\",\"{}\",\"{bytes}\",\"{records}\",\"egress\",\"ACCEPT\",\"OK\"\n",
+            minute + 30
+        )
+    };
+    let text = format!(
+        "\"interface_id\",\"srcaddr\",\"dstaddr\",\"pkt_srcaddr\",\"pkt_dstaddr\",\"srcport\",\"dstport\",\"protocol\",\"start\",\"end\",\"bytes\",\"records\",\"flow_direction\",\"action\",\"log_status\"\n{}{}{}",
+        row(ip.to_string(), 3, 1000),
+        row(steady.to_string(), 2, 500),
+        row(ip.to_string(), 1, 7)
+    );
+    std::fs::write(&csv, text).unwrap();
+    let day = crossaz::model::time::day_start(crossaz::model::time::day_of(minute));
+    let (from, to) = (crossaz::model::time::format_time(day), crossaz::model::time::format_time(day + 86_400));
+    let run = crossaz(
+        &[
+            "attribute",
+            "--flow-aggregates",
+            csv.to_str().unwrap(),
+            "--network",
+            demo.join("network").to_str().unwrap(),
+            "--k8s",
+            demo.join("k8s").to_str().unwrap(),
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["summary"]["records"]["read"], 6);
+    let notes: Vec<&str> = report["summary"]["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    let note = notes.iter().find(|n| n.starts_with("pre-aggregated flow logs:")).unwrap();
+    assert!(note.starts_with("pre-aggregated flow logs: 3 records (1000 bytes) are in rows whose addresses changed hands"), "{note}");
 }

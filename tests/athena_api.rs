@@ -21,7 +21,7 @@ fn grouped(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -301,4 +301,17 @@ fn a_failed_athena_query_shows_its_reason() {
     assert!(run.stdout.is_empty());
     assert!(run.stderr.contains("failed") && run.stderr.contains(reason), "{}", run.stderr);
     assert!(run.stderr.contains("crossaz athena setup"), "{}", run.stderr);
+}
+
+/// `--engine athena` needs a window and reads no local flow logs: usage errors (exit 2), before any call.
+#[test]
+fn engine_athena_usage_errors() {
+    let dir = tempdir();
+    let run = crossaz(&["attribute", "--engine", "athena", "--flow-logs", "x"], dir.path());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("`--engine athena` reads the flow logs in Athena"), "{}", run.stderr);
+    let network = demo_dir().join("network");
+    let run = crossaz(&["attribute", "--engine", "athena", "--network", network.to_str().unwrap()], dir.path());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("pass `--month`, or `--from` and `--to`"), "{}", run.stderr);
 }

@@ -267,6 +267,10 @@ pub struct Accumulator<'r, 'a> {
     pub(crate) nat_far: FxHashMap<NatFar, Tally>,
     /// Some file's format had `pkt-src-aws-service` and `pkt-dst-aws-service`.
     pub saw_aws_service_field: bool,
+    /// Records and bytes of pre-aggregated rows (`--flow-aggregates`) whose addresses changed
+    /// hands within their minute: attributed at the group's first start, they may belong to another
+    /// pod or node (docs/athena.md).
+    pub minute_uncertain: (u64, u64),
     /// AWS's ranges looked up once per far address.
     far_services: FxHashMap<Ip, (u16, u16)>,
     /// Records the row being processed stands for: 1, or a pre-aggregated row's count.
@@ -325,6 +329,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             unknown_entities: FxHashMap::default(),
             nat_far: FxHashMap::default(),
             saw_aws_service_field: false,
+            minute_uncertain: (0, 0),
             far_services: FxHashMap::default(),
             records_now: 1,
         }
@@ -455,6 +460,9 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         };
         if self.ctx.window.from.is_some_and(|f| start < f) || self.ctx.window.to.is_some_and(|t| start >= t) {
             return self.uncount(Uncounted::OutsideWindow, bytes, packets);
+        }
+        if r.extra_records > 0 {
+            self.check_minute(r, start, bytes);
         }
         self.first_start = Some(self.first_start.map_or(start, |s| s.min(start)));
         self.last_start = Some(self.last_start.map_or(start, |s| s.max(start)));
@@ -591,6 +599,21 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             return;
         }
         self.count_or_hold(counts_now, key, probe, start, bytes, packets);
+    }
+
+    /// A row standing for records that started in one minute is attributed at the first start;
+    /// its bytes are uncertain when one of its addresses has another pod or node later in the minute.
+    fn check_minute(&mut self, r: &FlowRecord<'_>, start: Ts, bytes: u64) {
+        let last = start - start.rem_euclid(60) + 59;
+        let tl = self.resolver.timeline;
+        let changed = [r.srcaddr, r.dstaddr, r.pkt_srcaddr, r.pkt_dstaddr]
+            .into_iter()
+            .flatten()
+            .any(|ip| tl.pod_at(ip, start) != tl.pod_at(ip, last) || tl.node_by_ip_at(ip, start) != tl.node_by_ip_at(ip, last));
+        if changed {
+            self.minute_uncertain.0 += 1 + r.extra_records;
+            self.minute_uncertain.1 += bytes;
+        }
     }
 
     /// A NAT gateway's record of the VPC side of a flow: which AWS service (if any) the far end
@@ -800,6 +823,8 @@ impl<'r, 'a> Accumulator<'r, 'a> {
             self.counted.entry(k).or_default().merge(&v);
         }
         self.saw_aws_service_field |= o.saw_aws_service_field;
+        self.minute_uncertain.0 += o.minute_uncertain.0;
+        self.minute_uncertain.1 += o.minute_uncertain.1;
         for (k, v) in o.nat_far {
             self.nat_far.entry(k).or_default().merge(&v);
         }

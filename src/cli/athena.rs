@@ -24,7 +24,7 @@ pub struct Args {
 pub enum What {
     /// Create the database and the flow-log table over a bucket, with partition projection
     /// (or print the DDL with `--print`).
-    Setup(SetupArgs),
+    Setup(Box<SetupArgs>),
     /// Print the pre-aggregation query for a window (runs unchanged on Athena and DuckDB).
     Sql(SqlArgs),
 }
@@ -106,7 +106,7 @@ pub struct EngineArgs {
     #[arg(long, value_name = "S3-URI")]
     pub athena_output: Option<String>,
     /// With `--engine athena`: download the result object from S3, or page it through GetQueryResults.
-    #[arg(long, value_enum, default_value = "s3")]
+    #[arg(long, value_enum, value_name = "HOW", default_value = "s3")]
     pub athena_fetch: Fetch,
     /// With `--engine athena`: the price per TB scanned, for the query's cost in the report.
     #[arg(long, value_name = "USD", default_value = crate::pricing::athena::DEFAULT_USD_PER_TB)]
@@ -212,7 +212,7 @@ pub struct SqlArgs {
 
 pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     match args.what {
-        What::Setup(a) => setup(a, printer),
+        What::Setup(a) => setup(*a, printer),
         What::Sql(a) => {
             let mut k8s = a.k8s.clone();
             if let Some(ws) = &a.workspace {

@@ -185,7 +185,7 @@ fn athena_bench(
     let truth = data.join("truth.json");
     let t: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&truth).map_err(|e| Error::io("read", &truth, e))?)
         .map_err(|e| Error::failure(format!("cannot read `{}`", truth.display())).caused_by(e))?;
-    let time = |k: &str| t["window"][k].as_str().and_then(|v| crate::model::time::parse_time(v));
+    let time = |k: &str| t["window"][k].as_str().and_then(crate::model::time::parse_time);
     let (Some(from), Some(to)) = (time("from"), time("to")) else {
         return Err(Error::failure(format!("`{}` has no window", truth.display())));
     };
