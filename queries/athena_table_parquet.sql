@@ -4,11 +4,7 @@
 -- MSCK REPAIR is needed. `crossaz athena setup` fills the placeholders from the bucket's layout:
 --   {{database}}, {{table}}   where the table goes
 --   {{location}}              s3://bucket/prefix/AWSLogs/
---   {{location_template}}     the object prefix of one account, region and date (one per layout)
---   {{accounts}}, {{regions}} the accounts and regions that deliver to the bucket (comma-separated)
---   {{date_format}}           the layout's date folders as a Java date format (daily or per hour)
---   {{date_range}}            the first date folder, then NOW
---   {{interval_unit}}         DAYS or HOURS
+--   {{projection}}            the partition projection of athena_projection.sql
 CREATE EXTERNAL TABLE IF NOT EXISTS {{database}}.{{table}} (
     version int,
     account_id string,
@@ -44,15 +40,5 @@ PARTITIONED BY (log_account string, log_region string, log_date string)
 STORED AS PARQUET
 LOCATION '{{location}}'
 TBLPROPERTIES (
-    'projection.enabled' = 'true',
-    'projection.log_account.type' = 'enum',
-    'projection.log_account.values' = '{{accounts}}',
-    'projection.log_region.type' = 'enum',
-    'projection.log_region.values' = '{{regions}}',
-    'projection.log_date.type' = 'date',
-    'projection.log_date.format' = '{{date_format}}',
-    'projection.log_date.range' = '{{date_range}}',
-    'projection.log_date.interval' = '1',
-    'projection.log_date.interval.unit' = '{{interval_unit}}',
-    'storage.location.template' = '{{location_template}}'
+{{projection}}
 )

@@ -4,7 +4,7 @@
 -- `crossaz athena setup` fills the placeholders:
 --   {{database}}, {{table}}   where the table goes (the view's name with `_text`)
 --   {{columns}}               the format's fields with underscores, typed as in the Parquet table
---   and the partition placeholders of athena_table_parquet.sql
+--   {{location}}, {{projection}}  as in athena_table_parquet.sql
 CREATE EXTERNAL TABLE IF NOT EXISTS {{database}}.{{table}} (
 {{columns}}
 )
@@ -13,15 +13,5 @@ ROW FORMAT DELIMITED FIELDS TERMINATED BY ' ' NULL DEFINED AS '-'
 LOCATION '{{location}}'
 TBLPROPERTIES (
     'skip.header.line.count' = '1',
-    'projection.enabled' = 'true',
-    'projection.log_account.type' = 'enum',
-    'projection.log_account.values' = '{{accounts}}',
-    'projection.log_region.type' = 'enum',
-    'projection.log_region.values' = '{{regions}}',
-    'projection.log_date.type' = 'date',
-    'projection.log_date.format' = '{{date_format}}',
-    'projection.log_date.range' = '{{date_range}}',
-    'projection.log_date.interval' = '1',
-    'projection.log_date.interval.unit' = '{{interval_unit}}',
-    'storage.location.template' = '{{location_template}}'
+{{projection}}
 )

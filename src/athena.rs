@@ -12,6 +12,7 @@ const DATABASE_DDL: &str = include_str!("../queries/athena_database.sql");
 const PARQUET_TABLE_DDL: &str = include_str!("../queries/athena_table_parquet.sql");
 const TEXT_TABLE_DDL: &str = include_str!("../queries/athena_table_text.sql");
 const TEXT_VIEW_DDL: &str = include_str!("../queries/athena_view_text.sql");
+const PROJECTION: &str = include_str!("../queries/athena_projection.sql");
 
 /// Margin around the window when choosing date folders: a record lands in the folder of its file,
 /// which is named by the end of the five minutes its records end in (docs/domain.md A4), and a
@@ -207,7 +208,9 @@ impl TableSpec {
         self.check()?;
         let fill_partitions = |sql: &str| {
             let first = self.layout.folder(self.since);
-            sql.replace("{{location}}", &self.location())
+            let projection = PROJECTION.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
+            sql.replace("{{projection}}", projection.trim_end())
+                .replace("{{location}}", &self.location())
                 .replace("{{location_template}}", &self.layout.template(&self.location()))
                 .replace("{{accounts}}", &self.accounts.join(","))
                 .replace("{{regions}}", &self.regions.join(","))
