@@ -172,23 +172,27 @@ fn athena_setup_creates_the_database_and_table() {
     assert_eq!(ran, statements, "setup runs what --print prints");
 }
 
-/// The DDL of each layout, as `--print` gives it.
+/// The DDL of each layout, both formats, as `--print` gives it.
 #[test]
 fn athena_setup_prints_each_layouts_ddl() {
     let dir = tempdir();
-    for (format, extra, name) in [
-        ("parquet", &[][..], "parquet_default_daily"),
-        ("parquet", &["--hive", "--per-hour"][..], "parquet_hive_hourly"),
-        ("text", &["--per-hour"][..], "text_default_hourly"),
-    ] {
-        let args = [
-            &["athena", "setup", "--bucket", "central-flow-logs", "--format", format, "--account", "123456789012", "--logs-region", "eu-west-1", "--print"][..],
-            extra,
-        ]
-        .concat();
-        let run = crossaz(&args, dir.path());
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        insta::assert_snapshot!(format!("athena_setup_{name}"), run.stdout);
+    for format in ["parquet", "text"] {
+        for (flags, layout) in [
+            (&[][..], "default_daily"),
+            (&["--per-hour"][..], "default_hourly"),
+            (&["--hive"][..], "hive_daily"),
+            (&["--hive", "--per-hour"][..], "hive_hourly"),
+        ] {
+            let args = [
+                &["athena", "setup", "--bucket", "central-flow-logs", "--format", format, "--account", "123456789012", "--logs-region", "eu-west-1", "--print"]
+                    [..],
+                flags,
+            ]
+            .concat();
+            let run = crossaz(&args, dir.path());
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            insta::assert_snapshot!(format!("athena_setup_{format}_{layout}"), run.stdout);
+        }
     }
     let run = crossaz(&["athena", "setup", "--bucket", "b", "--format", "parquet", "--logs-region", "eu-west-1", "--print"], dir.path());
     assert_eq!(run.code, 2, "{}", run.stderr);
