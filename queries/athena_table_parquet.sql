@@ -1,8 +1,8 @@
 -- The flow-log table over Parquet flow logs (`crossaz athena setup --format parquet`;
 -- docs/athena.md). Columns are AWS's Parquet names, matched by name: a field the flow log's
--- format lacks reads as NULL. Partition projection finds the objects, so no crawler or
+-- format lacks reads as NULL. The view of athena_view.sql over it is what the query reads. Partition projection finds the objects, so no crawler or
 -- MSCK REPAIR is needed. `crossaz athena setup` fills the placeholders from the bucket's layout:
---   {{database}}, {{table}}   where the table goes
+--   {{database}}, {{table}}   where the table goes (the view's name with `_parquet`)
 --   {{location}}              s3://bucket/prefix/AWSLogs/
 --   {{projection}}            the partition projection of athena_projection.sql
 CREATE EXTERNAL TABLE IF NOT EXISTS {{database}}.{{table}} (

@@ -1,6 +1,6 @@
 -- The flow-log table over plain-text flow logs (`crossaz athena setup --format text`;
 -- docs/athena.md): the space-separated fields of the flow log's format, in its order, after the
--- header line; `-` reads as NULL. The view of athena_view_text.sql gives it AWS's Parquet names.
+-- header line; `-` reads as NULL. The view of athena_view.sql gives it AWS's Parquet names.
 -- `crossaz athena setup` fills the placeholders:
 --   {{database}}, {{table}}   where the table goes (the view's name with `_text`)
 --   {{columns}}               the format's fields with underscores, typed as in the Parquet table

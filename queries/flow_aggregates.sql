@@ -1,7 +1,8 @@
 -- crossaz's pre-aggregation of VPC flow logs (docs/athena.md): one SELECT that runs unchanged on
 -- Amazon Athena (Trino) and on DuckDB, over a table with AWS's Parquet column names. It keeps what
 -- the attribution rules read and sums the rest; `crossaz athena sql` fills the placeholders:
---   {{table}}            the flow-log table (Athena: database.table; DuckDB: a view)
+--   {{table}}            the view of `crossaz athena setup` (DuckDB: a view with the same columns);
+--                        its `log_file` names each row's object, and so its flow log
 --   {{from}}, {{to}}     the window, Unix seconds: start >= from and start < to
 --   {{listening_ports}}  every Service, target and NodePort of the window (comma-separated); a
 --                        port outside it matters only by being the lower one of its record
@@ -9,6 +10,7 @@
 --   {{log_date_ranges}}  the date folders that can hold the window's records, in each layout of
 --                        `crossaz athena setup` (an hour's margin each side); the partition filter
 SELECT
+    NULLIF(regexp_extract(log_file, '_(fl-[0-9a-f]+)_', 1), '') AS flow_log_id,
     interface_id,
     account_id,
     vpc_id,
@@ -45,6 +47,7 @@ FROM {{table}}
 WHERE ({{log_date_ranges}})
     AND start >= {{from}} AND start < {{to}}
 GROUP BY
+    NULLIF(regexp_extract(log_file, '_(fl-[0-9a-f]+)_', 1), ''),
     interface_id, account_id, vpc_id, subnet_id, instance_id, az_id, flow_direction, action, log_status,
     srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr, protocol, pkt_src_aws_service, pkt_dst_aws_service,
     CASE

@@ -11,7 +11,7 @@ pub const FLOW_AGGREGATES_SQL: &str = include_str!("../queries/flow_aggregates.s
 const DATABASE_DDL: &str = include_str!("../queries/athena_database.sql");
 const PARQUET_TABLE_DDL: &str = include_str!("../queries/athena_table_parquet.sql");
 const TEXT_TABLE_DDL: &str = include_str!("../queries/athena_table_text.sql");
-const TEXT_VIEW_DDL: &str = include_str!("../queries/athena_view_text.sql");
+const VIEW_DDL: &str = include_str!("../queries/athena_view.sql");
 const PROJECTION: &str = include_str!("../queries/athena_projection.sql");
 
 /// Margin around the window when choosing date folders: a record lands in the folder of its file,
@@ -173,7 +173,7 @@ impl TableSpec {
         }
     }
 
-    /// The table the pre-aggregation reads: the Parquet table, or the view over the text table.
+    /// The view the pre-aggregation reads.
     pub fn query_table(&self) -> String {
         format!("{}.{}", self.database, self.table)
     }
@@ -220,38 +220,42 @@ impl TableSpec {
                 .replace("{{interval_unit}}", if self.layout.per_hour { "HOURS" } else { "DAYS" })
         };
         let mut out = vec![strip_comments(DATABASE_DDL).replace("{{database}}", &self.database)];
-        match self.format {
+        // The table under the view, and which Parquet columns it has.
+        let (table, fields): (String, Vec<String>) = match self.format {
             FileFormat::Parquet => {
-                out.push(fill_partitions(&strip_comments(PARQUET_TABLE_DDL).replace("{{database}}", &self.database).replace("{{table}}", &self.table)));
+                let table = format!("{}_parquet", self.table);
+                out.push(fill_partitions(&strip_comments(PARQUET_TABLE_DDL).replace("{{database}}", &self.database).replace("{{table}}", &table)));
+                (table, PARQUET_COLUMNS.iter().map(|(c, _)| c.to_string()).collect())
             }
             FileFormat::Text => {
                 let fields = text_columns(self.log_format.as_deref().unwrap_or(DEFAULT_LOG_FORMAT))?;
                 let type_of = |f: &str| PARQUET_COLUMNS.iter().find(|(c, _)| *c == f).map_or("string", |(_, t)| t);
                 let columns = fields.iter().map(|f| format!("    `{f}` {}", type_of(f))).collect::<Vec<_>>().join(",\n");
-                let text_table = format!("{}_text", self.table);
+                let table = format!("{}_text", self.table);
                 out.push(fill_partitions(
-                    &strip_comments(TEXT_TABLE_DDL).replace("{{database}}", &self.database).replace("{{table}}", &text_table).replace("{{columns}}", &columns),
+                    &strip_comments(TEXT_TABLE_DDL).replace("{{database}}", &self.database).replace("{{table}}", &table).replace("{{columns}}", &columns),
                 ));
-                let view_columns = PARQUET_COLUMNS
-                    .iter()
-                    .map(|(c, t)| {
-                        let sql_type = match *t {
-                            "string" => "varchar",
-                            other => other,
-                        };
-                        if fields.iter().any(|f| f == c) { format!("    \"{c}\"") } else { format!("    CAST(NULL AS {sql_type}) AS \"{c}\"") }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",\n");
-                out.push(
-                    strip_comments(TEXT_VIEW_DDL)
-                        .replace("{{database}}", &self.database)
-                        .replace("{{view}}", &self.table)
-                        .replace("{{table}}", &text_table)
-                        .replace("{{columns}}", &view_columns),
-                );
+                (table, fields)
             }
-        }
+        };
+        let view_columns = PARQUET_COLUMNS
+            .iter()
+            .map(|(c, t)| {
+                let sql_type = match *t {
+                    "string" => "varchar",
+                    other => other,
+                };
+                if fields.iter().any(|f| f == c) { format!("    \"{c}\"") } else { format!("    CAST(NULL AS {sql_type}) AS \"{c}\"") }
+            })
+            .collect::<Vec<_>>()
+            .join(",\n");
+        out.push(
+            strip_comments(VIEW_DDL)
+                .replace("{{database}}", &self.database)
+                .replace("{{view}}", &self.table)
+                .replace("{{table}}", &table)
+                .replace("{{columns}}", &view_columns),
+        );
         Ok(out)
     }
 }

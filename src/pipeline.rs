@@ -202,13 +202,32 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     }
     let mut info = loaded.info;
     let mut discovered = flowlogs::discover(&inputs.flow_logs, inputs.from, inputs.to);
+    // A result's flow logs, each attributed as its own (split.rs); the parts live until the pass ends.
+    let parts_dir = tempfile::tempdir().map_err(|e| Error::failure("cannot create a temporary directory").caused_by(e))?;
     for p in &inputs.flow_aggregates {
         match expand_path(p) {
-            Ok(files) => discovered.files.extend(files.into_iter().map(|f| {
-                let size = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
-                let kind = if flowlogs::is_parquet(&f) { flowlogs::FileKind::AggregatesParquet } else { flowlogs::FileKind::Aggregates };
-                flowlogs::FlowFile::new(f, kind, size)
-            })),
+            Ok(files) => {
+                for f in files {
+                    let parquet = flowlogs::is_parquet(&f);
+                    let parts = match flowlogs::split::split(&f, parquet, parts_dir.path()) {
+                        Ok(parts) => parts,
+                        Err(e) => {
+                            discovered.problems.push(e);
+                            continue;
+                        }
+                    };
+                    let single = parts.len() == 1;
+                    for part in parts {
+                        let size = std::fs::metadata(&part.path).map(|m| m.len()).unwrap_or(0);
+                        let kind = if parquet && single { flowlogs::FileKind::AggregatesParquet } else { flowlogs::FileKind::Aggregates };
+                        let mut file = flowlogs::FlowFile::new(part.path, kind, size);
+                        file.flow_log_id = part.flow_log_id;
+                        file.account = part.account;
+                        file.richness = Some(part.richness);
+                        discovered.files.push(file);
+                    }
+                }
+            }
             Err(e) => discovered.problems.push(e),
         }
     }

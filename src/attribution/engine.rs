@@ -398,7 +398,7 @@ impl<'r, 'a> Accumulator<'r, 'a> {
         {
             if !res.vpcs.contains(vpc) {
                 let o = self.other_vpcs.entry(vpc.to_string()).or_default();
-                o.records += 1;
+                o.records += self.records_now;
                 o.bytes += bytes;
                 return self.uncount(Uncounted::OtherVpc, bytes, packets);
             }

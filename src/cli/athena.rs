@@ -265,11 +265,8 @@ fn setup(a: SetupArgs, printer: &Printer) -> Result<ExitCode, Error> {
         }
         Ok::<_, Error>(ids)
     })?;
-    let made = if a.format == FileFormat::Text {
-        format!("table {0}.{1}_text and view {0}.{1}", a.database, a.table)
-    } else {
-        format!("table {}.{}", a.database, a.table)
-    };
+    let under = if a.format == FileFormat::Text { "text" } else { "parquet" };
+    let made = format!("table {0}.{1}_{under} and view {0}.{1}", a.database, a.table);
     let text = format!(
         "created database {} and {made} over `{}` in workgroup {} (queries {}); next: `crossaz attribute --engine athena --table {} …`\n",
         a.database,

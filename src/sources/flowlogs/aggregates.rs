@@ -84,7 +84,7 @@ pub fn read_aggregates_file(path: &Path, (from, to): (u64, u64), sink: &mut dyn 
 }
 
 /// The header's column names, and the bytes of the lines that start in `[from, to)` with where they start.
-fn read_range(path: &Path, from: u64, to: u64) -> Result<(Vec<String>, Vec<u8>, u64), InputProblem> {
+pub(crate) fn read_range(path: &Path, from: u64, to: u64) -> Result<(Vec<String>, Vec<u8>, u64), InputProblem> {
     use std::io::{BufRead, Read, Seek, SeekFrom};
     let file = std::fs::File::open(path).map_err(|e| InputProblem::new(path, None, format!("cannot open: {e}")))?;
     let mut r = std::io::BufReader::new(file);

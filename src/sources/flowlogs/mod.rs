@@ -4,6 +4,7 @@
 pub mod aggregates;
 pub mod format;
 pub mod parquet;
+pub mod split;
 pub mod text;
 
 use crate::error::InputProblem;
@@ -30,6 +31,8 @@ pub struct FlowFile {
     pub flow_log_id: Option<String>,
     pub account: Option<String>,
     pub region: Option<String>,
+    /// For a part of a pre-aggregation result: how much its rows' fields tell.
+    pub richness: Option<u32>,
 }
 
 impl FlowFile {
@@ -42,6 +45,7 @@ impl FlowFile {
             flow_log_id: name.as_ref().map(|n| n.flow_log_id.clone()),
             account: name.as_ref().map(|n| n.account.clone()),
             region: name.map(|n| n.region),
+            richness: None,
         }
     }
 
@@ -83,7 +87,7 @@ pub fn format_richness(file: &FlowFile, assumed: &super::super::attribution::Tex
         FileKind::Parquet => parquet::columns(&file.path).ok(),
         FileKind::Text => text::header_format(&file.path).ok().flatten().or_else(|| Some(assumed.format.clone())),
         // One result holds every flow log the query read: it is a wave of its own.
-        FileKind::Aggregates | FileKind::AggregatesParquet => None,
+        FileKind::Aggregates | FileKind::AggregatesParquet => return file.richness.unwrap_or(0),
     };
     format.map(|f| f.richness()).unwrap_or(0)
 }
