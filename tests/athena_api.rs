@@ -226,6 +226,22 @@ fn engine_athena_through_moto_equals_the_flow_logs() {
             && line.contains(&format!("${cost} at $5/TB; {} result rows from s3://crossaz-results-s3/crossaz/", grouped(rows.len()))),
         "{line}"
     );
+    // From a workspace, the result is kept there; `--flow-aggregates` reads it again offline.
+    register(region, &cols, &rows);
+    let (from, to, _) = window(dir.path());
+    let ws = dir.path().to_str().unwrap();
+    let args = ["attribute", "--workspace", ws, "--from", &from, "--to", &to, "--by", "conversation", "--format", "json", "-o", "report.json"];
+    let run = crossaz_aws(&[&args[..], &engine[..]].concat(), moto::endpoint(), region, dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let q = &report["inputs"]["athena"];
+    let kept = dir.path().join("athena").join(format!("{}.csv", q["query_id"].as_str().unwrap()));
+    assert!(kept.is_file(), "{q}");
+    assert_eq!((q["workgroup"].as_str(), q["table"].as_str(), q["data_scanned_bytes"].as_u64()), (Some("primary"), Some("crossaz.flow_logs"), Some(0)));
+    assert_eq!(q["result_rows"].as_u64(), Some(rows.len() as u64));
+    assert_eq!(q["cost_usd"].as_str().map(|c| c.parse::<rust_decimal::Decimal>().unwrap()), Some(crossaz::pricing::athena::scan_cost(0, 5.into())));
+    let offline = conversations(dir.path(), &["--flow-aggregates", kept.to_str().unwrap()], moto::endpoint(), region);
+    assert_eq!(offline.stdout, local.stdout);
 }
 
 /// A stand-in for what moto lacks, in front of it: GetQueryExecution answers with `state` after
@@ -246,7 +262,7 @@ fn stand_in(state: &'static str, reason: &'static str, scanned: u64, rows: Vec<V
                     _ => state,
                 };
                 let mut status = json!({ "State": s, "SubmissionDateTime": 1_790_812_800.0 });
-                if s == "FAILED" {
+                if s == "FAILED" || s == "CANCELLED" {
                     status["StateChangeReason"] = json!(reason);
                     status["AthenaError"] = json!({ "ErrorCategory": 2, "ErrorType": 1301, "Retryable": false, "ErrorMessage": reason });
                 }
@@ -297,7 +313,7 @@ fn engine_athena_pages_the_result() {
     );
 }
 
-/// A failed query shows Athena's reason and what to do; nothing is attributed.
+/// A failed or cancelled query shows Athena's reason and what to do; nothing is attributed.
 #[test]
 fn a_failed_athena_query_shows_its_reason() {
     let dir = generated(Options { format: FlowFormat::Parquet, ..short(1) });
@@ -308,6 +324,13 @@ fn a_failed_athena_query_shows_its_reason() {
     assert!(run.stdout.is_empty());
     assert!(run.stderr.contains("failed") && run.stderr.contains(reason), "{}", run.stderr);
     assert!(run.stderr.contains("crossaz athena setup"), "{}", run.stderr);
+    // Cancelled (from the console, or by the workgroup's scan limit): its reason too.
+    let reason = "Query cancelled: the workgroup's data usage control (BytesScannedCutoffPerQuery) was exceeded";
+    let (p, _) = stand_in("CANCELLED", reason, 0, Vec::new(), Vec::new(), 1000);
+    let run = conversations(dir.path(), &["--engine", "athena", "--athena-output", "s3://crossaz-results-api/"], &p.url, "eu-west-3");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cancelled") && run.stderr.contains(reason), "{}", run.stderr);
+    assert!(run.stderr.contains("raise `BytesScannedCutoffPerQuery`, or query a shorter window"), "{}", run.stderr);
 }
 
 /// `--engine athena` needs a window and reads no local flow logs: usage errors (exit 2), before any call.

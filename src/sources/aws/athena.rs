@@ -78,6 +78,8 @@ pub async fn run(athena: &Client, sql: &str, target: &Target<'_>, progress: &Pro
                     err.hint("create the table with `crossaz athena setup`, or pass the one you have with `--table DATABASE.TABLE`")
                 } else if r.contains("column") {
                     err.hint("the table needs AWS's Parquet column names and the `log_date` partition of `crossaz athena setup` (docs/athena.md)")
+                } else if r.contains("bytesscannedcutoff") || r.contains("data usage") {
+                    err.hint("the workgroup's per-query scan limit stopped it: raise `BytesScannedCutoffPerQuery`, or query a shorter window")
                 } else if r.contains("access denied") || r.contains("not authorized") {
                     err.hint("docs/iam-policy.json lists the Athena, Glue and S3 permissions a query needs")
                 } else {
