@@ -121,61 +121,69 @@ fn split_csv(path: &Path, dir: &Path) -> Result<Vec<Part>, InputProblem> {
 }
 
 fn split_parquet(path: &Path, dir: &Path) -> Result<Vec<Part>, InputProblem> {
-    use arrow_array::{Array, RecordBatch};
+    use arrow_array::Array;
+    use parquet::arrow::ProjectionMask;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let open = || std::fs::File::open(path).map_err(|e| cannot(path, e));
-    let builder = ParquetRecordBatchReaderBuilder::try_new(open()?).map_err(|e| cannot(path, e))?;
-    let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let builder = || ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).map_err(|e| cannot(path, e))?).map_err(|e| cannot(path, e));
+    let first = builder()?;
+    let header: Vec<String> = first.schema().fields().iter().map(|f| f.name().clone()).collect();
     let Some(col) = header.iter().position(|c| c == COLUMN) else {
         return Ok(vec![Part { path: path.to_path_buf(), flow_log_id: None, account: None, richness: 0 }]);
     };
-    let account_at = header.iter().position(|c| c == "account_id");
     let options = arrow_cast::display::FormatOptions::default();
-    let formats = |b| formatters(b, &options, path);
-    // Which flow logs, and what their rows fill.
-    let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
-    let batches: Vec<RecordBatch> = builder.build().map_err(|e| cannot(path, e))?.collect::<Result<_, _>>().map_err(|e| cannot(path, e))?;
-    for b in &batches {
-        let f = formats(b)?;
+    let id_at = |b: &arrow_array::RecordBatch, c: usize, f: &arrow_cast::display::ArrayFormatter<'_>, row: usize| {
+        if b.column(c).is_null(row) { String::new() } else { f.value(row).to_string() }
+    };
+    // Which flow logs: the one column.
+    let mask = ProjectionMask::roots(first.parquet_schema(), [col]);
+    let mut ids: BTreeSet<String> = BTreeSet::new();
+    for b in first.with_projection(mask).build().map_err(|e| cannot(path, e))? {
+        let b = b.map_err(|e| cannot(path, e))?;
+        let f = formatters(&b, &options, path)?;
         for row in 0..b.num_rows() {
-            let id = if b.column(col).is_null(row) { String::new() } else { f[col].value(row).to_string() };
-            let s = seen.entry(id).or_default();
-            for (i, c) in b.columns().iter().enumerate() {
-                if !c.is_null(row) {
-                    s.filled.insert(i);
-                }
-            }
-            if s.account.is_none() {
-                s.account = account_at.filter(|&a| !b.column(a).is_null(row)).map(|a| f[a].value(row).to_string());
-            }
+            ids.insert(id_at(&b, 0, &f[0], row));
         }
     }
-    if seen.len() <= 1 {
-        return Ok(whole(path, &header, seen.into_iter().filter(|(id, _)| !id.is_empty()).collect()));
+    if ids.len() <= 1 {
+        let id = ids.into_iter().next().filter(|i| !i.is_empty());
+        return Ok(vec![Part { path: path.to_path_buf(), flow_log_id: id, account: None, richness: 0 }]);
     }
+    // Several: each flow log's rows to a CSV of its own, batch by batch.
+    let account_at = header.iter().position(|c| c == "account_id");
+    let stem = path.file_name().and_then(|s| s.to_str()).unwrap_or("aggregates");
     let mut writers = BTreeMap::new();
-    let mut parts = Vec::new();
-    for (n, (id, s)) in seen.into_iter().enumerate() {
-        let out = dir.join(format!("{}-{n}.csv", path.file_name().and_then(|s| s.to_str()).unwrap_or("aggregates")));
+    for (n, id) in ids.iter().enumerate() {
+        let out = dir.join(format!("{stem}-{n}.csv"));
         let file = std::fs::File::create(&out).map_err(|e| cannot(&out, e))?;
         let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(std::io::BufWriter::new(file));
         w.write_record(&header).map_err(|e| cannot(&out, e))?;
-        writers.insert(id.clone(), w);
-        parts.push(Part { path: out, flow_log_id: Some(id).filter(|i| !i.is_empty()), account: s.account, richness: richness(&header, &s.filled) });
+        writers.insert(id.clone(), (out, w, Seen::default()));
     }
-    for b in &batches {
-        let f = formats(b)?;
+    let mut values: Vec<String> = Vec::new();
+    for b in builder()?.build().map_err(|e| cannot(path, e))? {
+        let b = b.map_err(|e| cannot(path, e))?;
+        let f = formatters(&b, &options, path)?;
         for row in 0..b.num_rows() {
-            let id = if b.column(col).is_null(row) { String::new() } else { f[col].value(row).to_string() };
-            let values: Vec<String> =
-                (0..b.num_columns()).map(|i| if b.column(i).is_null(row) { String::new() } else { f[i].value(row).to_string() }).collect();
-            if let Some(w) = writers.get_mut(&id) {
-                w.write_record(&values).map_err(|e| cannot(path, e))?;
+            let Some((_, w, seen)) = writers.get_mut(&id_at(&b, col, &f[col], row)) else { continue };
+            values.clear();
+            for (i, c) in b.columns().iter().enumerate() {
+                if c.is_null(row) {
+                    values.push(String::new());
+                } else {
+                    seen.filled.insert(i);
+                    values.push(f[i].value(row).to_string());
+                }
             }
+            if seen.account.is_none() {
+                seen.account = account_at.map(|a| values[a].clone()).filter(|v| !v.is_empty());
+            }
+            w.write_record(&values).map_err(|e| cannot(path, e))?;
         }
     }
-    for (_, mut w) in writers {
-        w.flush().map_err(|e| cannot(path, e))?;
+    let mut parts = Vec::new();
+    for (id, (out, mut w, seen)) in writers {
+        w.flush().map_err(|e| cannot(&out, e))?;
+        parts.push(Part { path: out, flow_log_id: Some(id).filter(|i| !i.is_empty()), account: seen.account, richness: richness(&header, &seen.filled) });
     }
     Ok(parts)
 }
