@@ -202,3 +202,73 @@ fn every_failed_input_is_named_not_just_the_last() {
     assert!(run.stderr.contains("Caused by: `/nonexistent`: cannot open"), "{}", run.stderr);
     assert!(run.stderr.contains("Caused by: `bad.json:1`: the JSON ends early"), "{}", run.stderr);
 }
+
+/// A gzip member of `text`.
+fn gzip_member(text: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(text).unwrap();
+    gz.finish().unwrap()
+}
+
+/// A decompression bomb in a flow-log file: 256 MiB of one line without a newline, from a file of
+/// a few hundred KiB (concatenated gzip members, as S3 objects may be). The line is skipped and
+/// counted, never held; every other record is counted as without it; the inflation is reported;
+/// memory stays at the engine's working set.
+#[test]
+fn a_decompression_bomb_line_is_skipped_in_bounded_memory() {
+    let dir = generated(short(2));
+    let file = flow_files(dir.path())[0].clone();
+    let lines: Vec<String> = gunzip(&file).lines().map(str::to_string).collect();
+    let mut bytes = gzip_member((lines[..4].join("\n") + "\n").as_bytes());
+    let mib = gzip_member(&vec![b'x'; 1 << 20]);
+    for _ in 0..256 {
+        bytes.extend_from_slice(&mib);
+    }
+    bytes.extend(gzip_member(("\n".to_string() + &lines[4..].join("\n") + "\n").as_bytes()));
+    std::fs::write(&file, &bytes).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_crossaz"));
+    cmd.args(attribute_args(dir.path())).current_dir(dir.path()).env("CROSSAZ_NO_PROGRESS", "1");
+    let out = dir.path().join("report.json");
+    cmd.args(["-o", out.to_str().unwrap()]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    // Peak memory (VmHWM), polled until the run exits (it exits 1: the line is bad input).
+    let mut child = cmd.spawn().unwrap();
+    let mut peak = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        let kb = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()).unwrap_or(0);
+        peak = peak.max(kb << 10);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(peak > 0 && peak < 96 << 20, "peak RSS {} MiB", peak >> 20);
+    let run = run_in(dir.path(), &attribute_args(dir.path()));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let rel = file.strip_prefix(dir.path()).unwrap().display().to_string();
+    assert!(run.stderr.contains("more than any flow-log file (200× at most): a decompression bomb or a corrupt object"), "{}", run.stderr);
+    let report = report_of(&run);
+    let long = report["summary"]["records"]["uncounted"].as_array().unwrap().iter().find(|u| u["code"] == "line-too-long").unwrap();
+    assert_eq!(long["records"], 1);
+    assert_eq!(long["bad_input"], true);
+    let example = long["examples"][0].as_str().unwrap();
+    assert!(example.starts_with(&format!("{rel}:5 — a line of 268435456 bytes, over the limit of 65536")), "{example}");
+    let t = truth(dir.path());
+    assert_eq!(report["summary"]["records"]["counted"], t["records"]["counted"]);
+    assert_eq!(report["summary"]["records"]["read"].as_u64().unwrap(), t["records"]["total"].as_u64().unwrap() + 1);
+}
+
+/// A long line inside a block (it has its newline) is skipped the same way; the limit is configurable.
+#[test]
+fn a_long_line_is_skipped_and_the_limit_configurable() {
+    let dir = generated(short(2));
+    let file = flow_files(dir.path())[0].clone();
+    let mut lines: Vec<String> = gunzip(&file).lines().map(str::to_string).collect();
+    lines.insert(3, "2 ".repeat(50_000));
+    gzip(&file, &(lines.join("\n") + "\n"));
+    let run = run_in(dir.path(), &attribute_args(dir.path()));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(code_records(&report_of(&run), "line-too-long"), 1);
+    assert_eq!(code_records(&report_of(&run), "malformed"), 0);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_crossaz"));
+    let out = cmd.args(attribute_args(dir.path())).current_dir(dir.path()).env("CROSSAZ_MAX_LINE_BYTES", "200000").output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((code_records(&report, "line-too-long"), code_records(&report, "malformed")), (0, 1), "under a higher limit it is read, and malformed");
+}

@@ -140,6 +140,7 @@ impl Uncounted {
             Uncounted::Skipped(SkipReason::Malformed) => "malformed",
             Uncounted::Skipped(SkipReason::Truncated) => "truncated",
             Uncounted::Skipped(SkipReason::UnusableFormat) => "unusable format",
+            Uncounted::Skipped(SkipReason::LineTooLong) => "line too long to be a flow-log record",
             Uncounted::MissingFields => "missing bytes, address or start",
         }
     }

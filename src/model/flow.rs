@@ -63,6 +63,8 @@ pub enum SkipReason {
     Truncated,
     /// All records of a file whose format crossaz cannot use.
     UnusableFormat,
+    /// A line longer than any flow-log record (`text::max_line_bytes`): skipped unread.
+    LineTooLong,
 }
 
 impl SkipReason {
@@ -71,6 +73,7 @@ impl SkipReason {
             SkipReason::Malformed => "malformed",
             SkipReason::Truncated => "truncated",
             SkipReason::UnusableFormat => "unusable-format",
+            SkipReason::LineTooLong => "line-too-long",
         }
     }
 }

@@ -31,6 +31,19 @@ impl<R: Read> Read for Counting<R> {
 
 const BLOCK: usize = 1 << 20;
 
+/// The longest line read as a record: flow-log lines are a few hundred bytes, so a longer one is
+/// damage (or a decompression bomb) and is skipped without being held. `CROSSAZ_MAX_LINE_BYTES`
+/// sets another limit.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 10;
+
+pub fn max_line_bytes() -> usize {
+    std::env::var("CROSSAZ_MAX_LINE_BYTES").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_MAX_LINE_BYTES)
+}
+
+/// A gzip member inflating more than this many times is no flow-log file (they inflate 5–20×):
+/// reported, and still read as a stream.
+pub const MAX_INFLATE_RATIO: u64 = 200;
+
 /// Reads a text flow-log file into `sink`. `assumed` is the format of a file without a header.
 pub fn read_text_file(path: &Path, assumed: &Format, assumed_is_default: bool, sink: &mut dyn FlowSink) -> FileOutcome {
     let mut out = FileOutcome::default();
@@ -63,38 +76,60 @@ pub fn read_text_file(path: &Path, assumed: &Format, assumed_is_default: bool, s
     let mut reader: Box<dyn Read> = if gz { Box::new(MultiGzDecoder::new(chained)) } else { Box::new(chained) };
     let mut parser = LineParser::new(path, assumed.clone(), assumed_is_default);
     sink.set_format(parser.traits());
-    let mut buf = vec![0u8; BLOCK];
+    let limit = max_line_bytes();
+    // The buffer holds whole lines of up to `limit` bytes and a block more; it never grows.
+    let mut buf = vec![0u8; BLOCK.max(limit + 1) + BLOCK];
     let mut filled = 0usize;
     let mut saw_any = false;
+    // Inside a line longer than the limit: its bytes are dropped until its newline.
+    let mut skipping: Option<u64> = None;
+    let mut inflated = 0u64;
     loop {
-        if filled == buf.len() {
-            buf.resize(buf.len() * 2, 0);
-        }
         match reader.read(&mut buf[filled..]) {
             Ok(0) => {
-                if filled > 0 {
-                    parser.line(&buf[..filled], sink, &mut out);
+                if let Some(len) = skipping {
+                    parser.too_long(len, sink);
+                } else if filled > 0 {
+                    parser.line_bounded(&buf[..filled], limit, sink, &mut out);
                 }
                 break;
             }
             Ok(k) => {
                 saw_any = true;
+                inflated += k as u64;
                 let end = filled + k;
-                let Some(last_nl) = memchr::memrchr(b'\n', &buf[filled..end]).map(|p| p + filled) else {
-                    filled = end;
+                let Some(first_nl) = memchr::memchr(b'\n', &buf[filled..end]).map(|p| p + filled) else {
+                    // No newline yet: a line over the limit is counted and dropped as it comes.
+                    match &mut skipping {
+                        Some(len) => *len += k as u64,
+                        None if end > limit => skipping = Some(end as u64),
+                        None => {}
+                    }
+                    filled = if skipping.is_some() { 0 } else { end };
                     continue;
                 };
                 let mut from = 0;
-                for nl in memchr::memchr_iter(b'\n', &buf[..=last_nl]) {
-                    parser.line(&buf[from..nl], sink, &mut out);
-                    from = nl + 1;
+                if let Some(len) = skipping.take() {
+                    parser.too_long(len + (first_nl - filled) as u64, sink);
+                    from = first_nl + 1;
                 }
-                buf.copy_within(last_nl + 1..end, 0);
-                filled = end - last_nl - 1;
+                let last_nl = memchr::memrchr(b'\n', &buf[from..end]).map_or(first_nl, |p| p + from);
+                if from <= last_nl {
+                    for nl in memchr::memchr_iter(b'\n', &buf[from..=last_nl]).map(|p| p + from).collect::<Vec<_>>() {
+                        parser.line_bounded(&buf[from..nl], limit, sink, &mut out);
+                        from = nl + 1;
+                    }
+                }
+                buf.copy_within(from.min(end)..end, 0);
+                filled = end - from.min(end);
+                if filled > limit {
+                    skipping = Some(filled as u64);
+                    filled = 0;
+                }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => {
-                let partial = filled > 0;
+                let partial = filled > 0 || skipping.is_some();
                 if partial {
                     parser.line_no += 1;
                     sink.skip(SkipReason::Truncated, parser.line_no, "the line is cut off where the file ends", 1);
@@ -114,6 +149,22 @@ pub fn read_text_file(path: &Path, assumed: &Format, assumed_is_default: bool, s
                 );
                 break;
             }
+        }
+    }
+    if gz {
+        let compressed = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0).max(1);
+        if inflated / compressed > MAX_INFLATE_RATIO {
+            out.warnings.push(
+                InputProblem::new(
+                    path,
+                    None,
+                    format!(
+                        "the gzip file inflates {}× ({compressed} bytes to {inflated}), more than any flow-log file ({MAX_INFLATE_RATIO}× at most): a decompression bomb or a corrupt object",
+                        inflated / compressed
+                    ),
+                )
+                .with_hint("it was read as a stream and its lines were counted; check where the object came from"),
+            );
         }
     }
     if !saw_any && gz {
@@ -170,6 +221,22 @@ impl<'p> LineParser<'p> {
             LineError::Count(n) => format!("expected {} fields, found {n}", self.format.len()),
             LineError::Value(m) => m,
         })
+    }
+
+    /// A line of `limit` bytes at most is read; a longer one is counted as too long.
+    pub fn line_bounded(&mut self, raw: &[u8], limit: usize, sink: &mut dyn FlowSink, out: &mut FileOutcome) {
+        if raw.len() > limit {
+            self.too_long(raw.len() as u64, sink);
+        } else {
+            self.line(raw, sink, out);
+        }
+    }
+
+    /// A line of `len` bytes, over the limit: skipped and counted, never held.
+    pub fn too_long(&mut self, len: u64, sink: &mut dyn FlowSink) {
+        self.line_no += 1;
+        let what = format!("a line of {len} bytes, over the limit of {} (`CROSSAZ_MAX_LINE_BYTES`): no flow-log record is that long", max_line_bytes());
+        sink.skip(SkipReason::LineTooLong, self.line_no, &what, 1);
     }
 
     pub fn line(&mut self, raw: &[u8], sink: &mut dyn FlowSink, out: &mut FileOutcome) {
