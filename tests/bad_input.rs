@@ -272,3 +272,59 @@ fn a_long_line_is_skipped_and_the_limit_configurable() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((code_records(&report, "line-too-long"), code_records(&report, "malformed")), (0, 1), "under a higher limit it is read, and malformed");
 }
+
+/// A JSON input that inflates past the limit (a bomb in a Kubernetes snapshot) is refused without
+/// being held, named, and the rest is still read; the limit is configurable.
+#[test]
+fn an_oversized_json_document_is_refused_and_the_rest_read() {
+    let dir = generated(short(1));
+    let k8s = dir.path().join("k8s");
+    let first = std::fs::read_dir(&k8s).unwrap().map(|e| e.unwrap().path()).min().unwrap();
+    let bomb = k8s.join("2026-10-01T12:00:00Z.json.gz");
+    let mut json = String::from("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": []");
+    json.push_str(&" ".repeat(4 << 20));
+    json.push('}');
+    std::fs::write(&bomb, gzip_member(json.as_bytes())).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_crossaz"));
+    let out = cmd.args(attribute_args(dir.path())).current_dir(dir.path()).env("CROSSAZ_MAX_JSON_BYTES", "1048576").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("k8s/2026-10-01T12:00:00Z.json.gz") && stderr.contains("the document is larger than 1048576 bytes (inflated)"), "{stderr}");
+    assert!(stderr.contains("set `CROSSAZ_MAX_JSON_BYTES` higher"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["records"]["counted"], truth(dir.path())["records"]["counted"], "the other snapshots still attribute");
+    assert!(first.exists());
+    // Under the default limit (1 GiB) the same document is read: an empty List.
+    let run = run_in(dir.path(), &attribute_args(dir.path()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// Parquet metadata claiming more columns or rows than a flow-log file holds is refused before it
+/// is read; the other files still count.
+#[test]
+fn parquet_with_absurd_metadata_is_refused() {
+    let dir = generated(crossaz::generate::Options { format: crossaz::generate::FlowFormat::Parquet, ..short(2) });
+    let python = std::env::var("CROSSAZ_DUCKDB_PYTHON").expect("tests/run-all sets CROSSAZ_DUCKDB_PYTHON (a Python with duckdb)");
+    let wide = dir.path().join("flow-logs/wide.parquet");
+    let tall = dir.path().join("flow-logs/tall.parquet");
+    let columns: Vec<String> = (0..2000).map(|i| format!("1 AS c{i}")).collect();
+    let program = format!(
+        "import duckdb\ncon = duckdb.connect()\ncon.execute(\"COPY (SELECT {}) TO '{}' (FORMAT PARQUET)\")\n\
+         con.execute(\"COPY (SELECT 'eni-1' AS interface_id, '10.0.1.5' AS srcaddr, '10.0.2.6' AS dstaddr, 100::BIGINT AS bytes, 1790812800::BIGINT AS start FROM range(10000000)) TO '{}' (FORMAT PARQUET, ROW_GROUP_SIZE 10000000)\")\n",
+        columns.join(", "),
+        wide.display(),
+        tall.display()
+    );
+    let out = std::process::Command::new(python).arg("-c").arg(program).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let run = run_in(dir.path(), &attribute_args(dir.path()));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("wide.parquet") && run.stderr.contains("the Parquet metadata claims 2000 columns; a flow-log file has at most 1024"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("tall.parquet") && run.stderr.contains("row group 0 claims 10000000 rows in"), "{}", run.stderr);
+    let report = report_of(&run);
+    assert_eq!(report["summary"]["records"]["counted"], truth(dir.path())["records"]["counted"]);
+}

@@ -38,14 +38,28 @@ fn read_fully(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// Reads a whole (maybe gzip) file into memory, for the small JSON inputs.
+/// The largest JSON document read whole (after inflating): far above a large cluster's kubectl
+/// List (hundreds of MB for tens of thousands of pods); `CROSSAZ_MAX_JSON_BYTES` sets another.
+pub const DEFAULT_MAX_JSON_BYTES: u64 = 1 << 30;
+
+pub fn max_json_bytes() -> u64 {
+    std::env::var("CROSSAZ_MAX_JSON_BYTES").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_MAX_JSON_BYTES)
+}
+
+/// Reads a whole (maybe gzip) JSON file into memory, up to `max_json_bytes`: a larger one (a
+/// decompression bomb, a wrong file) is refused without being held.
 pub fn read_all(path: &Path) -> Result<Vec<u8>, InputProblem> {
-    let mut r = open_maybe_gz(path)?;
+    let limit = max_json_bytes();
+    let mut r = open_maybe_gz(path)?.take(limit + 1);
     let mut buf = Vec::new();
     r.read_to_end(&mut buf).map_err(|e| {
         let what = if e.kind() == std::io::ErrorKind::UnexpectedEof { "the gzip stream is truncated".to_string() } else { format!("cannot read: {e}") };
         InputProblem::new(path, None, what)
     })?;
+    if buf.len() as u64 > limit {
+        return Err(InputProblem::new(path, None, format!("the document is larger than {limit} bytes (inflated), the most crossaz reads whole"))
+            .with_hint("if it is a real document, set `CROSSAZ_MAX_JSON_BYTES` higher; else check where the file came from"));
+    }
     Ok(buf)
 }
 

@@ -46,11 +46,31 @@ const WANTED: &[Field] = &[
     Field::PktDstAwsService,
 ];
 
-/// The row groups of a Parquet file, so they can be read in parallel.
+/// More columns than any flow-log format has (29 fields in Parquet, 40-odd in all).
+pub const MAX_COLUMNS: usize = 1024;
+/// Rows a row group may claim per byte of its column chunks: a flow-log row has a start, an end and
+/// byte counts that differ from row to row, so it takes bytes, not a fraction of one.
+pub const MAX_ROWS_PER_BYTE: i64 = 64;
+
+/// The row groups of a Parquet file, so they can be read in parallel. Metadata that claims more
+/// columns or rows than a flow-log file can hold is refused before anything is read.
 pub fn row_groups(path: &Path) -> Result<(usize, u64), InputProblem> {
     let file = File::open(path).map_err(|e| InputProblem::new(path, None, format!("cannot open: {e}")))?;
     let meta = ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| parquet_problem(path, &e))?;
     let md = meta.metadata();
+    let columns = md.file_metadata().schema_descr().num_columns();
+    if columns > MAX_COLUMNS {
+        return Err(InputProblem::new(path, None, format!("the Parquet metadata claims {columns} columns; a flow-log file has at most {MAX_COLUMNS}"))
+            .with_hint("this is not a flow-log file, or its footer is damaged: check where the object came from"));
+    }
+    for (i, g) in md.row_groups().iter().enumerate() {
+        let (rows, bytes) = (g.num_rows(), g.compressed_size());
+        if rows < 0 || rows > MAX_ROWS_PER_BYTE * bytes.max(0) + 1024 {
+            return Err(InputProblem::new(path, None, format!("row group {i} claims {rows} rows in {bytes} bytes, more than flow-log records can be")).with_hint(
+                format!("a flow-log row takes bytes (at most {MAX_ROWS_PER_BYTE} rows a byte are taken as plausible); the footer is damaged or the file is not a flow log"),
+            ));
+        }
+    }
     let rows = md.file_metadata().num_rows().max(0) as u64;
     Ok((md.num_row_groups(), rows))
 }
