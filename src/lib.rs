@@ -11,6 +11,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod fuzzing;
 pub mod generate;
 pub mod model;
 pub mod pipeline;

@@ -13,6 +13,7 @@ mod config;
 mod corpora;
 mod demo;
 mod doctor;
+mod fuzz_corpus;
 mod iam;
 mod kube_api;
 mod moto;
