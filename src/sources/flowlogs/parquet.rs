@@ -58,6 +58,7 @@ pub fn row_groups(path: &Path) -> Result<(usize, u64), InputProblem> {
     let file = File::open(path).map_err(|e| InputProblem::new(path, None, format!("cannot open: {e}")))?;
     let meta = ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| parquet_problem(path, &e))?;
     let md = meta.metadata();
+    check_chunks(path, md)?;
     let columns = md.file_metadata().schema_descr().num_columns();
     if columns > MAX_COLUMNS {
         return Err(InputProblem::new(path, None, format!("the Parquet metadata claims {columns} columns; a flow-log file has at most {MAX_COLUMNS}"))
@@ -86,6 +87,27 @@ pub fn columns(path: &Path) -> Result<Format, InputProblem> {
 fn parquet_problem(path: &Path, e: &dyn std::fmt::Display) -> InputProblem {
     InputProblem::new(path, None, format!("not a readable Parquet file: {e}"))
         .with_hint("Parquet flow logs are read whole; download the object again if it was cut short")
+}
+
+/// Column chunks must lie inside the file: a damaged footer with negative or outlying offsets
+/// would make the Parquet reader panic (found by fuzzing, docs/fuzzing.md).
+fn check_chunks(path: &Path, md: &parquet::file::metadata::ParquetMetaData) -> Result<(), InputProblem> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as i64;
+    for (i, g) in md.row_groups().iter().enumerate() {
+        for c in g.columns() {
+            let start = c.dictionary_page_offset().unwrap_or(c.data_page_offset());
+            let len = c.compressed_size();
+            if start < 0 || len < 0 || c.data_page_offset() < 0 || start.checked_add(len).is_none_or(|end| end > size) {
+                return Err(InputProblem::new(
+                    path,
+                    None,
+                    format!("row group {i}: column `{}` claims bytes {start}..+{len} of a {size}-byte file", c.column_path()),
+                )
+                .with_hint("the footer is damaged or the file is not a flow log: download the object again"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Reads the given row groups of one file into `sink`. Row numbers stand in for line numbers.
@@ -135,6 +157,11 @@ fn read_groups_from<R: parquet::file::reader::ChunkReader + 'static>(
     out: &mut FileOutcome,
 ) -> Result<(), InputProblem> {
     let plain = ArrowReaderMetadata::load(&data, Default::default()).map_err(|e| parquet_problem(path, &e))?;
+    if let Err(p) = check_chunks(path, plain.metadata()) {
+        let rows: u64 = groups.iter().filter_map(|&g| plain.metadata().row_groups().get(g)).map(|g| g.num_rows().max(0) as u64).sum();
+        sink.skip(SkipReason::Truncated, 1, &p.what, rows);
+        return Err(p);
+    }
     // Ask for text columns as dictionaries: Parquet stores them so, and the reader keeps them.
     let fields: Vec<ArrowField> = plain
         .schema()
