@@ -208,8 +208,7 @@ impl TableSpec {
         self.check()?;
         let fill_partitions = |sql: &str| {
             let first = self.layout.folder(self.since);
-            let projection = PROJECTION.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
-            sql.replace("{{projection}}", projection.trim_end())
+            sql.replace("{{projection}}", &strip_comments(PROJECTION))
                 .replace("{{location}}", &self.location())
                 .replace("{{location_template}}", &self.layout.template(&self.location()))
                 .replace("{{accounts}}", &self.accounts.join(","))
@@ -260,9 +259,9 @@ impl TableSpec {
     }
 }
 
-/// A query file without its leading `--` comment lines.
+/// A query file without its `--` comment lines and surrounding blank lines (indentation kept).
 fn strip_comments(sql: &str) -> String {
-    sql.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n").trim().to_string()
+    sql.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n").trim_matches('\n').trim_end().to_string()
 }
 
 /// The date folders that can hold records starting in `[from, to)`, in every layout. Hourly
@@ -284,12 +283,9 @@ pub fn log_date_ranges(from: Ts, to: Ts) -> String {
         .join(" OR ")
 }
 
-/// A table name as Athena and DuckDB take it unquoted: `database.table`, letters, digits, `_`.
+/// A table name as Athena and DuckDB take it unquoted: `database.table`, each part a name.
 fn check_table(table: &str) -> Result<(), Error> {
-    let ok = !table.is_empty()
-        && table.split('.').count() <= 3
-        && table.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !p.as_bytes()[0].is_ascii_digit());
-    if ok {
+    if table.split('.').count() <= 3 && table.split('.').all(|p| check_name("table", p).is_ok()) {
         Ok(())
     } else {
         Err(Error::usage(format!("`{table}` is not a table name crossaz puts in SQL")).hint("use `database.table` with letters, digits and `_`"))

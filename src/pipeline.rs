@@ -203,13 +203,18 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     let mut info = loaded.info;
     let mut discovered = flowlogs::discover(&inputs.flow_logs, inputs.from, inputs.to);
     // A result's flow logs, each attributed as its own (split.rs); the parts live until the pass ends.
-    let parts_dir = tempfile::tempdir().map_err(|e| Error::failure("cannot create a temporary directory").caused_by(e))?;
+    let parts_dir = if inputs.flow_aggregates.is_empty() {
+        None
+    } else {
+        Some(tempfile::tempdir().map_err(|e| Error::failure("cannot create a temporary directory").caused_by(e))?)
+    };
     for p in &inputs.flow_aggregates {
         match expand_path(p) {
             Ok(files) => {
                 for f in files {
                     let parquet = flowlogs::is_parquet(&f);
-                    let parts = match flowlogs::split::split(&f, parquet, parts_dir.path()) {
+                    let dir = parts_dir.as_ref().map_or(std::path::Path::new("."), |d| d.path());
+                    let parts = match flowlogs::split::split(&f, parquet, dir) {
                         Ok(parts) => parts,
                         Err(e) => {
                             discovered.problems.push(e);

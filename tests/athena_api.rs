@@ -16,19 +16,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 type Rows = Vec<Vec<Option<String>>>;
 
-/// `4225` → `4,225`, as the summary prints counts.
-fn grouped(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The scenario's pre-aggregation in DuckDB: column names and rows as Athena returns them
 /// (every value a string, NULL absent).
 fn duckdb_result(dir: &Path) -> (Vec<String>, Rows) {
@@ -223,7 +210,10 @@ fn engine_athena_through_moto_equals_the_flow_logs() {
     let line = athena.stderr.lines().find(|l| l.starts_with("Athena        query")).expect("the summary names the query");
     assert!(
         line.contains(" in primary: 0 B scanned, $")
-            && line.contains(&format!("${cost} at $5/TB; {} result rows from s3://crossaz-results-s3/crossaz/", grouped(rows.len()))),
+            && line.contains(&format!(
+                "${cost} at $5/TB; {} result rows from s3://crossaz-results-s3/crossaz/",
+                crossaz::report::render::human_count(rows.len() as u64)
+            )),
         "{line}"
     );
     // From a workspace, the result is kept there; `--flow-aggregates` reads it again offline.
@@ -308,7 +298,8 @@ fn engine_athena_pages_the_result() {
     assert_eq!(pages.load(Ordering::SeqCst), expected, "{} rows and a header in pages of {page}", rows.len());
     let line = athena.stderr.lines().find(|l| l.starts_with("Athena        query")).unwrap();
     assert!(
-        line.contains(": 3.00 TiB scanned, $20.25 at $6.75/TB;") && line.contains(&format!("{} result rows from GetQueryResults", grouped(rows.len()))),
+        line.contains(": 3.00 TiB scanned, $20.25 at $6.75/TB;")
+            && line.contains(&format!("{} result rows from GetQueryResults", crossaz::report::render::human_count(rows.len() as u64))),
         "{line}"
     );
 }

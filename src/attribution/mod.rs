@@ -75,12 +75,8 @@ fn units_of(files: &[FlowFile], which: &[usize], problems: &mut Vec<InputProblem
             FileKind::Text => units.push(Unit { file: i as u32, groups: None, range: None, weight: f.size }),
             // A result is one large file: read in byte ranges, in parallel.
             FileKind::Aggregates => {
-                let chunk = crate::sources::flowlogs::aggregates::chunk_bytes();
-                let mut start = 0;
-                while start < f.size.max(1) {
-                    let end = (start + chunk).min(f.size);
+                for (start, end) in crate::sources::flowlogs::aggregates::byte_ranges(f.size) {
                     units.push(Unit { file: i as u32, groups: None, range: Some((start, end)), weight: end - start });
-                    start = end.max(start + 1);
                 }
             }
             FileKind::Parquet | FileKind::AggregatesParquet => match row_groups(&f.path) {

@@ -15,29 +15,35 @@ pub const FLOWS_PARQUET_SQL: &str = include_str!("../../queries/flows_parquet.sq
 pub const ATTRIBUTE_SQL: &str = include_str!("../../queries/attribute_by_service.sql");
 pub const FLOWS_ATHENA_TABLE_SQL: &str = include_str!("../../queries/flows_athena_table.sql");
 
-/// Runs the pre-aggregation in DuckDB, writes its result as Athena writes CSV, and prints the
-/// rows out and the records they stand for.
+/// Runs the pre-aggregation in DuckDB, writes its result as Athena writes CSV, and writes the rows
+/// out and the records they stand for to the counts file (JSON).
 const AGGREGATE_RUNNER: &str = r#"
 import sys, json, duckdb
-flows_sql, query_sql, out = sys.argv[1], sys.argv[2], sys.argv[3]
+flows_sql, query_sql, out, counts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
 con.execute(open(flows_sql).read())
 con.execute("COPY (" + open(query_sql).read() + ") TO '" + out + "' (HEADER, FORCE_QUOTE *)")
 rows, records = con.execute("SELECT count(*), sum(records) FROM read_csv('" + out + "', header = true)").fetchone()
-print(json.dumps({"rows": rows, "records": int(records or 0)}))
+with open(counts, "w") as f:
+    json.dump({"rows": rows, "records": int(records or 0)}, f)
 "#;
 
-/// The pre-aggregation of `data` (a Parquet dataset) in DuckDB: the command, and the SQL files it reads.
-pub fn aggregate_command(python: &Path, work: &Path, data: &Path, query: &str, out: &Path) -> Result<Command, Error> {
+/// The SQL files of the pre-aggregation of `data` (a Parquet dataset) in DuckDB.
+pub fn aggregate_files(work: &Path, data: &Path, query: &str) -> Result<(PathBuf, PathBuf), Error> {
     let flows_sql = work.join("flows-athena-table.sql");
     let query_sql = work.join("flow-aggregates.sql");
     std::fs::write(&flows_sql, FLOWS_ATHENA_TABLE_SQL.replace("{flow_logs}", &data.join("flow-logs").display().to_string()))
         .map_err(|e| Error::io("write", &flows_sql, e))?;
     std::fs::write(&query_sql, query).map_err(|e| Error::io("write", &query_sql, e))?;
+    Ok((flows_sql, query_sql))
+}
+
+/// The pre-aggregation in DuckDB: its result to `out`, its counts to `counts`.
+pub fn aggregate_command(python: &Path, (flows_sql, query_sql): &(PathBuf, PathBuf), out: &Path, counts: &Path) -> Command {
     let mut c = Command::new(python);
-    c.args(["-c", AGGREGATE_RUNNER]).arg(&flows_sql).arg(&query_sql).arg(out);
-    Ok(c)
+    c.args(["-c", AGGREGATE_RUNNER]).arg(flows_sql).arg(query_sql).arg(out).arg(counts);
+    c
 }
 
 /// Runs the SQL in DuckDB and writes `server,cross_az_bytes` as CSV.

@@ -178,16 +178,7 @@ pub fn aggregate_in_athena(a: &EngineArgs, (from, to): (Ts, Ts), k8s: &[PathBuf]
 
 /// Lines after the header.
 fn data_lines(path: &Path) -> Result<u64, Error> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
-    let (mut buf, mut lines) = (vec![0u8; 1 << 20], 0u64);
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io("read", path, e))?;
-        if n == 0 {
-            break;
-        }
-        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
-    }
+    let lines = crate::sources::flowlogs::aggregates::newlines(path, u64::MAX).map_err(|e| Error::io("read", path, e))?;
     Ok(lines.saturating_sub(1))
 }
 

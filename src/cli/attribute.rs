@@ -172,14 +172,18 @@ pub fn run(mut args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Re
     }
     let mut inputs = args.input.inputs_needing(!athena)?;
     inputs.allocate_bill = args.allocate_bill || format == Format::Focus;
-    // With `--engine athena`, the result comes here (kept in the workspace, if there is one).
-    let scratch = tempfile::tempdir().map_err(|e| Error::failure("cannot create a temporary directory").caused_by(e))?;
+    // With `--engine athena`, the result comes here: kept in the workspace, else in a temporary
+    // directory that lives until the report is written.
+    let mut scratch = None;
     let mut query = None;
     if athena {
         let (Some(from), Some(to)) = (inputs.from, inputs.to) else {
             return Err(Error::usage("`--engine athena` queries a window: pass `--month`, or `--from` and `--to`"));
         };
-        let dir = workspace.as_ref().map_or_else(|| scratch.path().to_path_buf(), |ws| crate::workspace::Workspace::new(ws).athena_results());
+        let dir = match &workspace {
+            Some(ws) => crate::workspace::Workspace::new(ws).athena_results(),
+            None => scratch.insert(tempfile::tempdir().map_err(|e| Error::failure("cannot create a temporary directory").caused_by(e))?).path().to_path_buf(),
+        };
         let (file, q) = super::athena::aggregate_in_athena(&args.engine, (from, to), &inputs.k8s, &dir, printer)?;
         inputs.flow_logs.clear();
         inputs.flow_aggregates = vec![file];

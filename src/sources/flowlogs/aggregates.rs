@@ -121,23 +121,32 @@ pub(crate) fn read_range(path: &Path, from: u64, to: u64) -> Result<(Vec<String>
 
 /// The line number of byte `offset` (1-based), for messages about rows of later units.
 fn line_at(path: &Path, offset: u64) -> u64 {
+    1 + newlines(path, offset).unwrap_or(0)
+}
+
+/// Newlines in the first `upto` bytes of a file.
+pub fn newlines(path: &Path, upto: u64) -> std::io::Result<u64> {
     use std::io::Read;
-    let mut n = 1u64;
-    if let Ok(f) = std::fs::File::open(path) {
-        let mut buf = vec![0u8; 1 << 20];
-        let mut left = offset;
-        let mut r = f.take(offset);
-        while left > 0 {
-            match r.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(k) => {
-                    n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64;
-                    left -= k as u64;
-                }
-            }
+    let mut r = std::fs::File::open(path)?.take(upto);
+    let (mut buf, mut n) = (vec![0u8; 1 << 20], 0u64);
+    loop {
+        match r.read(&mut buf)? {
+            0 => return Ok(n),
+            k => n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64,
         }
     }
-    n
+}
+
+/// A result of `size` bytes cut into units of work of `chunk_bytes` (at least one).
+pub fn byte_ranges(size: u64) -> Vec<(u64, u64)> {
+    let chunk = chunk_bytes();
+    let (mut ranges, mut start) = (Vec::new(), 0);
+    while start < size.max(1) {
+        let end = (start + chunk).min(size);
+        ranges.push((start, end));
+        start = end.max(start + 1);
+    }
+    ranges
 }
 
 fn read_rows(path: &Path, header: &[String], body: &[u8], body_start: u64, first_unit: bool, sink: &mut dyn FlowSink, out: &mut FileOutcome) {

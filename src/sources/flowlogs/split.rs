@@ -45,6 +45,18 @@ fn whole(path: &Path, header: &[String], seen: BTreeMap<String, Seen>) -> Vec<Pa
     vec![Part { path: path.to_path_buf(), flow_log_id: id, account: s.account, richness: richness(header, &s.filled) }]
 }
 
+type PartWriter = csv::Writer<std::io::BufWriter<std::fs::File>>;
+
+/// The `n`th part of the result at `path`, in `dir`: CSV as Athena writes it, the header first.
+/// Flexible: a row with a wrong field count goes to its part, where the reader names it.
+fn part_writer(path: &Path, dir: &Path, n: usize, header: &[String]) -> Result<(PathBuf, PartWriter), InputProblem> {
+    let out = dir.join(format!("{}-{n}.csv", path.file_name().and_then(|s| s.to_str()).unwrap_or("aggregates")));
+    let file = std::fs::File::create(&out).map_err(|e| cannot(&out, e))?;
+    let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).flexible(true).from_writer(std::io::BufWriter::new(file));
+    w.write_record(header).map_err(|e| cannot(&out, e))?;
+    Ok((out, w))
+}
+
 fn cannot(path: &Path, e: impl std::fmt::Display) -> InputProblem {
     InputProblem::new(path, None, format!("cannot split by flow log: {e}"))
 }
@@ -57,11 +69,9 @@ fn split_csv(path: &Path, dir: &Path) -> Result<Vec<Part>, InputProblem> {
     };
     let account_at = header.iter().position(|c| c == "account_id");
     // Which flow logs, and what their rows fill: in byte ranges, in parallel.
-    let chunk = super::aggregates::chunk_bytes();
-    let ranges: Vec<(u64, u64)> = (0..size.div_ceil(chunk).max(1)).map(|k| (k * chunk, ((k + 1) * chunk).min(size))).collect();
-    let seen = ranges
-        .par_iter()
-        .map(|&(from, to)| -> BTreeMap<String, Seen> {
+    let seen = super::aggregates::byte_ranges(size)
+        .into_par_iter()
+        .map(|(from, to)| -> BTreeMap<String, Seen> {
             let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
             let Ok((_, body, _)) = read_range(path, from, to) else { return seen };
             let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&body[..]);
@@ -94,18 +104,15 @@ fn split_csv(path: &Path, dir: &Path) -> Result<Vec<Part>, InputProblem> {
         return Ok(whole(path, &header, seen.into_iter().filter(|(id, _)| !id.is_empty()).collect()));
     }
     // Several: each flow log's rows to a file of its own, as read (a header, every value quoted).
-    let mut writers: BTreeMap<Vec<u8>, csv::Writer<std::io::BufWriter<std::fs::File>>> = BTreeMap::new();
+    let mut writers: BTreeMap<Vec<u8>, PartWriter> = BTreeMap::new();
     let mut parts = Vec::new();
     for (n, (id, s)) in seen.into_iter().enumerate() {
-        let out = dir.join(format!("{}-{n}.csv", path.file_stem().and_then(|s| s.to_str()).unwrap_or("aggregates")));
-        let file = std::fs::File::create(&out).map_err(|e| cannot(&out, e))?;
-        let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).flexible(true).from_writer(std::io::BufWriter::new(file));
-        w.write_record(&header).map_err(|e| cannot(&out, e))?;
+        let (out, w) = part_writer(path, dir, n, &header)?;
         writers.insert(id.as_bytes().to_vec(), w);
         parts.push(Part { path: out, flow_log_id: Some(id).filter(|i| !i.is_empty()), account: s.account.clone(), richness: richness(&header, &s.filled) });
     }
     let file = std::fs::File::open(path).map_err(|e| cannot(path, e))?;
-    // Flexible: a row with a wrong field count goes to its part, where the reader names it.
+    // Flexible, as the parts: a row with a wrong field count is passed on, for the reader to name.
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(std::io::BufReader::with_capacity(1 << 20, file));
     let mut rec = csv::ByteRecord::new();
     while rdr.read_byte_record(&mut rec).map_err(|e| cannot(path, e))? {
@@ -150,13 +157,9 @@ fn split_parquet(path: &Path, dir: &Path) -> Result<Vec<Part>, InputProblem> {
     }
     // Several: each flow log's rows to a CSV of its own, batch by batch.
     let account_at = header.iter().position(|c| c == "account_id");
-    let stem = path.file_name().and_then(|s| s.to_str()).unwrap_or("aggregates");
     let mut writers = BTreeMap::new();
     for (n, id) in ids.iter().enumerate() {
-        let out = dir.join(format!("{stem}-{n}.csv"));
-        let file = std::fs::File::create(&out).map_err(|e| cannot(&out, e))?;
-        let mut w = csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(std::io::BufWriter::new(file));
-        w.write_record(&header).map_err(|e| cannot(&out, e))?;
+        let (out, w) = part_writer(path, dir, n, &header)?;
         writers.insert(id.clone(), (out, w, Seen::default()));
     }
     let mut values: Vec<String> = Vec::new();

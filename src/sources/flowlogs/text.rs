@@ -115,7 +115,8 @@ pub fn read_text_file(path: &Path, assumed: &Format, assumed_is_default: bool, s
                 }
                 let last_nl = memchr::memrchr(b'\n', &buf[from..end]).map_or(first_nl, |p| p + from);
                 if from <= last_nl {
-                    for nl in memchr::memchr_iter(b'\n', &buf[from..=last_nl]).map(|p| p + from).collect::<Vec<_>>() {
+                    let base = from;
+                    for nl in memchr::memchr_iter(b'\n', &buf[base..=last_nl]).map(|p| p + base) {
                         parser.line_bounded(&buf[from..nl], limit, sink, &mut out);
                         from = nl + 1;
                     }
