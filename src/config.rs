@@ -165,11 +165,7 @@ pub fn load(explicit: Option<&Path>, workspace: Option<&Path>) -> Result<Loaded,
             p
         }
     };
-    // A configuration file is a few KB: anything past 1 MiB is not one.
-    if std::fs::metadata(&path).is_ok_and(|m| m.len() > 1 << 20) {
-        return Err(Error::usage(format!("`{}` is larger than 1 MiB: not a crossaz configuration", path.display())).hint("see docs/config.md for its keys"));
-    }
-    let text = fs_err::read_to_string(&path).map_err(|e| Error::failure(format!("could not read `{}`", path.display())).caused_by(e))?;
+    let text = crate::limits::read_text(&path, crate::limits::MAX_CONFIG_BYTES, "a crossaz configuration")?;
     Ok(Loaded { config: parse(&text, &path)?, path: Some(path) })
 }
 

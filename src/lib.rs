@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod fuzzing;
 pub mod generate;
+pub mod limits;
 pub mod model;
 pub mod pipeline;
 pub mod pricing;

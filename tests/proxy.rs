@@ -24,6 +24,8 @@ pub enum Action {
     /// `200` with this JSON body: a stand-in for a service moto lacks (Data Exports), or for what
     /// moto does not do (Athena's FAILED queries and result pages).
     Respond(String),
+    /// This exact answer, status line and headers included (e.g. an S3 object other than the one listed).
+    Raw(Vec<u8>),
 }
 
 pub struct Request {
@@ -161,6 +163,7 @@ async fn serve(mut client: TcpStream, upstream: &str, rule: Rule, count: Arc<Ato
             Action::Respond(body) => {
                 format!("HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
             }
+            Action::Raw(answer) => answer,
             Action::Forward => {
                 // Forward with `Connection: close` and relay the whole answer.
                 let mut up = TcpStream::connect(upstream).await?;

@@ -219,6 +219,66 @@ fn a_pull_killed_half_way_resumes_without_duplicates_or_loss() {
     }
 }
 
+/// Pulls the demo's days 1–4 through a proxy that answers day 2's GetObject with `answer`.
+fn pull_with_day_two_replaced(answer: Vec<u8>) -> (tempfile::TempDir, Run, BTreeMap<String, Vec<u8>>) {
+    let bucket = unique("changed");
+    let keys = upload_demo_days(&bucket);
+    let day_two = keys.keys().nth(1).unwrap().rsplit('/').next().unwrap().to_string();
+    let p = proxy::start(moto::endpoint(), move |r| {
+        if r.method == "GET" && !r.target.contains("list-type") && r.target.contains(&day_two) { Action::Raw(answer.clone()) } else { Action::Forward }
+    });
+    let ws = tempdir();
+    let w = ws.path().to_str().unwrap().to_string();
+    let args = ["flow-logs", "--bucket", &bucket, "--prefix", "prod", "--from", "2026-10-01", "--to", "2026-10-05", "--workspace", &w, "--concurrency", "1"];
+    let run = pull(&args, &p.url, ws.path());
+    (ws, run, keys)
+}
+
+/// The pulled files and any temporary file left beside them.
+fn pulled_and_partial(ws: &Path) -> (Vec<String>, usize) {
+    let files = files_under(&ws.join("flow-logs"));
+    let partial = walkdir::WalkDir::new(ws).into_iter().filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".part")).count();
+    (files.iter().map(|f| f.strip_prefix(ws.join("flow-logs")).unwrap().to_str().unwrap().to_string()).collect(), partial)
+}
+
+#[test]
+fn an_object_other_than_the_one_listed_is_refused_and_nothing_of_it_is_kept() {
+    // Replaced after the listing by a 4 MiB object: refused on GetObject's Content-Length.
+    let grown = vec![b'x'; 4 << 20];
+    let mut answer = format!("HTTP/1.1 200 OK\r\nContent-Type: binary/octet-stream\r\nContent-Length: {}\r\n\r\n", grown.len()).into_bytes();
+    answer.extend_from_slice(&grown);
+    let (ws, run, keys) = pull_with_day_two_replaced(answer);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let day_two = keys.keys().nth(1).unwrap();
+    let listed = keys[day_two].len();
+    assert!(run.stderr.contains(&format!("{day_two}` changed since it was listed")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("listed with {listed} bytes")) && run.stderr.contains(&format!("GetObject answered {} bytes", 4 << 20)),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("run the pull again"), "{}", run.stderr);
+    let (files, partial) = pulled_and_partial(ws.path());
+    let others: Vec<String> = keys.keys().filter(|k| *k != day_two).cloned().collect();
+    assert_eq!((files, partial), (others, 0), "the other objects arrive whole; nothing of the changed one");
+
+    // No length announced (chunked) and a body longer than listed: the download stops at the listed size.
+    let mut answer = b"HTTP/1.1 200 OK\r\nContent-Type: binary/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..64 {
+        answer.extend_from_slice(format!("{:x}\r\n", 1 << 16).as_bytes());
+        answer.extend_from_slice(&vec![b'y'; 1 << 16]);
+        answer.extend_from_slice(b"\r\n");
+    }
+    answer.extend_from_slice(b"0\r\n\r\n");
+    let (ws, run, keys) = pull_with_day_two_replaced(answer);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let day_two = keys.keys().nth(1).unwrap();
+    assert!(run.stderr.contains(&format!("{day_two}` changed since it was listed")) && run.stderr.contains("its body runs past that size"), "{}", run.stderr);
+    let (files, partial) = pulled_and_partial(ws.path());
+    assert_eq!((files.len(), partial), (keys.len() - 1, 0));
+    assert!(!files.contains(day_two));
+}
+
 #[test]
 fn network_pull_writes_cli_json_and_names_databases() {
     let (vpc, ids) = moto::runtime().block_on(async {

@@ -69,6 +69,10 @@ struct State<'r, 'a> {
 
 fn units_of(files: &[FlowFile], which: &[usize], problems: &mut Vec<InputProblem>) -> Vec<Unit> {
     let mut units = Vec::new();
+    // Parquet files are split into row-group units only when they are too few to keep every
+    // thread busy: each unit reads its file's footer and chunks again.
+    let parquet = which.iter().filter(|&&i| matches!(files[i].kind, FileKind::Parquet | FileKind::AggregatesParquet)).count();
+    let parts = (rayon::current_num_threads() * 2).div_ceil(parquet.max(1)).max(1);
     for &i in which {
         let f = &files[i];
         match f.kind {
@@ -81,8 +85,7 @@ fn units_of(files: &[FlowFile], which: &[usize], problems: &mut Vec<InputProblem
             }
             FileKind::Parquet | FileKind::AggregatesParquet => match row_groups(&f.path) {
                 Ok((n, _)) if n > 0 => {
-                    // Several row groups per unit keep the per-unit overhead small.
-                    let per = n.div_ceil(rayon::current_num_threads() * 2).max(1);
+                    let per = n.div_ceil(parts).max(1);
                     let groups: Vec<usize> = (0..n).collect();
                     for chunk in groups.chunks(per) {
                         units.push(Unit { file: i as u32, groups: Some(chunk.to_vec()), range: None, weight: f.size * chunk.len() as u64 / n as u64 });

@@ -112,9 +112,16 @@ pub fn best_of(runs: usize, mut make: impl FnMut() -> Command) -> Result<Measure
     Ok(best.expect("at least one run"))
 }
 
+/// A generated month: where it is, its records, and whether this call generated it (not kept).
+pub struct Dataset {
+    pub dir: PathBuf,
+    pub records: u64,
+    pub generated: bool,
+}
+
 /// Generates the data set once; a `complete` marker (records and the generator's fingerprint)
 /// makes an interrupted generation, or data of another generator, start over.
-pub fn dataset(dir: &Path, records: u64, format: FlowFormat) -> Result<(PathBuf, u64), Error> {
+pub fn dataset(dir: &Path, records: u64, format: FlowFormat) -> Result<Dataset, Error> {
     let name = match format {
         FlowFormat::Parquet => "parquet",
         _ => "text",
@@ -128,13 +135,13 @@ pub fn dataset(dir: &Path, records: u64, format: FlowFormat) -> Result<(PathBuf,
         (p.parse::<u64>().ok()? == print).then(|| n.parse::<u64>().ok())?
     });
     if let Some(n) = made {
-        return Ok((out, n));
+        return Ok(Dataset { dir: out, records: n, generated: false });
     }
     let _ = std::fs::remove_dir_all(&out);
     opts.scale = ((records + per_month.max(1) / 2) / per_month.max(1)).max(1);
     let s = generate::generate(&opts, &out).map_err(|e| Error::io("write benchmark data to", &out, e))?;
     std::fs::write(&marker, format!("{} {print}", s.records)).map_err(|e| Error::io("write", &marker, e))?;
-    Ok((out, s.records))
+    Ok(Dataset { dir: out, records: s.records, generated: true })
 }
 
 /// `~/.cache/crossaz/duckdb-venv`, where `tests/run-all` and `crossaz bench` install DuckDB.

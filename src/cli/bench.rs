@@ -33,6 +33,16 @@ pub struct Args {
     /// Only the CUR extraction (no flow logs).
     #[arg(long)]
     pub cur_only: bool,
+    /// The month-scale soak instead of the comparison: `crossaz attribute` alone on growing months
+    /// (`--soak-parquet`, `--soak-text`), with throughput and peak memory at each size.
+    #[arg(long)]
+    pub soak: bool,
+    /// Records of the soak's Parquet months.
+    #[arg(long, value_name = "N,…", value_delimiter = ',', default_values_t = [10_000_000u64, 100_000_000, 1_000_000_000])]
+    pub soak_parquet: Vec<u64>,
+    /// Records of the soak's gzip-text months.
+    #[arg(long, value_name = "N,…", value_delimiter = ',', default_values_t = [10_000_000u64, 100_000_000, 200_000_000])]
+    pub soak_text: Vec<u64>,
     /// Extract one export's inter-AZ lines and print their sums (the timed child process).
     #[arg(long, value_name = "FILE", hide = true)]
     pub scan_cur: Option<PathBuf>,
@@ -70,9 +80,18 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         crate::cli::emit(out.as_bytes(), None)?;
         return if ok { Ok(ExitCode::SUCCESS) } else { Err(Error::failure("the CUR extraction differs from what was written")) };
     }
+    if args.soak {
+        let (out, exact) = soak(&args, &dir, &exe, &say)?;
+        crate::cli::emit(out.as_bytes(), None)?;
+        return if exact {
+            Ok(ExitCode::SUCCESS)
+        } else {
+            Err(Error::failure("crossaz differs from the generator's truth; compare its CSV files with `truth.json`"))
+        };
+    }
     say(&format!("generating about {} records (once; kept in `{}`)…", human_count(args.records), dir.display()));
-    let (text, n_text) = bench::dataset(&dir, args.records, FlowFormat::Recommended)?;
-    let (parquet, n_parquet) = bench::dataset(&dir, args.records, FlowFormat::Parquet)?;
+    let bench::Dataset { dir: text, records: n_text, .. } = bench::dataset(&dir, args.records, FlowFormat::Recommended)?;
+    let bench::Dataset { dir: parquet, records: n_parquet, .. } = bench::dataset(&dir, args.records, FlowFormat::Parquet)?;
     let work = dir.join(format!("work-{}", args.records));
     std::fs::create_dir_all(&work).map_err(|e| Error::io("create", &work, e))?;
     let lookup_dir = work.join("lookup");
@@ -266,4 +285,70 @@ fn cur_bench(args: &Args, dir: &std::path::Path, exe: &std::path::Path, out: &mu
         if ok { "equal to" } else { "DIFFERENT FROM" }
     ));
     Ok(ok)
+}
+
+/// `crossaz attribute` on months of growing size, each generated once and kept in `dir`:
+/// records, seconds, records/s and peak memory, checked against the generator's truth.
+fn soak(args: &Args, dir: &std::path::Path, exe: &std::path::Path, say: &dyn Fn(&str)) -> Result<(String, bool), Error> {
+    let ladder =
+        args.soak_parquet.iter().map(|n| (FlowFormat::Parquet, "Parquet", *n)).chain(args.soak_text.iter().map(|n| (FlowFormat::Recommended, "gzip text", *n)));
+    let mut out = format!(
+        "soak: `crossaz attribute --by service` on one month (31 days, 24 files a day), {} cores, best of {} runs\n\n",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        args.runs
+    );
+    out.push_str(&format!(
+        "{:<9}  {:>13}  {:>6}  {:>10}  {:>9}  {:>8}  {:>12}  {:>9}  {:>6}  {}\n",
+        "format", "records", "files", "data", "generated", "seconds", "records/s", "peak RSS", "rows", "truth"
+    ));
+    let mut all_exact = true;
+    let mut curve: Vec<(&str, u64, u64)> = Vec::new();
+    for (format, name, records) in ladder {
+        say(&format!("soak: generating about {} records as {name} (once; kept in `{}`)…", human_count(records), dir.display()));
+        let started = std::time::Instant::now();
+        let bench::Dataset { dir: data, records: n, generated: made } = bench::dataset(dir, records, format)?;
+        let generated = started.elapsed().as_secs_f64();
+        let ours = dir.join(format!("soak-{}-{records}.csv", if format == FlowFormat::Parquet { "parquet" } else { "text" }));
+        say(&format!("soak: timing crossaz on {} records as {name}…", human_count(n)));
+        let m = bench::best_of(args.runs, || {
+            let mut c = Command::new(exe);
+            c.arg("-q").arg("attribute").arg("--flow-logs").arg(data.join("flow-logs")).arg("--network").arg(data.join("network"));
+            c.arg("--k8s").arg(data.join("k8s")).args(["--by", "service", "--format", "csv", "--output"]).arg(&ours);
+            c.stdout(Stdio::null());
+            c
+        })?;
+        let rows = csv::Reader::from_path(&ours).map(|mut r| r.records().count()).unwrap_or(0);
+        let exact = bench::read_result(&ours, true)? == bench::truth_result(&data)?;
+        all_exact &= exact;
+        curve.push((name, n, m.peak_rss_bytes));
+        out.push_str(&format!(
+            "{:<9}  {:>13}  {:>6}  {:>10}  {:>9}  {:>8.2}  {:>12}  {:>9}  {:>6}  {}\n",
+            name,
+            human_count(n),
+            bench::count_files(&data.join("flow-logs")),
+            mib(dir_size(&data.join("flow-logs"))),
+            if !made { "kept".to_string() } else { format!("{generated:.0} s") },
+            m.seconds,
+            human_count((n as f64 / m.seconds) as u64),
+            mib(m.peak_rss_bytes),
+            rows,
+            if exact { "equal" } else { "DIFFERENT" }
+        ));
+    }
+    for name in ["Parquet", "gzip text"] {
+        let points: Vec<_> = curve.iter().filter(|c| c.0 == name).collect();
+        if let (Some(first), Some(last)) = (points.first(), points.last())
+            && points.len() > 1
+        {
+            out.push_str(&format!(
+                "\n{name}: {:.1}x the records, {:.2}x the peak memory ({} to {})",
+                last.1 as f64 / first.1.max(1) as f64,
+                last.2 as f64 / first.2.max(1) as f64,
+                mib(first.2),
+                mib(last.2)
+            ));
+        }
+    }
+    out.push('\n');
+    Ok((out, all_exact))
 }

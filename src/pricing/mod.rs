@@ -53,7 +53,7 @@ impl Default for Rates {
 impl Rates {
     /// Reads a rates file: `{"default": {"out_per_gb": "0.01", "in_per_gb": "0.01"}, "regions": {…}}`.
     pub fn load(path: &Path) -> Result<Rates, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read the rates file", path, e))?;
+        let text = crate::limits::read_text(path, crate::limits::MAX_TABLE_BYTES, "a rates file")?;
         let mut rates: Rates = serde_json::from_str(&text).map_err(|e| {
             Error::usage(format!("invalid rates file `{}`", path.display()))
                 .caused_by(e)

@@ -42,7 +42,7 @@ impl PathPrices {
     }
 
     pub fn load(path: &Path) -> Result<PathPrices, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read the price file", path, e))?;
+        let text = crate::limits::read_text(path, crate::limits::MAX_TABLE_BYTES, "a path price table")?;
         let p: PathPrices = serde_json::from_str(&text).map_err(|e| {
             Error::usage(format!("invalid price file `{}`", path.display())).caused_by(format!("line {}: {e}", e.line())).hint(format!(
                 r#"expected {{"format": "{FORMAT}", "prices": [{{"region": "ap-northeast-2", "item": "nat-gateway-hour", "usd": "0.059", "date": "2026-11-01", "source": "…"}}]}} (docs/paths.md)"#

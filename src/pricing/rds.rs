@@ -95,7 +95,7 @@ impl PriceTable {
 
     /// Reads a prices file in the bundled table's format (docs/rds.md).
     pub fn load(path: &Path) -> Result<PriceTable, Error> {
-        let text = fs_err::read_to_string(path).map_err(|e| Error::failure(format!("failed to read the prices file `{}`", path.display())).caused_by(e))?;
+        let text = crate::limits::read_text(path, crate::limits::MAX_TABLE_BYTES, "an RDS price table")?;
         let mut t: PriceTable = serde_json::from_str(&text).map_err(|e| {
             Error::failure(format!("invalid prices file `{}` at line {}, column {}", path.display(), e.line(), e.column())).caused_by(e).hint(
                 r#"expected {"instances": [{"region": "ap-northeast-2", "engine": "postgres", "class": "db.m6gd.large", "deployment": "single-az", "usd_per_hour": "0.261", "source": "…", "date": "2026-10-01"}], "storage": […]}; see docs/rds.md"#,

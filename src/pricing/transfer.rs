@@ -115,7 +115,7 @@ impl Rules {
 
     /// Reads a table replacing the bundled one (`--transfer-rules FILE`).
     pub fn load(path: &std::path::Path) -> Result<Rules, crate::error::Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| crate::error::Error::io("read the transfer rules", path, e))?;
+        let text = crate::limits::read_text(path, crate::limits::MAX_TABLE_BYTES, "a transfer-rules table")?;
         Rules::parse(&text).map_err(|e| {
             crate::error::Error::usage(format!("invalid transfer rules `{}`", path.display()))
                 .caused_by(e)

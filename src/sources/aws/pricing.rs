@@ -50,7 +50,7 @@ async fn products_of(
     n: &mut PricesPull,
 ) -> Result<Vec<Value>, Error> {
     if !refresh
-        && let Ok(text) = std::fs::read_to_string(&cache)
+        && let Ok(text) = crate::limits::read_text(&cache, crate::limits::MAX_TABLE_BYTES, "a Price List cache")
         && let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&text)
     {
         n.cached_queries += 1;

@@ -197,6 +197,13 @@ pub async fn pull(s3: &aws_sdk_s3::Client, src: &S3Source<'_>, ws: &Workspace, p
     }
     match first_error {
         Some(e) => Err(e),
+        None if summary.downloaded + summary.up_to_date != summary.listed => Err(Error::failure(format!(
+            "the pull of `s3://{bucket}/{}` listed {} objects but has {} downloaded and {} up to date",
+            prefix.trim_matches('/'),
+            summary.listed,
+            summary.downloaded,
+            summary.up_to_date
+        ))),
         None => Ok(summary),
     }
 }
@@ -219,6 +226,18 @@ pub(crate) async fn download(s3: &aws_sdk_s3::Client, bucket: &str, o: &Object, 
     tokio::fs::create_dir_all(dir).await.map_err(|e| Error::io("create", dir, e))?;
     let resp =
         s3.get_object().bucket(bucket).key(&o.key).send().await.map_err(|e| sdk_error(&format!("download `s3://{bucket}/{}` (s3:GetObject)", o.key), e))?;
+    // The object must be the one listed: its size and ETag, and no byte more than listed.
+    let changed = |now: String| {
+        Error::failure(format!("`s3://{bucket}/{}` changed since it was listed", o.key))
+            .caused_by(format!("listed with {} bytes and ETag {}; {now}", o.size, o.etag))
+            .hint("run the pull again: it lists the bucket afresh")
+    };
+    if let Some(len) = resp.content_length().filter(|l| *l as u64 != o.size) {
+        return Err(changed(format!("GetObject answered {len} bytes")));
+    }
+    if let Some(etag) = resp.e_tag().filter(|e| !o.etag.is_empty() && *e != o.etag) {
+        return Err(changed(format!("GetObject answered ETag {etag}")));
+    }
     let name = local.file_name().and_then(|n| n.to_str()).unwrap_or("object");
     let tmp = dir.join(format!(".{name}.{}.part", std::process::id()));
     let mut file = tokio::fs::File::create(&tmp).await.map_err(|e| Error::io("create", &tmp, e))?;
@@ -226,6 +245,11 @@ pub(crate) async fn download(s3: &aws_sdk_s3::Client, bucket: &str, o: &Object, 
     let mut written = 0u64;
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| Error::failure(format!("failed to download `s3://{bucket}/{}`", o.key)).caused_by(e))?;
+        if written + chunk.len() as u64 > o.size {
+            drop(file);
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(changed("its body runs past that size".into()));
+        }
         file.write_all(&chunk).await.map_err(|e| Error::io("write", &tmp, e))?;
         written += chunk.len() as u64;
         progress.inc(chunk.len() as u64);
@@ -234,7 +258,7 @@ pub(crate) async fn download(s3: &aws_sdk_s3::Client, bucket: &str, o: &Object, 
     drop(file);
     if written != o.size {
         let _ = tokio::fs::remove_file(&tmp).await;
-        return Err(Error::failure(format!("`s3://{bucket}/{}` changed while downloading ({written} of {} bytes)", o.key, o.size)).hint("run the pull again"));
+        return Err(changed(format!("its body ended after {written} bytes")));
     }
     tokio::fs::rename(&tmp, local).await.map_err(|e| Error::io("write", local, e))?;
     if let Some(d) = marker.parent() {
