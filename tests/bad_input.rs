@@ -334,27 +334,22 @@ fn parquet_with_absurd_metadata_is_refused() {
 fn oversized_configuration_and_price_tables_are_refused_unread() {
     let dir = generated(short(1));
     // Sparse files: their size is known without a byte written or read.
-    let big = |name: &str, len: u64| {
-        let p = dir.path().join(name);
-        std::fs::File::create(&p).unwrap().set_len(len).unwrap();
-        p
+    let big = |name: &str, len: u64| std::fs::File::create(dir.path().join(name)).unwrap().set_len(len).unwrap();
+    let attribute_with = |flag: &str, file: &str| {
+        let mut args = attribute_args(dir.path());
+        args.extend([flag.to_string(), file.to_string()]);
+        run_in(dir.path(), &args)
     };
     big("rules.json", (64 << 20) + 1);
-    let mut args = attribute_args(dir.path());
-    args.extend(["--transfer-rules".to_string(), "rules.json".to_string()]);
-    let run = run_in(dir.path(), &args);
+    let run = attribute_with("--transfer-rules", "rules.json");
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("`rules.json` is larger than 64 MiB: not a transfer-rules table"), "{}", run.stderr);
     big("crossaz.toml", (1 << 20) + 1);
-    let mut args = attribute_args(dir.path());
-    args.extend(["--config".to_string(), "crossaz.toml".to_string()]);
-    let run = run_in(dir.path(), &args);
+    let run = attribute_with("--config", "crossaz.toml");
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("`crossaz.toml` is larger than 1 MiB: not a crossaz configuration"), "{}", run.stderr);
-    // At the limit, a table is read (and rejected for what it holds, not its size).
+    // Under the limit, a table is read (and rejected for what it holds, not its size).
     std::fs::write(dir.path().join("rules.json"), "{}").unwrap();
-    let mut args = attribute_args(dir.path());
-    args.extend(["--transfer-rules".to_string(), "rules.json".to_string()]);
-    let run = run_in(dir.path(), &args);
+    let run = attribute_with("--transfer-rules", "rules.json");
     assert!(run.stderr.contains("invalid transfer rules `rules.json`"), "{}", run.stderr);
 }

@@ -112,6 +112,25 @@ pub fn best_of(runs: usize, mut make: impl FnMut() -> Command) -> Result<Measure
     Ok(best.expect("at least one run"))
 }
 
+/// How a format names the benchmark's files and folders.
+pub fn slug(format: FlowFormat) -> &'static str {
+    if format == FlowFormat::Parquet { "parquet" } else { "text" }
+}
+
+/// `crossaz -q attribute --by service --format csv` on a generated month's flow logs, into `out`.
+pub fn attribute_command(exe: &Path, data: &Path, out: &Path) -> Command {
+    let mut c = Command::new(exe);
+    c.arg("-q").arg("attribute").arg("--flow-logs").arg(data.join("flow-logs")).arg("--network").arg(data.join("network"));
+    c.arg("--k8s").arg(data.join("k8s")).args(["--by", "service", "--format", "csv", "--output"]).arg(out);
+    c.stdout(std::process::Stdio::null());
+    c
+}
+
+/// The machine's cores, as the benchmarks print them.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
 /// A generated month: where it is, its records, and whether this call generated it (not kept).
 pub struct Dataset {
     pub dir: PathBuf,
@@ -122,11 +141,7 @@ pub struct Dataset {
 /// Generates the data set once; a `complete` marker (records and the generator's fingerprint)
 /// makes an interrupted generation, or data of another generator, start over.
 pub fn dataset(dir: &Path, records: u64, format: FlowFormat) -> Result<Dataset, Error> {
-    let name = match format {
-        FlowFormat::Parquet => "parquet",
-        _ => "text",
-    };
-    let out = dir.join(format!("{name}-{records}"));
+    let out = dir.join(format!("{}-{records}", slug(format)));
     let marker = out.join("complete");
     let mut opts = Options { format, files_per_day: 24, ..Options::default() };
     let (per_month, print) = generate::scale_one(&opts);

@@ -107,20 +107,14 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     let mut exact = Vec::new();
     let mut athena = None;
     for (data, n, format, name) in [(&text, n_text, FlowFormat::Recommended, "gzip text"), (&parquet, n_parquet, FlowFormat::Parquet, "Parquet")] {
-        let ours = work.join(format!("crossaz-{}.csv", if format == FlowFormat::Parquet { "parquet" } else { "text" }));
+        let ours = work.join(format!("crossaz-{}.csv", bench::slug(format)));
         say(&format!("timing crossaz on {name}…"));
-        let m = bench::best_of(args.runs, || {
-            let mut c = Command::new(&exe);
-            c.arg("-q").arg("attribute").arg("--flow-logs").arg(data.join("flow-logs")).arg("--network").arg(data.join("network"));
-            c.arg("--k8s").arg(data.join("k8s")).args(["--by", "service", "--format", "csv", "--output"]).arg(&ours);
-            c.stdout(Stdio::null());
-            c
-        })?;
+        let m = bench::best_of(args.runs, || bench::attribute_command(&exe, data, &ours))?;
         rows.push(("crossaz".into(), name, n, m));
         let a = bench::read_result(&ours, true)?;
         exact.push((name, a == bench::truth_result(data)?));
         if let Some(py) = &python {
-            let theirs = work.join(format!("duckdb-{}.csv", if format == FlowFormat::Parquet { "parquet" } else { "text" }));
+            let theirs = work.join(format!("duckdb-{}.csv", bench::slug(format)));
             let (flows_sql, query_sql) = bench::sql_files(&work, &data.join("flow-logs"), &lookup_dir, format)?;
             say(&format!("timing DuckDB on {name}…"));
             let m = bench::best_of(args.runs, || bench::duckdb_command(py, &flows_sql, &query_sql, &theirs))?;
@@ -141,7 +135,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         mib(dir_size(&parquet.join("flow-logs"))),
         dir.display()
     ));
-    out.push_str(&format!("machine: {} cores; best of {} runs each\n\n", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), args.runs));
+    out.push_str(&format!("machine: {} cores; best of {} runs each\n\n", bench::cores(), args.runs));
     out.push_str(&format!("{:<8}  {:<9}  {:>8}  {:>12}  {:>9}\n", "engine", "format", "seconds", "records/s", "peak RSS"));
     for (engine, format, n, m) in &rows {
         out.push_str(&format!(
@@ -292,11 +286,8 @@ fn cur_bench(args: &Args, dir: &std::path::Path, exe: &std::path::Path, out: &mu
 fn soak(args: &Args, dir: &std::path::Path, exe: &std::path::Path, say: &dyn Fn(&str)) -> Result<(String, bool), Error> {
     let ladder =
         args.soak_parquet.iter().map(|n| (FlowFormat::Parquet, "Parquet", *n)).chain(args.soak_text.iter().map(|n| (FlowFormat::Recommended, "gzip text", *n)));
-    let mut out = format!(
-        "soak: `crossaz attribute --by service` on one month (31 days, 24 files a day), {} cores, best of {} runs\n\n",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        args.runs
-    );
+    let mut out =
+        format!("soak: `crossaz attribute --by service` on one month (31 days, 24 files a day), {} cores, best of {} runs\n\n", bench::cores(), args.runs);
     out.push_str(&format!(
         "{:<9}  {:>13}  {:>6}  {:>10}  {:>9}  {:>8}  {:>12}  {:>9}  {:>6}  {}\n",
         "format", "records", "files", "data", "generated", "seconds", "records/s", "peak RSS", "rows", "truth"
@@ -308,15 +299,9 @@ fn soak(args: &Args, dir: &std::path::Path, exe: &std::path::Path, say: &dyn Fn(
         let started = std::time::Instant::now();
         let bench::Dataset { dir: data, records: n, generated: made } = bench::dataset(dir, records, format)?;
         let generated = started.elapsed().as_secs_f64();
-        let ours = dir.join(format!("soak-{}-{records}.csv", if format == FlowFormat::Parquet { "parquet" } else { "text" }));
+        let ours = dir.join(format!("soak-{}-{records}.csv", bench::slug(format)));
         say(&format!("soak: timing crossaz on {} records as {name}…", human_count(n)));
-        let m = bench::best_of(args.runs, || {
-            let mut c = Command::new(exe);
-            c.arg("-q").arg("attribute").arg("--flow-logs").arg(data.join("flow-logs")).arg("--network").arg(data.join("network"));
-            c.arg("--k8s").arg(data.join("k8s")).args(["--by", "service", "--format", "csv", "--output"]).arg(&ours);
-            c.stdout(Stdio::null());
-            c
-        })?;
+        let m = bench::best_of(args.runs, || bench::attribute_command(exe, &data, &ours))?;
         let rows = csv::Reader::from_path(&ours).map(|mut r| r.records().count()).unwrap_or(0);
         let exact = bench::read_result(&ours, true)? == bench::truth_result(&data)?;
         all_exact &= exact;

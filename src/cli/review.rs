@@ -278,8 +278,8 @@ fn load_baseline(args: &Args, workspace: Option<&Path>, month: Option<&Month>) -
 
 /// Reads a JSON Report crossaz wrote (any view or format that holds the whole Report).
 pub fn read_report(path: &Path) -> Result<Report, Error> {
-    let bytes = crate::limits::read_text(path, crate::sources::max_json_bytes(), "a crossaz report")?.into_bytes();
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
+    let text = crate::limits::read_text(path, crate::sources::max_json_bytes(), "a crossaz report")?;
+    let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::failure(format!("`{}` is not JSON (line {}, column {})", path.display(), e.line(), e.column())).caused_by(e))?;
     let version = value.get("schema_version").and_then(|v| v.as_u64());
     match version {

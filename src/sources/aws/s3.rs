@@ -197,13 +197,6 @@ pub async fn pull(s3: &aws_sdk_s3::Client, src: &S3Source<'_>, ws: &Workspace, p
     }
     match first_error {
         Some(e) => Err(e),
-        None if summary.downloaded + summary.up_to_date != summary.listed => Err(Error::failure(format!(
-            "the pull of `s3://{bucket}/{}` listed {} objects but has {} downloaded and {} up to date",
-            prefix.trim_matches('/'),
-            summary.listed,
-            summary.downloaded,
-            summary.up_to_date
-        ))),
         None => Ok(summary),
     }
 }
