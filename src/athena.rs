@@ -190,7 +190,7 @@ impl TableSpec {
         }
         if self.accounts.is_empty() || self.regions.is_empty() {
             return Err(Error::usage("the accounts and regions that deliver flow logs to the bucket are needed")
-                .hint("pass `--account ID…` and `--log-region REGION…` (partition projection lists them)"));
+                .hint("pass `--account ID…` and `--logs-region REGION…` (partition projection lists them)"));
         }
         for a in &self.accounts {
             if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {

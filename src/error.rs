@@ -39,6 +39,14 @@ impl Error {
         self
     }
 
+    /// A hint, unless the error already has one (a more specific one, from its cause).
+    pub fn or_hint(mut self, hint: impl Into<String>) -> Error {
+        if self.hint.is_none() {
+            self.hint = Some(hint.into());
+        }
+        self
+    }
+
     pub fn io(action: &str, path: &Path, err: std::io::Error) -> Error {
         let exit = if err.kind() == std::io::ErrorKind::NotFound { Exit::Usage } else { Exit::Failure };
         Error { exit, ..Error::failure(format!("failed to {action} `{}`", path.display())).caused_by(err) }

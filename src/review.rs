@@ -392,7 +392,8 @@ pub fn actions(r: &Report) -> Vec<Action> {
             let change = if mode == "Auto" {
                 format!("kubectl annotate service -n {} {} service.kubernetes.io/topology-mode=Auto --overwrite", s.namespace, s.service)
             } else {
-                format!("kubectl patch service -n {} {} --type merge -p '{{\"spec\":{{\"trafficDistribution\":\"PreferClose\"}}}}'", s.namespace, s.service)
+                let unknown = if routing.cluster.kubernetes_version.is_none() { "  # PreferClose before Kubernetes 1.34" } else { "" };
+                format!("kubectl patch service -n {} {} --type merge -p '{{\"spec\":{{\"trafficDistribution\":\"{mode}\"}}}}'{unknown}", s.namespace, s.service)
             };
             let zones: Vec<String> = s.ready_endpoints_by_zone.iter().map(|(z, n)| format!("{z}: {n}")).collect();
             let today = s.today.monthly_usd.map(|m| format!("today {} per month cross-AZ", crate::report::render::human_usd(m))).unwrap_or_default();
@@ -488,10 +489,13 @@ fn rds_change(d: &crate::whatif::rds::DbWhatIf, rec: &crate::whatif::rds::Recomm
             "aws rds restore-db-instance-from-db-snapshot --db-instance-identifier {id}-{} --db-snapshot-identifier <a snapshot of {id}> --availability-zone {}  # then move the clients",
             rec.writer_az, rec.writer_az
         ),
-        (MultiAzCluster, option) => format!(
-            "aws rds restore-db-instance-from-db-snapshot --db-instance-identifier {id}-instance --db-cluster-snapshot-identifier <a snapshot of {id}> --db-instance-class {}{}  # then move the clients",
-            d.class,
-            if option == MultiAzInstance { " --multi-az".to_string() } else { format!(" --availability-zone {}", rec.writer_az) }
+        (MultiAzCluster, MultiAzInstance) => format!(
+            "aws rds restore-db-instance-from-db-snapshot --db-instance-identifier {id}-instance --db-cluster-snapshot-identifier <a snapshot of {id}> --db-instance-class {} --multi-az  # then move the clients",
+            d.class
+        ),
+        (MultiAzCluster, _) => format!(
+            "aws rds restore-db-instance-from-db-snapshot --db-instance-identifier {id}-instance --db-cluster-snapshot-identifier <a snapshot of {id}> --db-instance-class {} --availability-zone {}  # then move the clients",
+            d.class, rec.writer_az
         ),
         (_, MultiAzCluster) => format!(
             "aws rds create-db-cluster --db-cluster-identifier {id}-cluster --engine {} --db-cluster-instance-class {} --replication-source-identifier <the ARN of {id}>  # a Multi-AZ DB cluster read replica; promote it, then move the clients",

@@ -336,3 +336,51 @@ fn engine_athena_usage_errors() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("pass `--month`, or `--from` and `--to`"), "{}", run.stderr);
 }
+
+/// An endpoint that does not serve Athena (moto 5.2.6 answered the SDK's JSON 1.1 requests so), one
+/// that refuses the caller, and a workgroup without a result location: each failure names the
+/// operation, the HTTP status, the service's code and message, and a hint that fits — never the
+/// SDK's debug dump.
+#[test]
+fn athena_errors_name_the_operation_the_status_and_what_to_do() {
+    let cases: [(&'static str, &'static str, String, &str, &str); 3] = [
+        ("404 Not Found", "text/html", "<!doctype html><title>404 Not Found</title>".to_string(), "the service answered HTTP 404 Not Found", "hint: the endpoint or region does not serve this API"),
+        (
+            "400 Bad Request",
+            "application/x-amz-json-1.1",
+            json!({"__type": "AccessDeniedException", "Message": "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: athena:StartQueryExecution"}).to_string(),
+            "Caused by: AccessDeniedException: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: athena:StartQueryExecution",
+            "hint: the credentials lack a permission: docs/iam-policy.json",
+        ),
+        (
+            "400 Bad Request",
+            "application/x-amz-json-1.1",
+            json!({"__type": "InvalidRequestException", "Message": "No output location provided. An output location is required either through the Workgroup result configuration setting or as an API input."}).to_string(),
+            "Caused by: InvalidRequestException: No output location provided.",
+            "hint: the workgroup has no query result location: set one, or pass `--athena-output s3://…/`",
+        ),
+    ];
+    for (status, content_type, body, cause, hint) in cases {
+        let body = body.clone();
+        let stub = crate::stub_http::serve(move |_| (status, content_type, body.clone()));
+        let dir = tempdir();
+        let args = ["athena", "setup", "--bucket", "b", "--format", "text", "--account", "123456789012", "--logs-region", "eu-west-1"];
+        let run = crossaz_aws(&args, &stub.url, "eu-west-1", dir.path());
+        assert_eq!(run.code, 1, "{status}: {}", run.stderr);
+        let err = &run.stderr;
+        assert!(err.contains("error: failed to start an Athena query in workgroup `primary` (athena:StartQueryExecution)"), "{status}: {err}");
+        assert!(err.contains(&format!("Caused by: the service answered HTTP {status}")), "{status}: {err}");
+        assert!(err.contains(cause) && err.contains(hint), "{status}: {err}");
+        for dump in ["ResponseError", "Unhandled", "ServiceError {", "source:", "raw:"] {
+            assert!(!err.contains(dump), "{status}: the SDK's debug dump: {err}");
+        }
+    }
+    // Nothing listening: the connection's failure in words, no HTTP status.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let args = ["athena", "setup", "--bucket", "b", "--format", "text", "--account", "123456789012", "--logs-region", "eu-west-1"];
+    let run = crossaz_aws(&args, &format!("http://{closed}"), "eu-west-1", tempdir().path());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("Caused by: dispatch failure: io error") && run.stderr.contains("Connection refused"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: nothing answered: check the network, and `--endpoint-url`"), "{}", run.stderr);
+    assert!(!run.stderr.contains("DispatchFailure(") && !run.stderr.contains("HTTP"), "{}", run.stderr);
+}

@@ -23,7 +23,7 @@ fn duckdb_sql_agrees_with_crossaz_on_text_and_parquet() {
     let records_in = line.split(": ").nth(1).unwrap().split(" records in").next().unwrap();
     assert!(line.contains(&format!("the rows stand for {records_in} records")), "{line}");
     assert!(
-        run.stdout.contains("crossaz --flow-aggregates on the result:") && run.stdout.contains("equals the flow logs' result on every server"),
+        run.stdout.contains("crossaz attribute --flow-aggregates on the result:") && run.stdout.contains("equals the flow logs' result on every server"),
         "{}",
         run.stdout
     );

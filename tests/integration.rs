@@ -14,6 +14,7 @@ mod corpora;
 mod demo;
 mod doctor;
 mod fuzz_corpus;
+mod hints;
 mod iam;
 mod kube_api;
 mod moto;

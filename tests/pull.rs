@@ -602,11 +602,12 @@ fn k8s_pull_lists_every_page_and_writes_a_kubectl_list() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("requests)"));
     let pages: usize = ["Node", "Pod", "Service", "EndpointSlice"].iter().map(|k| items.iter().filter(|i| i["kind"] == *k).count().div_ceil(7).max(1)).sum();
     assert!(pages > 4);
-    assert_eq!(api.requests.load(Ordering::SeqCst), 2 * pages, "every page of every list, twice");
+    assert_eq!(api.requests.load(Ordering::SeqCst), 2 * (pages + 1), "every page of every list and `/version`, twice");
     // Read back, each snapshot holds the same objects as the recorded one.
     let a = crossaz::sources::k8s::load_snapshot(&source).unwrap();
     let b = crossaz::sources::k8s::load_snapshot(&snaps[0]).unwrap();
     assert!(b.time.is_some(), "named by its time");
+    assert_eq!(b.server_version.as_deref(), Some("v1.33.5"), "the API server's `/version`, as `kubectl version` names it");
     let names = |s: &crossaz::model::k8s::Snapshot| {
         let mut v: Vec<String> = s.pods.iter().map(|p| format!("{}/{} {:?}", p.namespace, p.name, p.ips)).collect();
         v.extend(s.nodes.iter().map(|n| n.name.clone()));

@@ -119,8 +119,9 @@ fn skewed_clients_show_the_load_risk() {
         cart["auto"]["hinted_endpoints_live_in"],
         json!({"ap-northeast-2a": {"ap-northeast-2a": 1}, "ap-northeast-2b": {"ap-northeast-2b": 1}, "ap-northeast-2c": {"ap-northeast-2a": 1}})
     );
-    // Same savings, lower risk: PreferClose is recommended for cart, Auto for checkout (a tie).
-    assert_eq!(cart["recommended_mode"], "PreferClose");
+    // Same savings, lower risk: PreferSameZone (the nodes run 1.34) is recommended for cart, Auto
+    // for checkout (a tie).
+    assert_eq!(cart["recommended_mode"], "PreferSameZone");
     assert_eq!(checkout["recommended_mode"], "Auto");
     // Shares per client zone: zone c has no cart replica, so it crosses under every mode.
     let c = cart["client_zones"].as_array().unwrap().iter().find(|z| z["zone"] == "ap-northeast-2c").unwrap().clone();
@@ -169,6 +170,80 @@ fn table_and_csv_render_the_same_answer() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let csv = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
     insta::assert_snapshot!("whatif_routing_csv", csv);
+}
+
+/// Rewrites the scenario's snapshot: every node's `nodeInfo.kubeletVersion` (removed for None),
+/// and the List's `serverVersion` as `crossaz pull k8s` records it.
+fn set_versions(dir: &std::path::Path, kubelet: Option<&str>, server: Option<&str>) {
+    for f in std::fs::read_dir(dir.join("k8s")).unwrap().flatten().map(|e| e.path()) {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&f).unwrap()), &mut text).unwrap();
+        let mut list: Value = serde_json::from_str(&text).unwrap();
+        for item in list["items"].as_array_mut().unwrap().iter_mut().filter(|i| i["kind"] == "Node") {
+            let info = item["status"]["nodeInfo"].as_object_mut().unwrap();
+            match kubelet {
+                Some(v) => info.insert("kubeletVersion".into(), json!(v)),
+                None => info.remove("kubeletVersion"),
+            };
+        }
+        if let Some(v) = server {
+            list["serverVersion"] = json!({"major": "1", "minor": v.split('.').nth(1).unwrap(), "gitVersion": v, "platform": "linux/amd64"});
+        }
+        let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&f).unwrap(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, list.to_string().as_bytes()).unwrap();
+        gz.finish().unwrap();
+    }
+}
+
+#[test]
+fn the_same_zone_mode_is_named_for_the_clusters_version() {
+    // (kubelets, API server) → (the value, where the version came from, the words for cart, a note).
+    let cases = [
+        (
+            Some("v1.34.2-eks-b9c9d5f"),
+            None,
+            "PreferSameZone",
+            Some("the nodes' kubelets"),
+            "set trafficDistribution: PreferSameZone",
+            "PreferClose is its deprecated alias",
+        ),
+        (
+            Some("v1.33.5-eks-113cf36"),
+            None,
+            "PreferClose",
+            Some("the nodes' kubelets"),
+            "set trafficDistribution: PreferClose",
+            "upgrading to 1.34 renames it PreferSameZone",
+        ),
+        // The API server is never older than its kubelets: its `/version` wins.
+        (
+            Some("v1.33.5-eks-113cf36"),
+            Some("v1.35.0-eks-3a1f0c2"),
+            "PreferSameZone",
+            Some("the API server"),
+            "set trafficDistribution: PreferSameZone",
+            "v1.35.0-eks-3a1f0c2",
+        ),
+        (None, None, "PreferSameZone", None, "set trafficDistribution: PreferSameZone (PreferClose before 1.34)", "version is unknown"),
+    ];
+    for (kubelet, server, mode, from, words, note) in cases {
+        let (dir, _) = scenario();
+        set_versions(dir.path(), kubelet, server);
+        let out = whatif(dir.path(), &[]);
+        let case = format!("{kubelet:?} {server:?}");
+        assert_eq!(out["same_zone_mode"], mode, "{case}");
+        assert_eq!(out["cluster"]["kubernetes_version_from"], json!(from), "{case}");
+        let cart = out["services"].as_array().unwrap().iter().find(|s| s["service"] == "cart").unwrap().clone();
+        assert_eq!(cart["recommended_mode"], mode, "{case}");
+        assert!(cart["recommendation"].as_str().unwrap().starts_with(words), "{case}: {}", cart["recommendation"]);
+        assert!(out["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains(note)), "{case}: {}", out["notes"]);
+        // The service already on PreferClose keeps it, under either name.
+        let catalog = out["services"].as_array().unwrap().iter().find(|s| s["service"] == "catalog").unwrap().clone();
+        assert_eq!(catalog["recommendation"], "keep PreferClose", "{case}");
+        let table = crossaz(&["whatif", "routing", "--flow-logs", "flow-logs", "--network", "network", "--k8s", "k8s"], dir.path()).stdout;
+        assert!(table.starts_with(&format!("Topology-aware routing: what Auto and {mode} would do, per Service")), "{case}: {table}");
+        assert!(table.contains(&format!("{mode} saves")), "{case}");
+    }
 }
 
 // ---- bad and unusual input: explained, never a crash ----

@@ -151,7 +151,7 @@ pub fn aggregate_in_athena(a: &EngineArgs, (from, to): (Ts, Ts), k8s: &[PathBuf]
                 let bar = printer.progress(0, "downloading the Athena result");
                 let r = aws::athena::download_result(&aws::s3_client(&conf, &a.aws), &finished, &dest, &bar).await;
                 bar.finish_and_clear();
-                r?;
+                r.map_err(|e| e.or_hint("or page the result through Athena instead: `crossaz attribute --engine athena … --athena-fetch api`"))?;
                 (data_lines(&dest)?, finished.output_location.clone().unwrap_or_default())
             }
             Fetch::Api => {

@@ -169,7 +169,9 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         return Err(Error::failure("the DuckDB query and crossaz disagree; compare the CSV files in the work directory"));
     }
     if athena.as_ref().is_some_and(|a| !a.exact) {
-        return Err(Error::failure("`--flow-aggregates` of the pre-aggregation differs from the flow logs; compare the CSV files in the work directory"));
+        return Err(Error::failure(
+            "`crossaz attribute --flow-aggregates` on the pre-aggregation's result differs from the flow logs; compare the CSV files in the work directory",
+        ));
     }
     if exact.iter().any(|(_, same)| !same) {
         return Err(Error::failure("crossaz differs from the generator's truth; compare its CSV files with `truth.json`"));
@@ -221,7 +223,7 @@ fn athena_bench(
     let rows_out = counts["rows"].as_u64().unwrap_or(0);
     let summed = counts["records"].as_u64().unwrap_or(0);
     let ours = work.join("crossaz-aggregates.csv");
-    say("timing crossaz --flow-aggregates on the result…");
+    say("timing `crossaz attribute --flow-aggregates` on the result…");
     let m = bench::best_of(args.runs, || {
         let mut c = Command::new(exe);
         c.arg("-q").arg("attribute").arg("--flow-aggregates").arg(&result).arg("--network").arg(data.join("network"));
@@ -233,7 +235,7 @@ fn athena_bench(
     let size = std::fs::metadata(&result).map(|m| m.len()).unwrap_or(0);
     let text = format!(
         "\npre-aggregation (queries/flow_aggregates.sql) in DuckDB on Parquet: {} records in, {} rows out ({:.2}x fewer; the rows stand for {} records), {:.2} s, peak RSS {}; result {} of CSV\n\
-         crossaz --flow-aggregates on the result: {:.2} s, peak RSS {}; {} the flow logs' result on every server\n",
+         crossaz attribute --flow-aggregates on the result: {:.2} s, peak RSS {}; {} the flow logs' result on every server\n",
         human_count(records),
         human_count(rows_out),
         records as f64 / rows_out.max(1) as f64,

@@ -88,7 +88,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     }
     if !outcome.databases.is_empty() {
         outcome.report.rds = Some(super::whatif::rds_for(&outcome.report, &outcome)?);
-        text.push_str("\n\nWhich database deployment? (`crossaz whatif rds` for options, `--rto` and `--read-fraction`)\n\n");
+        text.push_str("\n\nWhich database deployment? (options: `crossaz whatif rds --rto SECONDS --read-fraction F`)\n\n");
         text.push_str(&String::from_utf8_lossy(&crate::report::render_rds::render(&outcome.report, Format::Table)?));
     }
     if let Some(rec) = outcome.report.reconciliation.as_ref().filter(|r| !r.by_resource.is_empty()) {

@@ -83,7 +83,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Whatif(args) => whatif::run(args, &printer),
         Command::Review(args) => review::run(args, &printer),
         Command::Setup(args) => setup::run(args, &printer),
-        Command::Doctor(args) => doctor::run(args, &printer),
+        Command::Doctor(args) => doctor::run(args, &printer, &cfg),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "crossaz", &mut out);

@@ -103,7 +103,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         if f.traffic_type.as_deref().is_some_and(|t| t != "ALL" && t != "ACCEPT") {
             let _ = writeln!(
                 out,
-                "      records only {} traffic: accepted bytes are what is billed; use `--traffic-type ALL`",
+                "      records only {} traffic: accepted bytes are what is billed; record ALL (`aws ec2 create-flow-logs … --traffic-type ALL`)",
                 f.traffic_type.as_deref().unwrap_or("")
             );
         }
@@ -157,7 +157,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     if usable {
         let _ = writeln!(
             out,
-            "next: `crossaz pull network --every 1h`, `crossaz pull k8s --every 5m`, `crossaz pull flow-logs`, `crossaz pull billing`, then `crossaz review --month YYYY-MM`"
+            "next: `crossaz pull network --every 1h`, `crossaz pull k8s --every 5m`, `crossaz pull flow-logs`, `crossaz pull billing`; `crossaz doctor` says what is still missing; then `crossaz review --month YYYY-MM`"
         );
     }
     super::emit(format!("{header}{out}").as_bytes(), None)?;

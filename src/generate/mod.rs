@@ -314,5 +314,6 @@ fn truth_json(opts: &Options, plan: &cluster::Plan, truth: &Truth, records: u64)
         "reused_ips": plan.reused_ips.iter().map(|(ip, t)| json!({"ip": ip.to_string(), "at": format_time(*t)})).collect::<Vec<_>>(),
         "conversations": conversations_json(&truth.conversations),
         "node_level_conversations": conversations_json(&truth.node_level),
+        "deleted_interfaces": truth.deleted_interfaces.iter().map(|(id, c)| (id.clone(), Value::Array(conversations_json(c)))).collect::<serde_json::Map<_, _>>(),
     })
 }

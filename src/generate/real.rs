@@ -3,7 +3,9 @@
 //!
 //! - A node is replaced at 11:40: its interfaces are deleted, a new node's interfaces take over
 //!   its addresses (its pods come back with their addresses swapped, the old node's own address
-//!   goes to a pod), and an ALB interface is replaced at 09:00.
+//!   goes to a pod), and an ALB interface is replaced at 09:00. The node runs `queue-1`, a
+//!   StatefulSet pod: it comes back under the same name, with a new uid, on the new node, holding
+//!   the address a web-api pod held before the replacement.
 //! - The network inventory is four snapshots (`pull network --every 6h`).
 //! - A Classic Load Balancer sends to a NodePort on any node; kube-proxy's second hop goes on to a
 //!   pod, maybe in another AZ.
@@ -48,6 +50,9 @@ pub struct Shapes {
     pub rds_logged_from: Ts,
     pub network_snapshots: Vec<Ts>,
     pub security_subnet: usize,
+    /// `queue-1` before the replacement (plan index); `recreated` is its namesake on the new node.
+    pub queue_replica: usize,
+    pub recreated: usize,
 }
 
 fn push(world: &mut World, e: EniDef) -> usize {
@@ -61,6 +66,7 @@ pub fn apply(world: &mut World, plan: &mut Plan, rng: &mut Rng, start: Ts, days:
     let first = start;
     let start = start + Ts::from(days.max(1) - 1) * DAY;
     let churn_at = start + 11 * HOUR + 40 * MINUTE;
+    let queue_replica = add_queue_replica(world, plan, rng, 1, start - 2 * HOUR);
     let (old_node, new_node) = replace_node(world, plan, rng, 1, churn_at);
     let alb_replaced_at = start + 9 * HOUR;
     let alb_old = world.alb_game[1];
@@ -123,7 +129,20 @@ pub fn apply(world: &mut World, plan: &mut Plan, rng: &mut Rng, start: Ts, days:
             t
         },
         security_subnet: 1,
+        recreated: plan.pods.iter().rposition(|p| p.name == plan.pods[queue_replica].name).expect("queue-1 comes back"),
+        queue_replica,
     }
+}
+
+/// The queue StatefulSet scales to two: `queue-1` starts on `node` at `at`, on an address no pod
+/// of the plan has held.
+fn add_queue_replica(world: &World, plan: &mut Plan, rng: &mut Rng, node: usize, at: Ts) -> usize {
+    let used: std::collections::BTreeSet<Ip> = plan.pods.iter().map(|p| p.ip).collect();
+    let (ip, eni) = *world.nodes[node].pool.iter().find(|(a, _)| !used.contains(a)).expect("a free address");
+    let queue_0 = plan.pods.iter().find(|p| p.workload == super::cluster::W_QUEUE).expect("queue-0").clone();
+    plan.pods.push(PodDef { uid: rng.uuid(), name: "queue-1".into(), node, ip, eni, start: at, ..queue_0 });
+    plan.snapshot_times.push(at + MINUTE);
+    plan.pods.len() - 1
 }
 
 /// Replaces node `old` at `at`: new instance and interfaces in the same subnet, holding the old
@@ -175,8 +194,10 @@ fn replace_node(world: &mut World, plan: &mut Plan, rng: &mut Rng, old: usize, a
         cpu_milli: old_def.cpu_milli,
         alive: (at, Ts::MAX),
     });
-    // The pods running there come back on the new node, addresses swapped between them.
-    let moved: Vec<usize> = plan.pods.iter().enumerate().filter(|(_, p)| p.node == old && p.alive(at) && p.ip != old_def.ip).map(|(i, _)| i).collect();
+    // The pods running there come back on the new node, addresses swapped between them: web-api's
+    // pod first (it takes the node's old address), StatefulSet pods last (they take web-api's).
+    let mut moved: Vec<usize> = plan.pods.iter().enumerate().filter(|(_, p)| p.node == old && p.alive(at) && p.ip != old_def.ip).map(|(i, _)| i).collect();
+    moved.sort_by_key(|&i| (plan.pods[i].workload != super::cluster::W_WEB, plan.pods[i].owner.as_ref().is_some_and(|o| o.0 == "StatefulSet"), i));
     let old_ips: Vec<Ip> = moved.iter().map(|&i| plan.pods[i].ip).collect();
     let eni_of = |a: Ip| pool.iter().find(|(p, _)| *p == a).map(|(_, e)| *e).expect("the new interfaces hold every old address");
     for (k, &i) in moved.iter().enumerate() {

@@ -83,6 +83,10 @@ pub struct Truth {
     /// Cross-AZ bytes per (day, resource as the bill names it, sent?): what the bill charges and
     /// what the flow logs hold of it.
     pub resources: BTreeMap<(i32, String, bool), ResourceTruth>,
+    /// The conversations (keyed as in `conversations`) whose legs went through an interface deleted
+    /// during the window (the replaced ALB interface), by interface ID: what only a network
+    /// snapshot taken before the deletion can name.
+    pub deleted_interfaces: BTreeMap<String, BTreeMap<TruthKey, (u64, u64)>>,
 }
 
 /// One resource's cross-AZ bytes on one day in one direction.
@@ -157,6 +161,14 @@ impl Truth {
             e.free += v.free;
             e.free_measured += v.free_measured;
         }
+        for (id, convs) in o.deleted_interfaces {
+            let m = self.deleted_interfaces.entry(id).or_default();
+            for (k, v) in convs {
+                let e = m.entry(k).or_default();
+                e.0 += v.0;
+                e.1 += v.1;
+            }
+        }
     }
 }
 
@@ -183,6 +195,8 @@ struct Hour<'a, 'c> {
     rng: Rng,
     records: Vec<GenRecord>,
     truth: Truth,
+    /// While set, conversations also go to `truth.deleted_interfaces` under this interface ID.
+    through_deleted: Option<String>,
 }
 
 const TCP: u8 = 6;
@@ -408,6 +422,9 @@ impl Hour<'_, '_> {
             *self.truth.daily_billed.entry(crate::model::time::day_of(t)).or_default() += bytes.0;
             *self.truth.daily_billed.entry(crate::model::time::day_of(t + 1)).or_default() += bytes.1;
         }
+        if let Some(id) = &self.through_deleted {
+            add_bytes(self.truth.deleted_interfaces.entry(id.clone()).or_default(), c, (client, server), names.clone(), (class, rule), bytes);
+        }
         for (map, names, b) in [(&mut self.truth.conversations, names, bytes), (&mut self.truth.node_level, node_names, node_bytes)] {
             add_bytes(map, c, (client, server), names, (class, rule), b);
         }
@@ -578,6 +595,12 @@ impl Hour<'_, '_> {
         }
     }
 
+    /// The ID of a load balancer interface deleted during the window (replaced), else None.
+    fn deleted(&self, eni: usize) -> Option<String> {
+        let e = &self.c.world.enis[eni];
+        (e.life.exists.1 != Ts::MAX).then(|| e.id.clone())
+    }
+
     /// Internet client → ALB interface (random AZ) → a target pod of `service` (any AZ).
     fn via_alb(&mut self, albs: &[usize], service: usize, req: u64, resp: u64, t: Ts) {
         let c = self.c;
@@ -588,10 +611,12 @@ impl Hour<'_, '_> {
         let albs: Vec<usize> = albs.iter().copied().filter(|&a| c.world.enis[a].life.exists_at(t)).collect();
         let alb = albs[self.rng.below(albs.len() as u64) as usize];
         let host = Ip::from_v4([198, 18, self.rng.below(256) as u8, self.rng.range(1, 254) as u8]);
+        self.through_deleted = self.deleted(alb);
         self.conv(Ep::Internet(host), Ep::Eni(alb), None, 443, TCP, req / 2 + 100, resp + 500, t);
         // Load balancers pick source ports from the whole range, often below the target's port.
         let lb_port = self.rng.range(1024, 65535) as u16;
         self.conv_from(Ep::Eni(alb), Ep::Pod(target), Some(service), lb_port, c.plan.services[service].ports[0].2, TCP, req, resp, t);
+        self.through_deleted = None;
     }
 
     /// Internet client → an ALB in instance mode (`target-type: instance`) → the Service's NodePort
@@ -606,9 +631,11 @@ impl Hour<'_, '_> {
         let alb = albs[self.rng.below(albs.len() as u64) as usize];
         let node = self.alive_node(t);
         let host = Ip::from_v4([198, 18, self.rng.below(256) as u8, self.rng.range(1, 254) as u8]);
+        self.through_deleted = self.deleted(alb);
         self.conv(Ep::Internet(host), Ep::Eni(alb), None, 443, TCP, req / 2 + 100, resp + 500, t);
         let lb_port = self.rng.range(1024, 65535) as u16;
         self.conv_from(Ep::Eni(alb), Ep::Node(node), Some(service), lb_port, node_port, TCP, req, resp, t);
+        self.through_deleted = None;
         self.second_hop(node, target, service, target_port, req, resp, t);
     }
 
@@ -840,7 +867,7 @@ impl Hour<'_, '_> {
 
 /// Generates one hour: its records and its truth.
 pub fn hour(c: &Ctx<'_>, hour_start: Ts) -> (Vec<GenRecord>, Truth) {
-    let mut h = Hour { c, rng: Rng::stream(c.seed, hour_start as u64), records: Vec::new(), truth: Truth::default() };
+    let mut h = Hour { c, rng: Rng::stream(c.seed, hour_start as u64), records: Vec::new(), truth: Truth::default(), through_deleted: None };
     h.run(hour_start);
     (h.records, h.truth)
 }

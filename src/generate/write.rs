@@ -175,7 +175,7 @@ pub fn snapshot(world: &World, plan: &Plan, t: Ts) -> Value {
                 "allocatable": {"cpu": format!("{}m", n.cpu_milli), "ephemeral-storage": "76224326324", "memory": "7291112Ki", "pods": "29"},
                 "capacity": {"cpu": "2", "ephemeral-storage": "83873772Ki", "memory": "7938280Ki", "pods": "29"},
                 "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
-                "nodeInfo": {"kubeletVersion": "v1.33.5-eks-113cf36", "containerRuntimeVersion": "containerd://1.7.27"}
+                "nodeInfo": {"kubeletVersion": "v1.34.2-eks-b9c9d5f", "containerRuntimeVersion": "containerd://1.7.27"}
             }
         }));
     }

@@ -25,6 +25,8 @@ pub struct Snapshot {
     /// When it was taken, from the file name; `None` for a lone snapshot without a time.
     pub time: Option<Ts>,
     pub source: PathBuf,
+    /// The API server's version (`v1.34.2-eks-…`), when the snapshot recorded it.
+    pub server_version: Option<String>,
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     pub services: Vec<Service>,
@@ -42,6 +44,8 @@ pub struct Node {
     pub allocatable_cpu_milli: Option<u64>,
     pub ready: Option<bool>,
     pub created: Option<Ts>,
+    /// `status.nodeInfo.kubeletVersion` (`v1.33.5-eks-…`).
+    pub kubelet_version: Option<String>,
 }
 
 pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
@@ -70,7 +74,8 @@ pub struct OwnerRef {
 
 #[derive(Clone, Debug, Default)]
 pub struct Pod {
-    pub uid: String,
+    /// `metadata.uid`: a pod deleted and created again under the same name gets a new one.
+    pub uid: Option<String>,
     pub namespace: String,
     pub name: String,
     pub labels: BTreeMap<String, String>,
@@ -86,6 +91,17 @@ pub struct Pod {
 }
 
 impl Pod {
+    /// What tells this pod apart from every other across snapshots: its uid; without one, its
+    /// namespace, name and `creationTimestamp`; without those, its name and node (pods never move).
+    /// Never the name alone: a StatefulSet pod recreated on another node keeps its name.
+    pub fn identity(&self) -> String {
+        match (&self.uid, self.created) {
+            (Some(uid), _) => uid.clone(),
+            (None, Some(created)) => format!("{}/{}@{created}", self.namespace, self.name),
+            (None, None) => format!("{}/{}@node:{}", self.namespace, self.name, self.node_name.as_deref().unwrap_or("")),
+        }
+    }
+
     pub fn is_terminal(&self) -> bool {
         matches!(self.phase.as_deref(), Some("Succeeded" | "Failed"))
     }
@@ -164,4 +180,37 @@ pub struct EndpointSlice {
     pub address_type: String,
     pub endpoints: Vec<Endpoint>,
     pub ports: Vec<SlicePort>,
+}
+
+/// A Kubernetes minor version, and what it was read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubeVersion {
+    pub major: u32,
+    pub minor: u32,
+    /// As the cluster printed it (`v1.34.2-eks-b9c9d5f`).
+    pub text: String,
+    /// `the API server` or `the nodes' kubelets` (a lower bound: the API server is never older).
+    pub from: &'static str,
+}
+
+impl KubeVersion {
+    /// `v1.34.2-eks-…`, `1.34`, `v1.34+` → (1, 34).
+    pub fn parse(text: &str, from: &'static str) -> Option<KubeVersion> {
+        let mut parts = text.trim().trim_start_matches('v').split(['.', '-', '+']);
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next()?.parse().ok()?;
+        Some(KubeVersion { major, minor, text: text.trim().to_string(), from })
+    }
+
+    /// The API server's version if recorded, else the newest kubelet's (the server is at least that).
+    pub fn of(snapshot: &Snapshot) -> Option<KubeVersion> {
+        if let Some(v) = snapshot.server_version.as_deref().and_then(|v| KubeVersion::parse(v, "the API server")) {
+            return Some(v);
+        }
+        snapshot.nodes.iter().filter_map(|n| KubeVersion::parse(n.kubelet_version.as_deref()?, "the nodes' kubelets")).max_by_key(|v| (v.major, v.minor))
+    }
+
+    pub fn at_least(&self, major: u32, minor: u32) -> bool {
+        (self.major, self.minor) >= (major, minor)
+    }
 }

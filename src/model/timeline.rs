@@ -78,6 +78,17 @@ impl Timeline {
         }
         let mut by_uid: BTreeMap<String, Seen> = BTreeMap::new();
         let mut all_ips: FxHashMap<String, Vec<Ip>> = FxHashMap::default();
+        // Snapshots without uids borrow one from a snapshot showing the same name and creation time.
+        let mut uid_of: FxHashMap<(&str, &str, Ts), &str> = FxHashMap::default();
+        for pod in snapshots.iter().flat_map(|s| &s.pods) {
+            if let (Some(uid), Some(created)) = (&pod.uid, pod.created) {
+                uid_of.insert((&pod.namespace, &pod.name, created), uid);
+            }
+        }
+        let identity = |pod: &Pod| match (&pod.uid, pod.created) {
+            (None, Some(c)) => uid_of.get(&(pod.namespace.as_str(), pod.name.as_str(), c)).map_or_else(|| pod.identity(), |u| u.to_string()),
+            _ => pod.identity(),
+        };
         // (first snapshot index, last snapshot index) of each node.
         let mut node_seen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         for (idx, snap) in snapshots.iter().enumerate() {
@@ -95,19 +106,20 @@ impl Timeline {
                 }
             }
             for pod in &snap.pods {
-                let ips = all_ips.entry(pod.uid.clone()).or_default();
+                let id = identity(pod);
+                let ips = all_ips.entry(id.clone()).or_default();
                 for ip in &pod.ips {
                     if !ips.contains(ip) {
                         ips.push(*ip);
                     }
                 }
-                match by_uid.get_mut(&pod.uid) {
+                match by_uid.get_mut(&id) {
                     Some(seen) => {
                         seen.pod = pod.clone();
                         seen.last_idx = idx;
                     }
                     None => {
-                        by_uid.insert(pod.uid.clone(), Seen { pod: pod.clone(), last_idx: idx, first_time: snap.time });
+                        by_uid.insert(id, Seen { pod: pod.clone(), last_idx: idx, first_time: snap.time });
                     }
                 }
             }
@@ -212,7 +224,7 @@ impl Timeline {
                         if ep.target_kind.as_deref().is_some_and(|k| k != "Pod") {
                             return None;
                         }
-                        name_index.get(&(ns, name)).and_then(|v| v.last().copied())
+                        name_index.get(&(ns, name)).and_then(|v| named_pod_at(&t.pods, v, at))
                     });
                     for addr in &ep.addresses {
                         let pod = by_ref.or_else(|| t.pod_at(*addr, at));
@@ -356,6 +368,16 @@ impl Timeline {
     }
 }
 
+/// Of the pods that bore one name over time, the one that did at `at` (else the latest created before).
+fn named_pod_at(pods: &[PodLife], candidates: &[PodIdx], at: Ts) -> Option<PodIdx> {
+    let life = |&i: &PodIdx| &pods[i as usize];
+    candidates
+        .iter()
+        .copied()
+        .find(|i| life(i).start <= at && at < life(i).end)
+        .or_else(|| candidates.iter().copied().filter(|i| life(i).start <= at).max_by_key(|i| life(i).start))
+}
+
 fn first_match(list: &[Binding], port: Option<u16>, proto: Proto) -> Option<ServiceIdx> {
     let port = port?;
     list.iter().find(|b| b.proto == proto && b.port.is_none_or(|p| p == port)).map(|b| b.service)
@@ -418,6 +440,86 @@ mod tests {
         assert_eq!(tl.node_by_ip_at(ip, 2500), Some("b"), "b existed from the snapshot before it was first seen");
         assert_eq!(tl.node_by_ip_at(ip, 3500), Some("b"));
         assert_eq!(tl.node_by_ip(ip), Some("b"));
+    }
+
+    /// `cart-0` (StatefulSet) on node a at 10.0.1.5 is recreated at 1500 on node b, taking
+    /// 10.0.1.9, which an api pod held until it was deleted at 1400.
+    fn recreated_under_the_same_name(uids: bool, created: bool) -> (Timeline, Ip, Ip) {
+        let (old_ip, reused) = (Ip::parse(b"10.0.1.5").unwrap(), Ip::parse(b"10.0.1.9").unwrap());
+        let mk = |uid: &str, name: &str, owner: (&str, &str), node: &str, ip: Ip, at: Ts| Pod {
+            uid: uids.then(|| uid.to_string()),
+            namespace: "shop".into(),
+            name: name.into(),
+            owner: Some(OwnerRef { kind: owner.0.into(), name: owner.1.into() }),
+            node_name: Some(node.into()),
+            ips: vec![ip],
+            created: created.then_some(at),
+            ..Pod::default()
+        };
+        let old_cart = mk("uid-cart-a", "cart-0", ("StatefulSet", "cart"), "a", old_ip, 100);
+        let api = mk("uid-api", "api-7d9f-x2x", ("ReplicaSet", "api-7d9f"), "a", reused, 200);
+        let api = Pod { deleted: Some(1400), ..api };
+        let new_cart = mk("uid-cart-b", "cart-0", ("StatefulSet", "cart"), "b", reused, 1500);
+        let slice = |target: &Pod| crate::model::k8s::EndpointSlice {
+            namespace: "shop".into(),
+            name: "cart-x".into(),
+            service: Some("cart".into()),
+            endpoints: vec![crate::model::k8s::Endpoint {
+                addresses: target.ips.clone(),
+                target_kind: Some("Pod".into()),
+                target_name: Some(target.name.clone()),
+                target_uid: target.uid.clone(),
+                ..crate::model::k8s::Endpoint::default()
+            }],
+            ports: vec![crate::model::k8s::SlicePort { name: None, port: Some(6379), protocol: crate::model::k8s::TCP }],
+            ..crate::model::k8s::EndpointSlice::default()
+        };
+        let first = Snapshot { time: Some(1000), pods: vec![old_cart.clone(), api], slices: vec![slice(&old_cart)], ..Snapshot::default() };
+        let second = Snapshot { time: Some(2000), pods: vec![new_cart.clone()], slices: vec![slice(&new_cart)], ..Snapshot::default() };
+        (Timeline::build(vec![first, second]), old_ip, reused)
+    }
+
+    #[test]
+    fn a_pod_recreated_under_the_same_name_is_another_pod() {
+        for (uids, created) in [(true, true), (false, true), (false, false)] {
+            let (tl, old_ip, reused) = recreated_under_the_same_name(uids, created);
+            let case = format!("uids {uids}, creation times {created}");
+            assert_eq!(tl.pods.len(), 3, "{case}: two cart-0 pods and the api pod");
+            let name_at = |ip: Ip, t: Ts| tl.pod_at(ip, t).map(|p| (tl.pod(p).name.clone(), tl.pod(p).node.clone().unwrap()));
+            let api = Some(("api-7d9f-x2x".to_string(), "a".to_string()));
+            let new_cart = Some(("cart-0".to_string(), "b".to_string()));
+            if created {
+                assert_eq!(name_at(reused, 1300), api, "{case}: the api pod held the address before the replacement");
+                assert_eq!(name_at(reused, 1600), new_cart, "{case}: the new cart-0 holds it after");
+                assert_eq!(name_at(old_ip, 1300), Some(("cart-0".to_string(), "a".to_string())), "{case}");
+            } else {
+                // Without creation times a pod holds its address from its first snapshot.
+                assert_eq!(name_at(reused, 1300), api, "{case}");
+                assert_eq!(name_at(reused, 2100), new_cart, "{case}");
+            }
+            // Each cart-0 backs the cart Service on its own address; the api pod backs nothing.
+            for p in &tl.pods {
+                let backs = tl.pod_service(tl.pods.iter().position(|q| std::ptr::eq(q, p)).unwrap() as PodIdx, Some(6379), crate::model::k8s::TCP);
+                assert_eq!(backs.is_some(), p.name == "cart-0", "{case}: {} on {:?}", p.name, p.node);
+            }
+        }
+    }
+
+    #[test]
+    fn a_snapshot_without_uids_borrows_them_by_name_and_creation_time() {
+        let ip = Ip::parse(b"10.0.1.7").unwrap();
+        let pod = |uid: Option<&str>| Pod {
+            uid: uid.map(str::to_string),
+            namespace: "shop".into(),
+            name: "cart-0".into(),
+            ips: vec![ip],
+            created: Some(500),
+            ..Pod::default()
+        };
+        let snap = |t: Ts, p: Pod| Snapshot { time: Some(t), pods: vec![p], ..Snapshot::default() };
+        let tl = Timeline::build(vec![snap(1000, pod(Some("u-1"))), snap(2000, pod(None))]);
+        assert_eq!(tl.pods.len(), 1, "the same pod, with and without its uid");
+        assert_eq!((tl.pods[0].start, tl.pods[0].end), (500, Ts::MAX));
     }
 
     #[test]

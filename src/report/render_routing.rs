@@ -93,7 +93,8 @@ pub(super) fn align_right(t: &mut Comfy, cols: &[usize]) {
 }
 
 fn table(report: &Report, r: &RoutingWhatIf, top: Option<usize>) -> String {
-    let mut out = String::from("Topology-aware routing: what Auto and PreferClose would do, per Service\n");
+    let mode = r.same_zone_mode.as_str();
+    let mut out = format!("Topology-aware routing: what Auto and {mode} would do, per Service\n");
     match (r.traffic_measured, r.window_hours) {
         (true, Some(h)) => out.push_str(&format!(
             "Traffic: {h} h of flow logs ({} – {}), scaled to a 730-hour month at ${}/GB (out + in)\n",
@@ -122,7 +123,7 @@ fn table(report: &Report, r: &RoutingWhatIf, top: Option<usize>) -> String {
         .collect();
     let mut t = new_table();
     if r.traffic_measured {
-        t.set_header(["Service", "Now", "Today $/mo", "Auto (hints by zone)", "Auto saves", "PreferClose saves", "Risk", "Recommendation"]);
+        t.set_header(["Service", "Now", "Today $/mo", "Auto (hints by zone)", "Auto saves", &format!("{mode} saves"), "Risk", "Recommendation"]);
         for s in &shown {
             t.add_row([
                 format!("{}/{}", s.namespace, s.service),
@@ -147,7 +148,7 @@ fn table(report: &Report, r: &RoutingWhatIf, top: Option<usize>) -> String {
         ]);
         align_right(&mut t, &[2, 4, 5]);
     } else {
-        t.set_header(["Service", "Now", "Ready endpoints", "Auto (hints by zone)", "PreferClose: zones going cluster-wide", "Recommendation"]);
+        t.set_header(["Service", "Now", "Ready endpoints", "Auto (hints by zone)", &format!("{mode}: zones going cluster-wide"), "Recommendation"]);
         for s in &shown {
             t.add_row([
                 format!("{}/{}", s.namespace, s.service),

@@ -16,8 +16,17 @@ const EXPECTED: &str = "the JSON printed by `kubectl get nodes,pods,services,end
 #[derive(Deserialize)]
 struct Top {
     items: Option<Vec<Object>>,
+    /// The API server's `/version`, as `kubectl version -o json` names it (`crossaz pull k8s` adds it).
+    #[serde(rename = "serverVersion")]
+    server_version: Option<RawVersion>,
     #[serde(flatten)]
     object: Object,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RawVersion {
+    git_version: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -96,6 +105,13 @@ struct Status {
     allocatable: BTreeMap<String, Value>,
     addresses: Vec<RawAddress>,
     conditions: Vec<RawCondition>,
+    node_info: RawNodeInfo,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RawNodeInfo {
+    kubelet_version: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -194,7 +210,8 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, InputProblem> {
         return Err(InputProblem::new(path, None, format!("the file is empty; expected {EXPECTED}")));
     }
     let top: Top = serde_json::from_slice(&bytes).map_err(|e| json_problem(path, &e, EXPECTED))?;
-    let mut snap = Snapshot { time: snapshot_time(path), source: path.to_path_buf(), ..Snapshot::default() };
+    let server_version = top.server_version.as_ref().and_then(|v| v.git_version.clone()).filter(|v| !v.is_empty());
+    let mut snap = Snapshot { time: snapshot_time(path), source: path.to_path_buf(), server_version, ..Snapshot::default() };
     let list_kind = top.object.kind.clone().unwrap_or_default();
     let items = match top.items {
         Some(items) => items,
@@ -262,7 +279,8 @@ pub fn load_snapshots(paths: &[PathBuf]) -> (Vec<Snapshot>, Vec<InputProblem>) {
     (snaps, problems)
 }
 
-fn snapshot_time(path: &Path) -> Option<Ts> {
+/// A snapshot's time, from its file name (`2026-10-01T12:00:00Z.json.gz`).
+pub fn snapshot_time(path: &Path) -> Option<Ts> {
     let name = path.file_name()?.to_str()?;
     let stem = name.strip_suffix(".gz").unwrap_or(name);
     let stem = stem.strip_suffix(".json").unwrap_or(stem);
@@ -295,7 +313,8 @@ fn node(o: Object) -> Node {
     let ready = o.status.conditions.iter().find(|c| c.type_ == "Ready").map(|c| c.status == "True");
     let internal_ips = ips(o.status.addresses.iter().filter(|a| a.type_ == "InternalIP").map(|a| &a.address));
     let created = ts(&o.metadata.creation_timestamp);
-    Node { name: o.metadata.name, labels: o.metadata.labels, instance_id, internal_ips, allocatable_cpu_milli: cpu, ready, created }
+    let kubelet_version = o.status.node_info.kubelet_version.filter(|v| !v.is_empty());
+    Node { name: o.metadata.name, labels: o.metadata.labels, instance_id, internal_ips, allocatable_cpu_milli: cpu, ready, created, kubelet_version }
 }
 
 /// `"2"` → 2000, `"1930m"` → 1930, `"0.5"` → 500.
@@ -321,7 +340,7 @@ fn pod(o: Object) -> Pod {
     }
     let finished = o.status.container_statuses.iter().filter_map(|c| c.state.terminated.as_ref()).filter_map(|t| ts(&t.finished_at)).max();
     Pod {
-        uid: m.uid.unwrap_or_else(|| format!("{}/{}", m.namespace.clone().unwrap_or_default(), m.name)),
+        uid: m.uid.filter(|u| !u.is_empty()),
         namespace: m.namespace.unwrap_or_else(|| "default".into()),
         name: m.name,
         labels: m.labels,

@@ -64,7 +64,7 @@ impl SnapshotError {
             Failure::Fatal => {
                 "check `kubectl get nodes` works with the same kubeconfig and context (the identity needs list on nodes, pods, services and endpointslices)"
             }
-            _ => "the API server did not answer in time; `--every` keeps trying and records the gap",
+            _ => "the API server did not answer in time; `crossaz pull k8s --every` keeps trying and records the gap",
         };
         Error::failure(format!("failed to list {}", self.what)).caused_by(self.error).hint(hint)
     }
@@ -121,7 +121,14 @@ pub async fn snapshot(client: &kube::Client) -> Result<(Value, usize), SnapshotE
     list_all::<Pod>(client, "pods", &mut items, &mut requests).await?;
     list_all::<Service>(client, "services", &mut items, &mut requests).await?;
     list_all::<EndpointSlice>(client, "endpointslices", &mut items, &mut requests).await?;
-    Ok((json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}), requests))
+    let mut list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items});
+    // The API server's `/version`, as `kubectl version -o json` names it: which routing modes it takes.
+    // Without it (a refused request), the nodes' kubelet versions still bound it from below.
+    requests += 1;
+    if let Ok(v) = client.apiserver_version().await {
+        list["serverVersion"] = json!({"major": v.major, "minor": v.minor, "gitVersion": v.git_version, "platform": v.platform});
+    }
+    Ok((list, requests))
 }
 
 /// The EC2 instances of the cluster's nodes, from their `providerID` (`aws:///zone/i-…`).

@@ -1,12 +1,13 @@
 //! `whatif routing`: per Service, what topology-aware routing (`topology-mode: Auto`,
-//! `trafficDistribution: PreferClose`) would do to cross-AZ bytes and dollars, and at what risk.
+//! `trafficDistribution: PreferSameZone`, named `PreferClose` before Kubernetes 1.34) would do to
+//! cross-AZ bytes and dollars, and at what risk.
 //!
 //! Hints come from the controller port in `topology`, endpoint choice from the kube-proxy port
 //! in `kube_proxy`; the bytes each client zone sends a Service come from the attribution Report.
 
 use super::kube_proxy::{Policy, ProxyEndpoint, categorize};
 use super::topology::{self, CpuShares, Hints, Refusal, SimEndpoint, SliceInfo, TrafficDistribution};
-use crate::model::k8s::{EndpointSlice, Service, Snapshot, ZONE_ID_LABEL, ZONE_LABEL};
+use crate::model::k8s::{EndpointSlice, KubeVersion, Service, Snapshot, ZONE_ID_LABEL, ZONE_LABEL};
 use crate::pricing::{cost, per_month, round_usd};
 use crate::report::Report;
 use rust_decimal::Decimal;
@@ -28,6 +29,10 @@ pub struct RoutingWhatIf {
     pub price_per_gb_usd: Decimal,
     pub snapshot: Option<String>,
     pub cluster: ClusterShares,
+    /// The `trafficDistribution` value that keeps traffic in its zone on this cluster's version:
+    /// `PreferSameZone` from 1.34 (and when the version is unknown), `PreferClose` before.
+    #[serde(default = "prefer_close")]
+    pub same_zone_mode: String,
     pub services: Vec<ServiceRouting>,
     pub total: Totals,
     pub assumptions: Vec<String>,
@@ -44,6 +49,41 @@ pub struct ClusterShares {
     pub refusal: Option<String>,
     pub excluded_nodes: Vec<String>,
     pub nodes_lacking_zone_or_cpu: Vec<String>,
+    /// The cluster's Kubernetes version (`v1.34.2-eks-…`), null when no snapshot says.
+    #[serde(default)]
+    pub kubernetes_version: Option<String>,
+    /// `the API server`, or `the nodes' kubelets` (a lower bound: the API server is never older).
+    #[serde(default)]
+    pub kubernetes_version_from: Option<String>,
+}
+
+/// The `trafficDistribution` value reports before schema 6 priced (and readers of them assume).
+fn prefer_close() -> String {
+    "PreferClose".into()
+}
+
+/// KEP-3015: `PreferSameZone` (and `PreferSameNode`) beta and on by default in 1.34, GA in 1.35;
+/// `PreferClose` is its deprecated alias. Unknown version: the new name, with the old one in words.
+pub fn same_zone_mode(version: Option<&KubeVersion>) -> &'static str {
+    match version {
+        Some(v) if !v.at_least(1, 34) => "PreferClose",
+        _ => "PreferSameZone",
+    }
+}
+
+/// What the cluster's version means for the mode's name, in words.
+fn version_note(version: Option<&KubeVersion>) -> String {
+    match version {
+        Some(v) if v.at_least(1, 34) => format!(
+            "Kubernetes {} (from {}): `trafficDistribution: PreferSameZone` (PreferClose is its deprecated alias; PreferSameNode is also available)",
+            v.text, v.from
+        ),
+        Some(v) => format!(
+            "Kubernetes {} (from {}): `trafficDistribution: PreferClose`; upgrading to 1.34 renames it PreferSameZone (PreferClose stays an alias)",
+            v.text, v.from
+        ),
+        None => "the cluster's Kubernetes version is unknown (no `nodeInfo.kubeletVersion` in the snapshot, no API server version): `trafficDistribution: PreferSameZone` from Kubernetes 1.34, `PreferClose` before".to_string(),
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -72,9 +112,10 @@ pub struct ServiceRouting {
     pub endpoints_without_zone: u64,
     pub today: Today,
     pub auto: AutoMode,
+    /// `trafficDistribution: PreferSameZone` (`PreferClose`): the field keeps its first name.
     pub prefer_close: PreferClose,
     pub client_zones: Vec<ClientZone>,
-    /// `Auto`, `PreferClose`, or null for no change.
+    /// `Auto`, `PreferSameZone` (`PreferClose` before Kubernetes 1.34), or null for no change.
     pub recommended_mode: Option<String>,
     pub recommended_monthly_savings_usd: Option<Decimal>,
     pub recommendation: String,
@@ -201,8 +242,10 @@ pub fn analyze(snapshot: &Snapshot, report: Option<&Report>, opts: &Options) -> 
     // Pods talking to a Service's pods: the transfer rule `default`.
     let price = report.map(|r| r.pricing.per_gb("default")).unwrap_or_else(|| crate::pricing::AWS_INTER_AZ.both_sides());
     let hours = report.and_then(|r| r.window.hours).filter(|h| *h > 0);
-    let ctx = Ctx { shares: &shares, price, hours, measured: report.is_some() };
-    let mut notes = Vec::new();
+    let version = KubeVersion::of(snapshot);
+    let mode = same_zone_mode(version.as_ref());
+    let ctx = Ctx { shares: &shares, price, hours, measured: report.is_some(), mode, version_known: version.is_some() };
+    let mut notes = vec![version_note(version.as_ref())];
     let mut services = Vec::new();
     let mut seen = BTreeSet::new();
     for svc in &snapshot.services {
@@ -244,20 +287,23 @@ pub fn analyze(snapshot: &Snapshot, report: Option<&Report>, opts: &Options) -> 
             refusal: shares.refusal().map(|r| r.reason.code().to_string()),
             excluded_nodes: shares.excluded.iter().map(|(n, why)| format!("{n} ({why})")).collect(),
             nodes_lacking_zone_or_cpu: shares.lacking.iter().map(|(n, why)| format!("{n} ({why})")).collect(),
+            kubernetes_version: version.as_ref().map(|v| v.text.clone()),
+            kubernetes_version_from: version.as_ref().map(|v| v.from.to_string()),
         },
+        same_zone_mode: mode.to_string(),
         services,
         total,
-        assumptions: assumptions(report.is_some()),
+        assumptions: assumptions(report.is_some(), mode),
         notes,
     }
 }
 
-fn assumptions(measured: bool) -> Vec<String> {
+fn assumptions(measured: bool, mode: &str) -> Vec<String> {
     let mut a = vec![
         "kube-proxy picks uniformly among the endpoints it may use (iptables/nftables random, IPVS round robin)".to_string(),
         "hints are those the EndpointSlice controller would publish for the latest snapshot's nodes and endpoints; where Go's map order breaks a tie, zones are taken in name order".into(),
         "only clients that go through kube-proxy (pods, hostNetwork pods on nodes) are steered; load balancers in IP mode, NAT gateways and clients of unknown zone keep today's bytes".into(),
-        "PreferSameNode keeps the same bytes in-zone as PreferClose (its zone hints are the fallback); it only changes the node, so it is not priced separately".into(),
+        format!("PreferSameNode sends across zones exactly what {mode} does (where a node has no endpoint of its own, its zone hints are the fallback); it only keeps more on the node, so its cross-AZ price is the same"),
     ];
     if measured {
         a.push("the window's traffic pattern repeats: monthly figures scale the window to 730 hours; a client zone whose usable endpoints would not change keeps its measured bytes".into());
@@ -273,6 +319,9 @@ struct Ctx<'a> {
     price: Decimal,
     hours: Option<u64>,
     measured: bool,
+    /// The `trafficDistribution` value to recommend: `PreferSameZone` or `PreferClose`.
+    mode: &'static str,
+    version_known: bool,
 }
 
 impl Ctx<'_> {
@@ -690,7 +739,7 @@ fn recommend(s: &ServiceRouting, ctx: &Ctx<'_>) -> (Option<&'static str>, String
         let text = if s.auto.hints_applied {
             "Auto would apply; add flow logs to price it".into()
         } else {
-            format!("Auto refused ({}); add flow logs to price PreferClose", s.auto.reason.as_deref().unwrap_or("?"))
+            format!("Auto refused ({}); add flow logs to price {}", s.auto.reason.as_deref().unwrap_or("?"), ctx.mode)
         };
         return (None, text);
     }
@@ -704,7 +753,7 @@ fn recommend(s: &ServiceRouting, ctx: &Ctx<'_>) -> (Option<&'static str>, String
     if s.auto.hints_applied {
         cands.push(("Auto", s.auto.monthly_savings_usd.unwrap_or_default(), rank(&s.auto.risk)));
     }
-    cands.push(("PreferClose", s.prefer_close.monthly_savings_usd.unwrap_or_default(), rank(&s.prefer_close.risk)));
+    cands.push((ctx.mode, s.prefer_close.monthly_savings_usd.unwrap_or_default(), rank(&s.prefer_close.risk)));
     let best = cands.iter().map(|c| c.1).max().unwrap_or_default();
     if best < Decimal::ONE {
         let text = match (s.active_mode.as_str(), s.auto.hints_applied) {
@@ -726,15 +775,24 @@ fn recommend(s: &ServiceRouting, ctx: &Ctx<'_>) -> (Option<&'static str>, String
             ),
         );
     }
-    if mode == s.active_mode {
-        return (None, format!("keep {mode} (active)"));
+    if mode == s.active_mode || same_zone(mode) && same_zone(&s.active_mode) {
+        return (None, format!("keep {} (active)", s.active_mode));
     }
-    let mut text = if mode == "Auto" { "set topology-mode: Auto".to_string() } else { "set trafficDistribution: PreferClose".to_string() };
+    let mut text = match mode {
+        "Auto" => "set topology-mode: Auto".to_string(),
+        m if ctx.version_known => format!("set trafficDistribution: {m}"),
+        m => format!("set trafficDistribution: {m} (PreferClose before 1.34)"),
+    };
     if risk == 1 {
         let hot = if mode == "Auto" { &s.auto.overloaded_zones } else { &s.prefer_close.overloaded_zones };
         text.push_str(&format!(" (watch load in {})", hot.join(", ")));
     }
     (Some(mode), text)
+}
+
+/// `PreferClose` and `PreferSameZone` are one mode under two names.
+fn same_zone(mode: &str) -> bool {
+    matches!(mode, "PreferClose" | "PreferSameZone")
 }
 
 fn totals(services: &[ServiceRouting], priced: bool) -> Totals {

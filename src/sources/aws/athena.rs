@@ -5,6 +5,7 @@ use super::s3::{Object, download};
 use super::sdk_error;
 use crate::error::Error;
 use aws_sdk_athena::Client;
+use aws_sdk_athena::error::ProvideErrorMetadata;
 use aws_sdk_athena::types::{QueryExecutionState, ResultConfiguration};
 use indicatif::ProgressBar;
 use std::io::Write;
@@ -35,8 +36,9 @@ pub async fn run(athena: &Client, sql: &str, target: &Target<'_>, progress: &Pro
         start = start.result_configuration(ResultConfiguration::builder().output_location(o).build());
     }
     let started = start.send().await.map_err(|e| {
-        sdk_error(&format!("start an Athena query in workgroup `{}` (athena:StartQueryExecution)", target.workgroup), e)
-            .hint("the workgroup needs a query result location, or pass `--athena-output s3://…/` (docs/athena.md)")
+        let no_output = e.message().is_some_and(|m| m.to_ascii_lowercase().contains("output location"));
+        let err = sdk_error(&format!("start an Athena query in workgroup `{}` (athena:StartQueryExecution)", target.workgroup), e);
+        if no_output { err.hint("the workgroup has no query result location: set one, or pass `--athena-output s3://…/` (docs/athena.md)") } else { err }
     })?;
     let id = started.query_execution_id().ok_or_else(|| Error::failure("Athena started a query without an ID"))?.to_string();
     let clock = Instant::now();
@@ -101,15 +103,9 @@ fn split_s3_uri(uri: &str) -> Option<(&str, &str)> {
 
 /// Downloads the result object Athena wrote to `dest`; returns its size.
 pub async fn download_result(s3: &aws_sdk_s3::Client, finished: &Finished, dest: &Path, progress: &ProgressBar) -> Result<u64, Error> {
-    let uri = finished.output_location.as_deref().ok_or_else(|| {
-        Error::failure(format!("Athena query {} has no result location", finished.query_id))
-            .hint("pass `--athena-fetch api` to page the result through the API")
-    })?;
+    let uri = finished.output_location.as_deref().ok_or_else(|| Error::failure(format!("Athena query {} has no result location", finished.query_id)))?;
     let (bucket, key) = split_s3_uri(uri).ok_or_else(|| Error::failure(format!("`{uri}` is not an S3 location")))?;
-    let head =
-        s3.head_object().bucket(bucket).key(key).send().await.map_err(|e| {
-            sdk_error(&format!("read the query result `{uri}` (s3:GetObject)"), e).hint("or pass `--athena-fetch api` to page it through Athena")
-        })?;
+    let head = s3.head_object().bucket(bucket).key(key).send().await.map_err(|e| sdk_error(&format!("read the query result `{uri}` (s3:GetObject)"), e))?;
     let size = head.content_length().unwrap_or(0).max(0) as u64;
     let object = Object { key: key.to_string(), etag: head.e_tag().unwrap_or_default().to_string(), size };
     progress.set_length(size);

@@ -3,7 +3,7 @@
 //! action, and discovery goes on with what it can still see.
 
 use super::sdk_error;
-use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
 #[derive(Clone, Debug, Default)]
 pub struct Cluster {
@@ -77,7 +77,7 @@ pub struct Found {
     pub exports_probe: Option<Probe>,
 }
 
-fn probe<E: ProvideErrorMetadata + std::error::Error + 'static>(action: &str, e: E) -> Probe {
+fn probe<E: ProvideErrorMetadata + std::error::Error + 'static>(action: &str, e: SdkError<E>) -> Probe {
     match e.code() {
         Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "UnauthorizedException" | "AuthorizationError") => {
             Probe::Denied(action.to_string())

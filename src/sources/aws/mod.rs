@@ -14,7 +14,7 @@ pub mod s3;
 use crate::error::Error;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -62,19 +62,109 @@ pub fn s3_client(conf: &SdkConfig, args: &AwsArgs) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(s3conf.build())
 }
 
-/// An SDK error as a crossaz error, with the service's message and code (never credentials).
-pub fn sdk_error<E: std::error::Error + 'static>(action: &str, e: E) -> Error {
-    let text = DisplayErrorContext(&e).to_string();
-    let mut err = Error::failure(format!("failed to {action}")).caused_by(text.clone());
-    let lower = text.to_ascii_lowercase();
-    if lower.contains("credential") || lower.contains("no providers in chain") {
-        err = err.hint("set up credentials as for the AWS CLI (`aws configure`, `aws sso login`, `AWS_PROFILE`), or pass `--profile`");
-    } else if lower.contains("accessdenied") || lower.contains("unauthorized") || lower.contains("not authorized") {
-        err = err.hint("the credentials lack a permission: docs/iam-policy.json lists exactly the actions crossaz uses");
-    } else if lower.contains("region") {
-        err = err.hint("pass `--region` or set `AWS_REGION`");
+/// An SDK call's failure, printed the uv way: the operation, then what came back (the HTTP status,
+/// the service's error code and message) or why nothing did, and a hint that fits (never credentials).
+pub fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static>(action: &str, e: SdkError<E>) -> Error {
+    let failure = SdkFailure::of(&e);
+    let mut err = Error::failure(format!("failed to {action}"));
+    for cause in failure.causes() {
+        err = err.caused_by(cause);
     }
-    err
+    match failure.hint() {
+        Some(h) => err.hint(h),
+        None => err,
+    }
+}
+
+/// What an SDK error says, without its SDK types: whether an answer came, its status, code and message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SdkFailure {
+    pub status: Option<u16>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// Why no answer came (no connection, a timeout) or could not be read, in the SDK's words.
+    pub transport: Option<String>,
+    /// The answer came but is not in the API's protocol.
+    pub unreadable: bool,
+}
+
+impl SdkFailure {
+    pub fn of<E: ProvideErrorMetadata + std::error::Error + 'static>(e: &SdkError<E>) -> SdkFailure {
+        let status = e.raw_response().map(|r| r.status().as_u16());
+        // Each cause's own words, without the SDK's debug dump that `DisplayErrorContext` appends.
+        let chain = || {
+            let mut words: Vec<String> = Vec::new();
+            let mut next: Option<&dyn std::error::Error> = Some(e);
+            while let Some(err) = next {
+                let w = err.to_string();
+                if !words.iter().any(|p| p.contains(&w)) {
+                    words.push(w);
+                }
+                next = err.source();
+            }
+            words.join(": ")
+        };
+        match e {
+            SdkError::ServiceError(_) => {
+                SdkFailure { status, code: e.code().map(str::to_string), message: e.message().map(str::to_string), ..SdkFailure::default() }
+            }
+            SdkError::ResponseError(_) => SdkFailure { status, unreadable: true, ..SdkFailure::default() },
+            _ => SdkFailure { transport: Some(chain()), ..SdkFailure::default() },
+        }
+    }
+
+    pub fn causes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(t) = &self.transport {
+            out.push(t.clone());
+        }
+        if let Some(s) = self.status {
+            let reason = http::StatusCode::from_u16(s).ok().and_then(|c| c.canonical_reason()).unwrap_or("");
+            out.push(format!("the service answered HTTP {s} {reason}").trim_end().to_string());
+        }
+        match (&self.code, &self.message) {
+            (Some(c), Some(m)) => out.push(format!("{c}: {m}")),
+            (Some(c), None) => out.push(c.clone()),
+            (None, Some(m)) => out.push(m.clone()),
+            (None, None) if self.unreadable => out.push("the answer is not in this API's protocol".into()),
+            (None, None) if self.status.is_some() => out.push("the answer names no error code or message".into()),
+            (None, None) => {}
+        }
+        out
+    }
+
+    /// A hint from the status and code; None when only the caller knows what to do.
+    pub fn hint(&self) -> Option<&'static str> {
+        let code = self.code.as_deref().unwrap_or("").to_ascii_lowercase();
+        let text = format!("{code} {}", self.transport.as_deref().unwrap_or("")).to_ascii_lowercase();
+        if text.contains("credential")
+            || text.contains("no providers in chain")
+            || ["expiredtoken", "unrecognizedclientexception", "invalidclienttokenid", "signaturedoesnotmatch", "invalidaccesskeyid"].contains(&code.as_str())
+            || self.status == Some(401)
+        {
+            return Some("set up credentials as for the AWS CLI (`aws configure`, `aws sso login`, `AWS_PROFILE`), or pass `--profile`");
+        }
+        if code.contains("accessdenied") || code.contains("unauthorized") || self.status == Some(403) {
+            return Some("the credentials lack a permission: docs/iam-policy.json lists exactly the actions crossaz uses");
+        }
+        if self.transport.is_some() {
+            return Some(if text.contains("region") {
+                "pass `--region` or set `AWS_REGION`"
+            } else {
+                "nothing answered: check the network, and `--endpoint-url` (or `AWS_ENDPOINT_URL`) and `--region` if set"
+            });
+        }
+        match self.status {
+            Some(404) if self.code.is_none() || self.unreadable => {
+                Some("the endpoint or region does not serve this API: check `--endpoint-url` (or `AWS_ENDPOINT_URL`) and `--region`")
+            }
+            _ if self.unreadable => Some("the endpoint does not speak this AWS API: check `--endpoint-url` (or `AWS_ENDPOINT_URL`)"),
+            Some(429) => Some("AWS throttled the requests after five attempts: try again later"),
+            Some(s) if s >= 500 => Some("AWS failed after five attempts: try again later"),
+            _ if code.contains("throttl") => Some("AWS throttled the requests after five attempts: try again later"),
+            _ => None,
+        }
+    }
 }
 
 /// Inserts `key: value` when there is a value, as the AWS CLI leaves absent fields out.

@@ -65,7 +65,7 @@ async fn products_of(
         }
         let out = req.send().await.map_err(|e| {
             sdk_error("ask the AWS Price List API (pricing:GetProducts)", e)
-                .hint("the Price List API answers in us-east-1, eu-central-1 and ap-south-1: pass `--pricing-region us-east-1`; or pass prices with `--prices FILE` (docs/rds.md)")
+                .hint("the Price List API answers in us-east-1, eu-central-1 and ap-south-1: pass `--pricing-region us-east-1`; or give your own prices to `crossaz whatif rds --prices FILE` (docs/rds.md)")
         })?;
         n.requests += 1;
         for s in out.price_list() {
