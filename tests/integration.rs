@@ -24,6 +24,7 @@ mod price_list;
 mod proxy;
 mod pull;
 mod rds;
+mod readme;
 mod real_account;
 mod reconcile;
 mod review;

@@ -383,6 +383,10 @@ fn the_review_page_in_a_real_browser() {
     assert!(shot["colours"].as_u64().unwrap() > 50 && shot["non_white_share"].as_f64().unwrap() > 0.05, "the screenshot is not blank: {shot}");
     assert!(std::fs::metadata(out.path().join("screenshot.png")).unwrap().len() > 50_000);
 
+    // The cluster runs Kubernetes 1.34: the routing action sets `PreferSameZone`, not its old name.
+    let queue = review.actions.iter().find(|a| a.kind == "topology-aware-routing" && a.target == "shop/queue").expect("an action for shop/queue");
+    assert_eq!(queue.change, "kubectl patch service -n shop queue --type merge -p '{\"spec\":{\"trafficDistribution\":\"PreferSameZone\"}}'");
+
     // The DOM's headline figures are report.json's, formatted as the terminal formats them.
     let f = fields(&b);
     let h = &review.headline;
@@ -422,6 +426,29 @@ fn the_review_page_in_a_real_browser() {
     assert_eq!(b["print"]["charts_outside"], 0);
     assert!(b["print"]["pdf_bytes"].as_u64().unwrap() > 10_000);
     assert_eq!(b["phone"]["page_width"], b["phone"]["viewport"]);
+    // From a small phone to a wide screen (360 to 1,440 px, every 40): the page never scrolls
+    // sideways, no table overflows its box, nothing visible lies outside the page.
+    let widths = b["widths"].as_array().unwrap();
+    assert_eq!(widths.len(), 28);
+    for w in widths {
+        assert_eq!(w["page_width"], w["width"], "{w}");
+        assert_eq!((&w["overflowing_boxes"], &w["sticking_out"]), (&serde_json::json!([]), &serde_json::json!([])), "{w}");
+    }
+    // The README's picture is this page, as the same browser draws it.
+    let shot = out.path().join("readme-screenshot.png");
+    let committed = repo().join("docs/review-screenshot.png");
+    let run = std::process::Command::new("node")
+        .arg(repo().join("tests/browser/screenshot.mjs"))
+        .args([out.path().join("index.html"), shot.clone(), committed])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let diff: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        diff,
+        serde_json::json!({"width": 900, "height": 1425, "differing_pixels": 0}),
+        "docs/review-screenshot.png is not the demo's review: `cargo run --release -- demo && node tests/browser/screenshot.mjs crossaz-review-2026-10/index.html docs/review-screenshot.png`"
+    );
 
     // Hostile names: shown as text, no element made, no script run.
     let (_ws, hostile, _) = hostile_review("namespace");

@@ -100,6 +100,7 @@ fn actions(review: &Review) -> Markup {
                 div.scroll {
                     table {
                         caption { "Actions ranked by what they save per month" }
+                        colgroup { col.rank; col.action; col.target; col.saves; col.risk; col.change; }
                         thead { tr { th scope="col" { "#" } th scope="col" { "Action" } th scope="col" { "Target" } th.num scope="col" { "Saves / month" } th scope="col" { "Risk" } th scope="col" { "Change and evidence" } } }
                         tbody {
                             @for a in &review.actions {

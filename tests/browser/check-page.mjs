@@ -2,15 +2,11 @@
 // what the page did as JSON: console errors, requests, dialogs, the DOM's figures, hostile
 // markup, the focus tooltip, print and phone layout, and a screenshot's colour count.
 // Usage: node check-page.mjs PAGE.html SCREENSHOT.png
-import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
+import { launch, pixelPage } from './chromium.mjs';
 
 const [, , pagePath, shotPath] = process.argv;
-const browser = await chromium.launch({
-  executablePath: process.env.CROSSAZ_CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const out = { console: [], page_errors: [], requests: [], dialogs: [] };
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -57,26 +53,38 @@ try {
   await page.waitForTimeout(100);
   out.phone = await page.evaluate(() => ({ page_width: document.documentElement.scrollWidth, viewport: window.innerWidth }));
 
+  // Every width from a small phone to a wide screen: the page never scrolls sideways, no table
+  // overflows its box, and nothing visible sticks out of the page.
+  out.widths = [];
+  await page.evaluate(() => document.activeElement?.blur());
+  for (let w = 360; w <= 1440; w += 40) {
+    await page.setViewportSize({ width: w, height: 900 });
+    await page.waitForTimeout(30);
+    out.widths.push(await page.evaluate((w) => ({
+      width: w,
+      page_width: document.documentElement.scrollWidth,
+      overflowing_boxes: [...document.querySelectorAll('.scroll')].filter((e) => e.scrollWidth > e.clientWidth + 1)
+        .map((e) => `${e.closest('section')?.id}: ${e.scrollWidth} > ${e.clientWidth}`),
+      // Leaves only: an SVG group's box includes its hidden tooltip.
+      sticking_out: [...document.querySelectorAll('main *, header *')]
+        .filter((e) => e.children.length === 0 && e.getBoundingClientRect().right > w + 1 && e.checkVisibility({ visibilityProperty: true }))
+        .map((e) => `${e.closest('section')?.id}: <${e.tagName.toLowerCase()}>`),
+    }), w));
+  }
+
   // The screenshot is not blank: count its distinct colours, in a page of its own.
   const { readFileSync } = await import('node:fs');
   const png = readFileSync(shotPath).toString('base64');
-  const scratch = await browser.newPage();
+  const scratch = await pixelPage(browser);
   out.screenshot = await scratch.evaluate(async (b64) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${b64}`;
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.naturalWidth; c.height = img.naturalHeight;
-    const g = c.getContext('2d');
-    g.drawImage(img, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
+    const { w, h, d } = await window.pixels(b64);
     const colours = new Set();
     let nonWhite = 0;
     for (let i = 0; i < d.length; i += 4 * 7) {
       colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
       if (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250) nonWhite++;
     }
-    return { width: c.width, height: c.height, colours: colours.size, non_white_share: nonWhite / (d.length / (4 * 7)) };
+    return { width: w, height: h, colours: colours.size, non_white_share: nonWhite / (d.length / (4 * 7)) };
   }, png);
 } finally {
   await browser.close();
