@@ -392,7 +392,8 @@ pub fn actions(r: &Report) -> Vec<Action> {
             let change = if mode == "Auto" {
                 format!("kubectl annotate service -n {} {} service.kubernetes.io/topology-mode=Auto --overwrite", s.namespace, s.service)
             } else {
-                let unknown = if routing.cluster.kubernetes_version.is_none() { "  # PreferClose before Kubernetes 1.34" } else { "" };
+                let unknown =
+                    if mode == "PreferSameZone" && routing.cluster.kubernetes_version.is_none() { "  # PreferClose before Kubernetes 1.34" } else { "" };
                 format!("kubectl patch service -n {} {} --type merge -p '{{\"spec\":{{\"trafficDistribution\":\"{mode}\"}}}}'{unknown}", s.namespace, s.service)
             };
             let zones: Vec<String> = s.ready_endpoints_by_zone.iter().map(|(z, n)| format!("{z}: {n}")).collect();

@@ -5,7 +5,6 @@
 
 use crate::util::repo;
 use std::collections::BTreeSet;
-use std::path::Path;
 
 /// A command path below `crossaz`, as words (`["whatif", "rds"]`); `[]` is the top level.
 type CommandPath = Vec<&'static str>;
@@ -289,5 +288,4 @@ fn the_check_finds_a_misnamed_flag() {
     assert!(flags(t).iter().all(|(at, _)| matches!(context(t, *at, &tree), Context::Other)));
     let lits = string_literals("let a = '\"'; // \"not this\"\nlet b = r#\"raw \"--x\"\"#; let c = \"esc \\\" --y\";");
     assert_eq!(lits, [(2, "raw \"--x\"".to_string()), (2, "esc \\\" --y".to_string())]);
-    let _ = Path::new("");
 }

@@ -37,7 +37,6 @@ pub fn run(args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Result
     let ws = Workspace::new(&root);
     let fixes = Fixes::new(&root, cfg);
     let now = chrono::Utc::now().timestamp();
-    let found = Found::scan(&ws, &month);
     let mut out = format!("crossaz doctor: workspace `{}`, {}\n", root.display(), month.label);
     let mut checks = Vec::new();
     if !root.is_dir() {
@@ -48,21 +47,21 @@ pub fn run(args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Result
         });
     }
     // The report is only worth building from flow logs; without them each folder is judged by its files.
-    let outcome = if found.flow_log_files > 0 {
+    let (outcome, found) = if has_files(&ws.flow_logs()) {
         let mut inputs = Inputs { from: Some(month.from), to: Some(month.to), ..Inputs::default() };
         inputs.add_workspace(&root);
         match pipeline::run(&inputs, printer) {
-            Ok(o) => Some((o, inputs)),
+            Ok(o) => (Some(o), Found::default()),
             Err(e) => {
                 let why = std::iter::once(e.message).chain(e.causes).collect::<Vec<_>>().join(": ");
                 checks.push(Check { ok: false, what: format!("the workspace cannot be read: {why}"), fix: None });
-                None
+                (None, Found::default())
             }
         }
     } else {
-        None
+        (None, Found::scan(&ws, &month))
     };
-    checks.extend(self::checks(&ws, &month, outcome.as_ref().map(|(o, i)| (o, i)), &found, &fixes, now));
+    checks.extend(self::checks(&ws, &month, outcome.as_ref(), &found, &fixes, now));
     for c in &checks {
         let _ = writeln!(out, "  {} {}", if c.ok { "ok " } else { "!! " }, c.what);
         if let Some(f) = &c.fix {
@@ -129,10 +128,18 @@ impl Fixes {
     }
 }
 
-/// What the workspace's folders hold, read from file names only (no input is parsed).
+/// Whether a folder holds a file that `sources::expand_path` would read (not hidden); stops at the first.
+fn has_files(dir: &Path) -> bool {
+    walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|e| e.file_type().is_file() && !e.file_name().to_string_lossy().starts_with('.'))
+}
+
+/// What a workspace without flow logs holds: file names, and the days of its Cost Explorer files.
 #[derive(Debug, Default)]
 pub struct Found {
-    pub flow_log_files: usize,
     pub network_files: usize,
     /// Times of the Kubernetes snapshots, from their names.
     pub snapshot_times: Vec<Ts>,
@@ -165,7 +172,6 @@ impl Found {
             }
         }
         Found {
-            flow_log_files: files(ws.flow_logs()).len(),
             network_files: files(ws.network()).len(),
             snapshot_times: files(ws.k8s()).iter().filter_map(|f| crate::sources::k8s::snapshot_time(f)).collect(),
             billing_days,
@@ -180,11 +186,12 @@ fn day_list(days: &[Ts]) -> String {
     format!("{}{}", shown.join(", "), if days.len() > 5 { format!(" and {} more", days.len() - 5) } else { String::new() })
 }
 
-pub fn checks(ws: &Workspace, month: &Month, read: Option<(&Outcome, &Inputs)>, found: &Found, fixes: &Fixes, now: Ts) -> Vec<Check> {
+/// The checks, from the report when flow logs could be read, else from what `found` lists.
+pub fn checks(ws: &Workspace, month: &Month, read: Option<&Outcome>, found: &Found, fixes: &Fixes, now: Ts) -> Vec<Check> {
     let mut out = Vec::new();
     let end = month.to.min(now - now.rem_euclid(SECONDS_PER_DAY));
     let days: Vec<Ts> = (month.from..end).step_by(SECONDS_PER_DAY as usize).collect();
-    let report = read.map(|(o, _)| &o.report);
+    let report = read.map(|o| &o.report);
 
     // 1. Flow logs: every day of the month has records.
     match report {
@@ -214,15 +221,15 @@ pub fn checks(ws: &Workspace, month: &Month, read: Option<(&Outcome, &Inputs)>, 
         }
     }
 
-    if let Some((o, _)) = read {
+    if let Some(o) = read {
         flow_log_checks(o, &mut out);
     }
 
     // 4. Kubernetes snapshots.
-    let times = read.map_or(found.snapshot_times.as_slice(), |(o, _)| o.snapshot_times.as_slice());
+    let times = read.map_or(found.snapshot_times.as_slice(), |o| o.snapshot_times.as_slice());
     let in_month: Vec<Ts> = times.iter().copied().filter(|t| *t >= month.from - SECONDS_PER_DAY && *t < month.to).collect();
-    let pull_state = read.map_or_else(|| crate::sources::kube_pull::read_state(ws), |(_, i)| i.k8s_pull.clone());
-    let gaps = read.map(|(o, _)| o.snapshot_gaps.as_slice()).unwrap_or_default();
+    let pull_state = crate::sources::kube_pull::read_state(ws);
+    let gaps = read.map(|o| o.snapshot_gaps.as_slice()).unwrap_or_default();
     match (&pull_state, in_month.is_empty()) {
         (state, true) => out.push(Check {
             ok: false,

@@ -50,9 +50,6 @@ pub struct Shapes {
     pub rds_logged_from: Ts,
     pub network_snapshots: Vec<Ts>,
     pub security_subnet: usize,
-    /// `queue-1` before the replacement (plan index); `recreated` is its namesake on the new node.
-    pub queue_replica: usize,
-    pub recreated: usize,
 }
 
 fn push(world: &mut World, e: EniDef) -> usize {
@@ -66,7 +63,7 @@ pub fn apply(world: &mut World, plan: &mut Plan, rng: &mut Rng, start: Ts, days:
     let first = start;
     let start = start + Ts::from(days.max(1) - 1) * DAY;
     let churn_at = start + 11 * HOUR + 40 * MINUTE;
-    let queue_replica = add_queue_replica(world, plan, rng, 1, start - 2 * HOUR);
+    add_queue_replica(world, plan, rng, 1, start - 2 * HOUR);
     let (old_node, new_node) = replace_node(world, plan, rng, 1, churn_at);
     let alb_replaced_at = start + 9 * HOUR;
     let alb_old = world.alb_game[1];
@@ -129,20 +126,17 @@ pub fn apply(world: &mut World, plan: &mut Plan, rng: &mut Rng, start: Ts, days:
             t
         },
         security_subnet: 1,
-        recreated: plan.pods.iter().rposition(|p| p.name == plan.pods[queue_replica].name).expect("queue-1 comes back"),
-        queue_replica,
     }
 }
 
 /// The queue StatefulSet scales to two: `queue-1` starts on `node` at `at`, on an address no pod
 /// of the plan has held.
-fn add_queue_replica(world: &World, plan: &mut Plan, rng: &mut Rng, node: usize, at: Ts) -> usize {
+fn add_queue_replica(world: &World, plan: &mut Plan, rng: &mut Rng, node: usize, at: Ts) {
     let used: std::collections::BTreeSet<Ip> = plan.pods.iter().map(|p| p.ip).collect();
     let (ip, eni) = *world.nodes[node].pool.iter().find(|(a, _)| !used.contains(a)).expect("a free address");
     let queue_0 = plan.pods.iter().find(|p| p.workload == super::cluster::W_QUEUE).expect("queue-0").clone();
     plan.pods.push(PodDef { uid: rng.uuid(), name: "queue-1".into(), node, ip, eni, start: at, ..queue_0 });
     plan.snapshot_times.push(at + MINUTE);
-    plan.pods.len() - 1
 }
 
 /// Replaces node `old` at `at`: new instance and interfaces in the same subnet, holding the old

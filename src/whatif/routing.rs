@@ -57,7 +57,7 @@ pub struct ClusterShares {
     pub kubernetes_version_from: Option<String>,
 }
 
-/// The `trafficDistribution` value reports before schema 6 priced (and readers of them assume).
+/// The `trafficDistribution` value of reports written before `same_zone_mode` existed.
 fn prefer_close() -> String {
     "PreferClose".into()
 }
