@@ -2,34 +2,12 @@
 //! export's line per resource, day and direction) split over the conversations whose bytes the
 //! flow logs measured on that resource, in proportion to those bytes (docs/billing.md).
 
+use crate::measurement::facts::{Party, ResourceFlow};
 use crate::model::billing::ResourceCharge;
 use crate::reconcile::by_resource::normalize_resource;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// Cross-AZ billed bytes of one conversation on one resource, day and direction.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResourceFlow {
-    pub date: String,
-    pub resource_kind: String,
-    pub resource_id: String,
-    /// Sent by the resource (`InterZone-Out`) or received (`InterZone-In`).
-    pub out: bool,
-    pub client: Party,
-    pub server: Party,
-    pub client_az_id: String,
-    pub server_az_id: String,
-    pub bytes: u64,
-}
-
-/// A client or server as reports name it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Party {
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Allocation {

@@ -226,7 +226,7 @@ pub fn write(config: &Config, dir: &Path) -> Result<PathBuf, Error> {
     let path = dir.join(FILE_NAME);
     let body = toml::to_string_pretty(config).map_err(|e| Error::failure("failed to write TOML").caused_by(e))?;
     let text = format!("# Written by `crossaz setup`; flags and CROSSAZ_* variables override it (docs/config.md).\n{body}");
-    crate::report::write::atomic_write(&path, text.as_bytes())?;
+    crate::write::atomic_write(&path, text.as_bytes())?;
     Ok(path)
 }
 

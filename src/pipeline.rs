@@ -1,17 +1,19 @@
 //! The attribution pipeline shared by `attribute` and `demo`:
-//! sources → model → attribution → pricing → Report.
+//! sources → model → attribution → measurement → analyses (reconciliation, allocation) → Report.
 
+use crate::attribution;
 use crate::attribution::engine::Window;
 use crate::attribution::resolver::Resolver;
-use crate::attribution::{self, TextFormat};
 use crate::error::{Error, InputProblem};
+use crate::measurement::facts;
+use crate::measurement::{InputsInfo, Measurement, build};
 use crate::model::inventory::Inventory;
 use crate::model::time::Ts;
 use crate::model::timeline::Timeline;
 use crate::pricing::Rates;
 use crate::printer::Printer;
-use crate::report::{InputsInfo, Report, build};
-use crate::sources::flowlogs::format::{Format, RECOMMENDED_FORMAT};
+use crate::report::Report;
+use crate::sources::flowlogs::format::{Format, RECOMMENDED_FORMAT, TextFormat};
 use crate::sources::{expand_path, flowlogs, k8s, network};
 use std::path::PathBuf;
 
@@ -74,7 +76,7 @@ pub struct Outcome {
     pub latest_snapshot: Option<crate::model::k8s::Snapshot>,
     /// The databases of the inventory and their clients' bytes by day, for `whatif rds`.
     pub databases: Vec<crate::whatif::rds::DbFacts>,
-    pub db_days: Vec<crate::whatif::rds::DbDay>,
+    pub db_days: Vec<facts::DbDay>,
     /// NAT gateways, load balancers and what NAT gateways forwarded, for `whatif paths`.
     pub paths: crate::whatif::paths::PathFacts,
     /// Labels of workloads and Services, for chargeback by label.
@@ -92,7 +94,7 @@ pub struct Outcome {
 impl Outcome {
     /// True when any input could not be read in full: the process then exits 1.
     pub fn had_bad_input(&self) -> bool {
-        !self.problems.is_empty() || self.report.summary.records.uncounted.iter().any(|u| u.bad_input && u.records > 0)
+        !self.problems.is_empty() || self.report.measurement.summary.records.uncounted.iter().any(|u| u.bad_input && u.records > 0)
     }
 }
 
@@ -294,7 +296,7 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         ));
     }
     notes.extend(bill_notes);
-    let mut report = build::build(build::BuildInput {
+    let mut measurement = build::build(build::BuildInput {
         acc: &pass.acc,
         resolver: &resolver,
         files: &files,
@@ -314,43 +316,44 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
         .filter(|(i, _)| !logged.contains(&(*i as u32)))
         .map(|(i, e)| (e.id.clone(), resolver.eni_label(i as u32)))
         .collect();
+    let mut reconciliation = None;
     if !bill_sources.is_empty() || !exports.sources.is_empty() {
         let ctx = crate::reconcile::Context { unlogged_interfaces: unlogged_interfaces.clone() };
         let sources = bill_sources.iter().chain(&exports.sources).cloned().collect();
-        let mut rec = crate::reconcile::reconcile(&report, &bill_lines, sources, &ctx);
+        let mut rec = crate::reconcile::reconcile(&measurement, &bill_lines, sources, &ctx);
         if !bill_sources.is_empty() {
             rec.notes.extend(bill_scope_notes(&loaded.inventory, inputs.billing_scope.as_ref()));
         }
         if !exports.sources.is_empty() {
-            let facts = resource_facts(&loaded.inventory, &resolver, logged, &report);
-            let in_window = crate::reconcile::window_days(&report);
-            rec.by_resource = crate::reconcile::by_resource::by_resource(&report.resources, &exports.charges, &facts, false, &in_window);
-            rec.by_resource_day = crate::reconcile::by_resource::by_resource(&report.resources, &exports.charges, &facts, true, &in_window);
+            let facts = resource_facts(&loaded.inventory, &resolver, logged, &measurement);
+            let in_window = crate::reconcile::window_days(&measurement);
+            rec.by_resource = crate::reconcile::by_resource::by_resource(&measurement.resources, &exports.charges, &facts, false, &in_window);
+            rec.by_resource_day = crate::reconcile::by_resource::by_resource(&measurement.resources, &exports.charges, &facts, true, &in_window);
         }
-        report.reconciliation = Some(rec);
+        reconciliation = Some(rec);
     }
-    if inputs.allocate_bill {
-        let flows = attribution::resource_flows(&pass.acc, &resolver);
-        report.allocation = Some(if exports.charges.is_empty() {
-            let usage_type = crate::model::billing::regional_transfer_usage_type(report.region.as_deref());
-            crate::allocate::at_list_price(&flows, report.pricing.out_per_gb_usd, report.pricing.in_per_gb_usd, &usage_type)
+    let allocation = inputs.allocate_bill.then(|| {
+        let flows = facts::resource_flows(&pass.acc, &resolver);
+        if exports.charges.is_empty() {
+            let usage_type = crate::model::billing::regional_transfer_usage_type(measurement.region.as_deref());
+            crate::allocate::at_list_price(&flows, measurement.pricing.out_per_gb_usd, measurement.pricing.in_per_gb_usd, &usage_type)
         } else {
-            crate::allocate::allocate(&flows, &exports.charges, crate::reconcile::window_days(&report))
-        });
-    }
+            crate::allocate::allocate(&flows, &exports.charges, crate::reconcile::window_days(&measurement))
+        }
+    });
     if !inputs.flow_aggregates.is_empty() {
         let (records, bytes) = pass.acc.minute_uncertain;
-        report.summary.notes.push(format!(
+        measurement.summary.notes.push(format!(
             "pre-aggregated flow logs: {records} records ({bytes} bytes) are in rows whose addresses changed hands within their minute; \
              their attribution is uncertain by at most those bytes, every other row's is exact (docs/athena.md)"
         ));
     }
     let latest_snapshot = loaded.timeline.latest.clone();
     let databases = crate::whatif::rds::databases(&loaded.inventory);
-    let db_days = attribution::db_days(&pass.acc, &resolver);
+    let db_days = facts::db_days(&pass.acc, &resolver);
     let paths = crate::whatif::paths::PathFacts {
-        nat_flows: attribution::nat_flows(&pass.acc, &resolver),
-        nat_days: attribution::nat_days(&pass.acc, &resolver),
+        nat_flows: facts::nat_flows(&pass.acc, &resolver),
+        nat_days: facts::nat_days(&pass.acc, &resolver),
         gateways: crate::whatif::paths::gateways(&loaded.inventory),
         ranges_source: ranges.as_ref().map_or_else(|| "AWS's ip-ranges.json (not read: the inventory lists no NAT gateway)".into(), |r| r.source.clone()),
         node_level: !pass.acc.node_level_files.is_empty(),
@@ -358,6 +361,7 @@ pub fn run(inputs: &Inputs, printer: &Printer) -> Result<Outcome, Error> {
     };
     let labels = loaded.timeline.labels.clone();
     let (snapshot_times, node_level_files) = (loaded.timeline.snapshot_times.clone(), pass.acc.node_level_files.len());
+    let report = Report { allocation, reconciliation, ..Report::new(measurement) };
     Ok(Outcome {
         report,
         problems,
@@ -414,10 +418,10 @@ fn resource_facts(
     inv: &Inventory,
     resolver: &Resolver<'_>,
     logged: &rustc_hash::FxHashSet<u32>,
-    report: &Report,
+    measurement: &Measurement,
 ) -> crate::reconcile::by_resource::ResourceContext {
     let mut ctx =
-        crate::reconcile::by_resource::ResourceContext { days_with_records: report.daily.iter().map(|d| d.date.clone()).collect(), ..Default::default() };
+        crate::reconcile::by_resource::ResourceContext { days_with_records: measurement.daily.iter().map(|d| d.date.clone()).collect(), ..Default::default() };
     for (i, eni) in inv.enis.iter().enumerate() {
         let owner = resolver.eni_resource(i as u32);
         let f = ctx.known.entry(owner.name.clone()).or_default();

@@ -3,10 +3,10 @@
 
 pub mod by_resource;
 
+use crate::measurement::{Day, Measurement};
 use crate::model::billing::{BillLine, ResourceCharge, TransferKind, classify};
 use crate::model::time::{day_start, format_date};
 use crate::pricing::{GB, Rate, cost, round_usd};
-use crate::report::{Day, Report};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -112,21 +112,21 @@ pub fn bill_lines(charges: &[ResourceCharge]) -> Vec<BillLine> {
 }
 
 /// Whether the report covers a billed day: its window, else the days it has records for.
-pub fn window_days(report: &Report) -> impl Fn(&str) -> bool + '_ {
-    let window: Option<(String, String)> = match (&report.window.from, &report.window.to) {
+pub fn window_days(m: &Measurement) -> impl Fn(&str) -> bool + '_ {
+    let window: Option<(String, String)> = match (&m.window.from, &m.window.to) {
         (Some(f), Some(t)) => Some((f[..10].to_string(), t[..10].to_string())),
         _ => None,
     };
     move |date: &str| match &window {
         Some((f, t)) => date >= f.as_str() && date < t.as_str(),
-        None => report.daily.iter().any(|d| d.date == date),
+        None => m.daily.iter().any(|d| d.date == date),
     }
 }
 
-pub fn reconcile(report: &Report, lines: &[BillLine], sources: Vec<String>, ctx: &Context) -> Reconciliation {
-    let rate = report.pricing.out_per_gb_usd + report.pricing.in_per_gb_usd;
-    let explained: BTreeMap<String, &Day> = report.daily.iter().map(|d| (d.date.clone(), d)).collect();
-    let in_window = window_days(report);
+pub fn reconcile(m: &Measurement, lines: &[BillLine], sources: Vec<String>, ctx: &Context) -> Reconciliation {
+    let rate = m.pricing.out_per_gb_usd + m.pricing.in_per_gb_usd;
+    let explained: BTreeMap<String, &Day> = m.daily.iter().map(|d| (d.date.clone(), d)).collect();
+    let in_window = window_days(m);
     let mut days: BTreeMap<String, ReconciledDay> = BTreeMap::new();
     let mut rec = Reconciliation { sources, ..Reconciliation::default() };
     let mut outside = 0usize;

@@ -1,11 +1,12 @@
 //! `crossaz review`'s analysis: the period against a baseline, one ranked list of actions from
-//! the what-ifs, and chargeback. It reads finished Reports and fills `Report.review`; the
-//! renderers (HTML, Markdown, CSV) only format what is here.
+//! the what-ifs, and chargeback. It reads the measurement and the what-ifs' results, never the
+//! Report; the Report holds its result as `review`, and the renderers (HTML, Markdown, CSV) only
+//! format what is here.
 
+use crate::measurement::{Conversation, Measurement, Side, WindowInfo};
 use crate::model::entity::{Entity, EntityKind};
-use crate::pricing::{cost, round_usd};
-use crate::report::views::{By, entity_rows};
-use crate::report::{Conversation, Report, WindowInfo};
+use crate::reconcile::Reconciliation;
+use crate::whatif::{paths::PathsWhatIf, rds::RdsWhatIf, routing::RoutingWhatIf};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -181,12 +182,30 @@ impl Limit {
     }
 }
 
+/// The what-ifs a review ranks its actions from (each absent when it was not run).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WhatIfs<'a> {
+    pub routing: Option<&'a RoutingWhatIf>,
+    pub rds: Option<&'a RdsWhatIf>,
+    pub paths: Option<&'a PathsWhatIf>,
+}
+
+/// The month a review compares with: its measurement, the tool that made it, its label and where
+/// it came from.
+pub struct BaselineInput<'a> {
+    pub measurement: &'a Measurement,
+    pub tool: String,
+    pub label: String,
+    pub source: String,
+}
+
 pub struct Input<'a> {
     pub period: String,
     pub month: Option<String>,
     pub command: String,
-    /// The baseline Report, with its label and where it came from.
-    pub baseline: Option<(&'a Report, String, String)>,
+    pub baseline: Option<BaselineInput<'a>>,
+    pub whatifs: WhatIfs<'a>,
+    pub reconciliation: Option<&'a Reconciliation>,
     pub group_by: GroupBy,
     /// Labels of workloads and Services (for `label:KEY`).
     pub labels: &'a BTreeMap<Entity, BTreeMap<String, String>>,
@@ -195,23 +214,23 @@ pub struct Input<'a> {
     pub notes: Vec<String>,
 }
 
-pub fn review(report: &Report, input: Input<'_>) -> Review {
-    let s = &report.summary;
-    let actions = actions(report);
+pub fn review(m: &Measurement, input: Input<'_>) -> Review {
+    let s = &m.summary;
+    let actions = actions(input.whatifs);
     let savings: Decimal = actions.iter().map(|a| a.monthly_savings_usd).sum();
     let mut notes = input.notes;
     let (baseline, changes) = match &input.baseline {
-        Some((base, label, source)) => (
+        Some(BaselineInput { measurement: base, tool, label, source }) => (
             Some(Baseline {
                 label: label.clone(),
                 source: source.clone(),
-                tool: base.tool.clone(),
+                tool: tool.clone(),
                 window: base.window.clone(),
                 cross_az_cost_usd: base.summary.cross_az_cost_usd,
                 cross_az_billed_bytes: base.summary.bytes.cross_az_billed,
                 daily: base.daily.iter().map(|d| BaselineDay { date: d.date.clone(), cost_usd: d.cost_usd }).collect(),
             }),
-            changes(base, report),
+            changes(base, m),
         ),
         None => {
             notes.push(
@@ -250,13 +269,13 @@ pub fn review(report: &Report, input: Input<'_>) -> Review {
             cross_az_billed_bytes: s.bytes.cross_az_billed,
             change_usd,
             change_pct,
-            bill_explained_pct: report.reconciliation.as_ref().and_then(|r| r.total.coverage_pct),
+            bill_explained_pct: input.reconciliation.and_then(|r| r.total.coverage_pct),
             savings_monthly_usd: savings,
         },
         baseline,
         actions,
         changes,
-        chargeback: chargeback(report, &input.group_by, input.labels),
+        chargeback: chargeback(m, &input.group_by, input.labels),
         threshold,
         snapshot_gaps: input.snapshot_gaps,
         notes,
@@ -287,10 +306,9 @@ fn payer(c: &Conversation) -> Option<(&str, &str, &str)> {
 pub const PAYER_RULE: &str = "a conversation's cost goes to its client workload; when the client is not a pod (a load balancer, NAT gateway, node or another VPC), to the Service or workload that served it; conversations with no Kubernetes end form their own row";
 const OUTSIDE: &str = "(outside Kubernetes)";
 
-pub fn chargeback(report: &Report, by: &GroupBy, labels: &BTreeMap<Entity, BTreeMap<String, String>>) -> Chargeback {
-    let rate = report.pricing.out_per_gb_usd + report.pricing.in_per_gb_usd;
+pub fn chargeback(m: &Measurement, by: &GroupBy, labels: &BTreeMap<Entity, BTreeMap<String, String>>) -> Chargeback {
     let mut groups: BTreeMap<String, (u64, BTreeSet<String>)> = BTreeMap::new();
-    for c in report.conversations.iter().filter(|c| c.class == "cross-az-billed") {
+    for c in m.conversations.iter().filter(|c| c.class == "cross-az-billed") {
         let (group, member) = match payer(c) {
             None => (OUTSIDE.to_string(), None),
             Some((kind, ns, name)) => {
@@ -314,11 +332,11 @@ pub fn chargeback(report: &Report, by: &GroupBy, labels: &BTreeMap<Entity, BTree
         g.1.extend(member);
     }
     let total_bytes: u64 = groups.values().map(|g| g.0).sum();
-    let total_usd = round_usd(cost(total_bytes, rate));
+    let total_usd = m.billed_cost(total_bytes);
     let mut rows: Vec<ChargebackRow> = groups
         .into_iter()
         .map(|(group, (bytes, members))| {
-            let usd = round_usd(cost(bytes, rate));
+            let usd = m.billed_cost(bytes);
             let share = if total_usd.is_zero() { Decimal::ZERO } else { (usd * Decimal::from(100) / total_usd).round_dp(2) };
             ChargebackRow { group, cross_az_billed_bytes: bytes, cost_usd: usd, share_pct: share, members: members.into_iter().collect() }
         })
@@ -330,17 +348,17 @@ pub fn chargeback(report: &Report, by: &GroupBy, labels: &BTreeMap<Entity, BTree
 type Costs = BTreeMap<(String, String, String), (u64, Decimal)>;
 
 /// Billed cross-AZ bytes and cost per Service (server), workload (client) and namespace (payer).
-fn costs(r: &Report) -> [(&'static str, Costs); 3] {
-    let from_view = |by: By| -> Costs { entity_rows(r, by).into_iter().map(|e| ((e.namespace, e.name, e.kind), (e.cross_az_bytes, e.cost_usd))).collect() };
-    let namespaces: Costs = chargeback(r, &GroupBy::Namespace, &BTreeMap::new())
+fn costs(m: &Measurement) -> [(&'static str, Costs); 3] {
+    let by_side = |side: Side| -> Costs { m.by_entity(side).into_iter().map(|(key, e)| (key, (e.billed, m.billed_cost(e.billed)))).collect() };
+    let namespaces: Costs = chargeback(m, &GroupBy::Namespace, &BTreeMap::new())
         .rows
         .into_iter()
         .map(|row| ((row.group, String::new(), "namespace".to_string()), (row.cross_az_billed_bytes, row.cost_usd)))
         .collect();
-    [("service", from_view(By::Service)), ("workload", from_view(By::Workload)), ("namespace", namespaces)]
+    [("service", by_side(Side::Server)), ("workload", by_side(Side::Client)), ("namespace", namespaces)]
 }
 
-pub fn changes(base: &Report, current: &Report) -> Vec<Change> {
+pub fn changes(base: &Measurement, current: &Measurement) -> Vec<Change> {
     let mut out = Vec::new();
     for ((dimension, now), (_, before)) in costs(current).into_iter().zip(costs(base)) {
         let keys: BTreeSet<&(String, String, String)> = now.keys().chain(before.keys()).collect();
@@ -378,10 +396,10 @@ pub fn changes(base: &Report, current: &Report) -> Vec<Change> {
     out
 }
 
-/// One ranked list from every what-if in the Report.
-pub fn actions(r: &Report) -> Vec<Action> {
+/// One ranked list from every what-if given.
+pub fn actions(w: WhatIfs<'_>) -> Vec<Action> {
     let mut out = Vec::new();
-    if let Some(routing) = &r.routing {
+    if let Some(routing) = w.routing {
         for s in &routing.services {
             let (Some(mode), Some(save)) = (s.recommended_mode.as_deref(), s.recommended_monthly_savings_usd) else { continue };
             if save <= Decimal::ZERO {
@@ -397,7 +415,7 @@ pub fn actions(r: &Report) -> Vec<Action> {
                 format!("kubectl patch service -n {} {} --type merge -p '{{\"spec\":{{\"trafficDistribution\":\"{mode}\"}}}}'{unknown}", s.namespace, s.service)
             };
             let zones: Vec<String> = s.ready_endpoints_by_zone.iter().map(|(z, n)| format!("{z}: {n}")).collect();
-            let today = s.today.monthly_usd.map(|m| format!("today {} per month cross-AZ", crate::report::render::human_usd(m))).unwrap_or_default();
+            let today = s.today.monthly_usd.map(|m| format!("today {} per month cross-AZ", crate::human::human_usd(m))).unwrap_or_default();
             out.push(Action {
                 rank: 0,
                 kind: "topology-aware-routing".into(),
@@ -413,7 +431,7 @@ pub fn actions(r: &Report) -> Vec<Action> {
             });
         }
     }
-    if let Some(rds) = &r.rds {
+    if let Some(rds) = w.rds {
         for d in &rds.databases {
             let Some(rec) = &d.recommendation else { continue };
             if rec.keep || rec.monthly_savings_usd <= Decimal::ZERO {
@@ -438,8 +456,8 @@ pub fn actions(r: &Report) -> Vec<Action> {
                     "today {} with the writer in {} ({} per month, {} of it cross-AZ); recommended: {} with the writer in {}; {}",
                     d.current_option.as_str(),
                     d.current_writer_az.as_deref().unwrap_or("an unknown AZ"),
-                    crate::report::render::human_usd(d.today.monthly_total_usd),
-                    crate::report::render::human_usd(d.today.monthly_cross_az_usd),
+                    crate::human::human_usd(d.today.monthly_total_usd),
+                    crate::human::human_usd(d.today.monthly_cross_az_usd),
                     rec.option.as_str(),
                     rec.writer_az,
                     rec.why
@@ -447,7 +465,7 @@ pub fn actions(r: &Report) -> Vec<Action> {
             });
         }
     }
-    if let Some(paths) = &r.paths {
+    if let Some(paths) = w.paths {
         // Actions add up: consolidations are alternatives to each other, and topology-aware
         // routing of a Service also keeps kube-proxy's second hop in its zone.
         let routed: Vec<String> = out.iter().filter(|a| a.kind == "topology-aware-routing").map(|a| a.target.clone()).collect();
@@ -547,7 +565,7 @@ mod tests {
 
     #[test]
     fn chargeback_pays_by_the_client_pod_else_the_serving_service() {
-        let mut r = crate::report::build::without_traffic(
+        let mut r = crate::measurement::build::without_traffic(
             Default::default(),
             &crate::pricing::Rates::default(),
             &crate::pricing::transfer::Rules::bundled(),

@@ -78,13 +78,13 @@ impl Workspace {
     }
 
     /// Writes a month's Report into `reports/` (atomically) and returns where.
-    pub fn keep_report(&self, month: &crate::model::time::Month, report: &crate::report::Report) -> Result<PathBuf, crate::error::Error> {
+    pub fn keep_report(&self, month: &crate::model::time::Month, report: &impl serde::Serialize) -> Result<PathBuf, crate::error::Error> {
         let path = self.report(&month.label);
         let dir = self.root.join("reports");
         fs_err::create_dir_all(&dir).map_err(|e| crate::error::Error::failure(format!("could not create `{}`", dir.display())).caused_by(e))?;
         let mut bytes = serde_json::to_vec_pretty(report).map_err(|e| crate::error::Error::failure("failed to write JSON").caused_by(e))?;
         bytes.push(b'\n');
-        crate::report::write::atomic_write(&path, &bytes)?;
+        crate::write::atomic_write(&path, &bytes)?;
         Ok(path)
     }
 }

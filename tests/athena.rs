@@ -140,18 +140,18 @@ fn flow_aggregates_equal_the_flow_logs() {
             assert!(files > 1, "UNLOAD writes several files: {files}");
         }
         assert_eq!(report_conversations(&agg), report_conversations(&local), "real account: {real_account}, Parquet: {parquet}");
-        assert_eq!(agg.summary.bytes, local.summary.bytes);
-        assert_eq!(agg.resources, local.resources);
-        assert!(agg.summary.notes.iter().any(|n| n.starts_with("pre-aggregated flow logs:")), "the aggregation's bound is stated");
+        assert_eq!(agg.measurement.summary.bytes, local.measurement.summary.bytes);
+        assert_eq!(agg.measurement.resources, local.measurement.resources);
+        assert!(agg.measurement.summary.notes.iter().any(|n| n.starts_with("pre-aggregated flow logs:")), "the aggregation's bound is stated");
         // Each flow log of the result is its own: the other account's rows on the same CIDR are
         // left out, the security team's where the richer flow log covers them.
-        assert_eq!(agg.summary.records.counted, local.summary.records.counted);
-        assert_eq!(agg.summary.records.read, local.summary.records.read);
-        assert_eq!(agg.summary.other_vpcs, local.summary.other_vpcs);
-        assert_eq!(agg.summary.flow_log_overlaps, local.summary.flow_log_overlaps);
+        assert_eq!(agg.measurement.summary.records.counted, local.measurement.summary.records.counted);
+        assert_eq!(agg.measurement.summary.records.read, local.measurement.summary.records.read);
+        assert_eq!(agg.measurement.summary.other_vpcs, local.measurement.summary.other_vpcs);
+        assert_eq!(agg.measurement.summary.flow_log_overlaps, local.measurement.summary.flow_log_overlaps);
         assert_eq!(report_records(&agg), report_records(&local));
         if real_account {
-            assert!(!agg.summary.flow_log_overlaps.is_empty() && !agg.summary.other_vpcs.is_empty(), "{:?}", agg.summary);
+            assert!(!agg.measurement.summary.flow_log_overlaps.is_empty() && !agg.measurement.summary.other_vpcs.is_empty(), "{:?}", agg.measurement.summary);
         } else {
             assert_truth_conversations(&agg, &truth(dir.path()));
         }
@@ -262,9 +262,9 @@ fn the_text_table_and_view_over_default_format_logs() {
     agg_inputs.flow_aggregates = vec![out];
     let agg = attribute(&agg_inputs).report;
     assert_eq!(report_conversations(&agg), report_conversations(&local));
-    assert_eq!(agg.summary.bytes, local.summary.bytes);
-    assert_eq!(agg.summary.records.counted, local.summary.records.counted);
-    assert_eq!(agg.resources, local.resources);
+    assert_eq!(agg.measurement.summary.bytes, local.measurement.summary.bytes);
+    assert_eq!(agg.measurement.summary.records.counted, local.measurement.summary.records.counted);
+    assert_eq!(agg.measurement.resources, local.measurement.resources);
 }
 
 /// Parquet results with a renamed column, or text where a number belongs, are named too.

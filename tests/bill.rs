@@ -249,7 +249,7 @@ fn price_from_bill_takes_the_exports_net_rate() {
     let mut inputs = with_export(&demo_dir(), "billing/cur");
     inputs.price_from_bill = true;
     let report = attribute(&inputs).report;
-    assert_eq!((report.pricing.out_per_gb_usd, report.pricing.in_per_gb_usd), (d("0.009"), d("0.009")));
+    assert_eq!((report.measurement.pricing.out_per_gb_usd, report.measurement.pricing.in_per_gb_usd), (d("0.009"), d("0.009")));
 }
 
 /// Each resource's bytes do not depend on the pod fields: the default format (records know only
@@ -280,7 +280,7 @@ fn without_an_export_the_allocation_is_at_list_price() {
     assert_eq!(a.basis, "list-price");
     assert_eq!(a.unallocated_usd, Decimal::ZERO);
     let bytes: u64 = a.rows.iter().map(|r| r.measured_bytes).sum();
-    assert_eq!(bytes, 2 * report.summary.bytes.cross_az_billed, "every billed byte once out, once in");
-    let exact = Decimal::from(report.summary.bytes.cross_az_billed) * d("0.02") / Decimal::from(GB);
+    assert_eq!(bytes, 2 * report.measurement.summary.bytes.cross_az_billed, "every billed byte once out, once in");
+    let exact = Decimal::from(report.measurement.summary.bytes.cross_az_billed) * d("0.02") / Decimal::from(GB);
     assert!((a.allocated_usd - exact).abs() < d("0.000001"), "{} vs {exact}", a.allocated_usd);
 }

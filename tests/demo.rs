@@ -10,16 +10,16 @@ fn demo_month_matches_its_ground_truth() {
     let outcome = attribute(&inputs_of(&dir));
     let t = truth(&dir);
     assert_truth(&outcome.report, &t, "conversations");
-    let b = &outcome.report.summary.bytes;
+    let b = &outcome.report.measurement.summary.bytes;
     assert_eq!(b.cross_az_billed, t["bytes"]["cross-az-billed"].as_u64().unwrap());
     assert_eq!(b.cross_az_free, t["bytes"]["cross-az-free"].as_u64().unwrap());
     assert_eq!(b.same_az, t["bytes"]["same-az"].as_u64().unwrap());
     assert_eq!(b.internet_other, t["bytes"]["internet-other"].as_u64().unwrap());
     assert_eq!(b.unknown_az, 0);
-    assert_eq!(outcome.report.summary.cross_az_cost_usd, Decimal::from_str(t["cross_az_cost_usd"].as_str().unwrap()).unwrap());
+    assert_eq!(outcome.report.measurement.summary.cross_az_cost_usd, Decimal::from_str(t["cross_az_cost_usd"].as_str().unwrap()).unwrap());
     assert!(outcome.problems.is_empty() && outcome.warnings.is_empty());
-    assert!(outcome.report.summary.notes.is_empty(), "{:?}", outcome.report.summary.notes);
-    assert_eq!(outcome.report.window.hours, Some(744));
+    assert!(outcome.report.measurement.summary.notes.is_empty(), "{:?}", outcome.report.measurement.summary.notes);
+    assert_eq!(outcome.report.measurement.window.hours, Some(744));
 }
 
 #[test]
@@ -51,7 +51,7 @@ fn one_snapshot_is_not_enough() {
     assert_ne!(actual, expected);
     // …but every byte still lands in a row: the totals do not change. (Some cross-AZ bytes move
     // between billed and free: a pod missing from the snapshot is not known as an ALB's target.)
-    let (one, all) = (&outcome.report.summary.bytes, &attribute(&inputs_of(&dir)).report.summary.bytes);
+    let (one, all) = (&outcome.report.measurement.summary.bytes, &attribute(&inputs_of(&dir)).report.measurement.summary.bytes);
     assert_eq!(one.cross_az_billed + one.cross_az_free, all.cross_az_billed + all.cross_az_free);
     assert_eq!((one.same_az, one.internet_other, one.unknown_az), (all.same_az, all.internet_other, all.unknown_az));
 }

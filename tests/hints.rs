@@ -24,7 +24,7 @@ fn printed_by(file: &str) -> Vec<CommandPath> {
         | "src/sources/billing.rs"
         | "src/sources/billing_export.rs"
         | "src/report/render.rs" => inputs(),
-        f if f.starts_with("src/attribution/") || f.starts_with("src/sources/flowlogs/") => inputs(),
+        f if f.starts_with("src/attribution/") || f.starts_with("src/measurement/") || f.starts_with("src/sources/flowlogs/") => inputs(),
         "src/report/html.rs" | "src/report/markdown.rs" | "src/review.rs" | "src/report/review_view.rs" => one(&["review"]),
         "src/report/render_routing.rs" | "src/whatif/routing.rs" => one(&["whatif", "routing"]),
         "src/report/render_rds.rs" | "src/whatif/rds.rs" | "src/pricing/rds.rs" => one(&["whatif", "rds"]),

@@ -17,6 +17,7 @@ mod fuzz_corpus;
 mod hints;
 mod iam;
 mod kube_api;
+mod module_graph;
 mod moto;
 mod outputs;
 mod paths;

@@ -87,7 +87,7 @@ fn output_files_are_replaced_atomically() {
 #[test]
 fn views_add_up_to_the_total() {
     let report = attribute(&inputs_of(&demo_dir())).report;
-    let billed = report.summary.bytes.cross_az_billed;
+    let billed = report.measurement.summary.bytes.cross_az_billed;
     for by in [crossaz::report::views::By::Service, crossaz::report::views::By::Workload, crossaz::report::views::By::AzPair] {
         let t = crossaz::report::views::view(&report, by);
         let col = t.columns.iter().position(|c| c.name == "cross_az_bytes" || c.name == "cross_az_billed_bytes").unwrap();

@@ -200,7 +200,7 @@ fn missing_paths_give_reasons_not_zeros() {
     // No price for the region: the NAT kinds say so; the load-balancer kinds still price inter-AZ bytes.
     let outcome = attribute(&inputs_of(&demo_dir()));
     let opts = crossaz::whatif::paths::Options { prices: crossaz::pricing::paths::PathPrices::default(), prices_source: "none".into() };
-    let w = crossaz::whatif::paths::analyze(&outcome.report, &outcome.paths, outcome.latest_snapshot.as_ref(), &opts);
+    let w = crossaz::whatif::paths::analyze(&outcome.report.measurement, &outcome.paths, outcome.latest_snapshot.as_ref(), &opts);
     for kind in ["nat-per-az", "aws-service-endpoint"] {
         let n = w.not_estimated.iter().find(|n| n.kind == kind).unwrap_or_else(|| panic!("{kind}: {:?}", w.not_estimated));
         assert!(n.reason.starts_with("no NAT gateway") && n.reason.contains("ap-northeast-2") && n.reason.contains("--prices"), "{}", n.reason);
@@ -278,7 +278,7 @@ fn csv_table_and_the_review_show_the_changes() {
     svc["recommended_mode"] = "Auto".into();
     svc["recommended_monthly_savings_usd"] = "5".into();
     let edited: crossaz::report::Report = serde_json::from_value(edited).unwrap();
-    let actions = crossaz::review::actions(&edited);
+    let actions = crossaz::review::actions(edited.whatifs());
     assert!(actions.iter().any(|a| a.kind == "topology-aware-routing" && a.target == "game-2048/service-2048"));
     assert!(!actions.iter().any(|a| a.kind == "lb-target-type"), "{actions:?}");
     assert!(actions.iter().any(|a| a.kind == "aws-service-endpoint"));

@@ -106,9 +106,9 @@ fn s3_pull_reads_both_layouts_only_in_the_window_and_equals_local_files() {
     window(&mut local, "2026-10-02", "2026-10-04");
     let a = attribute(&from_ws).report;
     let b = attribute(&local).report;
-    assert_eq!(a.conversations, b.conversations);
-    assert_eq!(a.summary.bytes, b.summary.bytes);
-    assert_eq!(a.summary.records.counted, b.summary.records.counted);
+    assert_eq!(a.measurement.conversations, b.measurement.conversations);
+    assert_eq!(a.measurement.summary.bytes, b.measurement.summary.bytes);
+    assert_eq!(a.measurement.summary.records.counted, b.measurement.summary.records.counted);
 }
 
 #[test]
@@ -502,8 +502,8 @@ fn cloudwatch_logs_pull_pages_through_a_busy_day() {
     from_ws.flow_logs = vec![ws.path().join("flow-logs")];
     let a = attribute(&from_ws).report;
     let b = attribute(&inputs_of(scenario.path())).report;
-    assert_eq!(a.conversations, b.conversations);
-    assert_eq!(a.summary.records, b.summary.records);
+    assert_eq!(a.measurement.conversations, b.measurement.conversations);
+    assert_eq!(a.measurement.summary.records, b.measurement.summary.records);
     assert_truth(&a, &truth(scenario.path()), "conversations");
 }
 
@@ -572,7 +572,7 @@ fn two_flow_logs_into_one_log_group_keep_their_own_formats() {
     let a = attribute(&from_ws).report;
     assert_truth_conversations(&a, &truth(scenario.path()));
     let total: u64 = by_eni.values().map(|v| v.len() as u64).sum();
-    assert_eq!(a.summary.flow_log_overlaps.iter().map(|o| o.records).sum::<u64>(), total);
+    assert_eq!(a.measurement.summary.flow_log_overlaps.iter().map(|o| o.records).sum::<u64>(), total);
 }
 
 fn snapshot_items(path: &Path) -> Vec<serde_json::Value> {

@@ -12,7 +12,7 @@ fn real_day(format: FlowFormat) -> tempfile::TempDir {
 }
 
 fn other_vpcs(r: &crossaz::report::Report) -> BTreeMap<String, u64> {
-    r.summary.other_vpcs.iter().map(|o| (o.vpc.clone(), o.records)).collect()
+    r.measurement.summary.other_vpcs.iter().map(|o| (o.vpc.clone(), o.records)).collect()
 }
 
 fn truth_other_vpcs(t: &serde_json::Value) -> BTreeMap<String, u64> {
@@ -31,20 +31,20 @@ fn the_real_account_day_matches_its_truth() {
     assert_eq!(other_vpcs(r), truth_other_vpcs(&t));
     assert_eq!(other_vpcs(r).len(), 2);
     // The security team's log repeats the public subnet's records: counted once, from the richer log.
-    assert_eq!(r.summary.flow_log_overlaps.len(), 1);
-    let o = &r.summary.flow_log_overlaps[0];
+    assert_eq!(r.measurement.summary.flow_log_overlaps.len(), 1);
+    let o = &r.measurement.summary.flow_log_overlaps[0];
     assert_eq!(o.flow_log, crossaz::generate::real::SECURITY_FLOW_LOG);
     assert_eq!(o.covered_by, [crossaz::generate::world::FLOW_LOG_ID]);
     assert_eq!(o.records, truth_records(&t)["overlapping-flow-log"]);
     // Free paths side by side with billed ones, each with the rule that freed it.
-    let free: BTreeMap<&str, u64> = r.summary.free_by_reason.iter().map(|f| (f.reason.as_str(), f.bytes)).collect();
+    let free: BTreeMap<&str, u64> = r.measurement.summary.free_by_reason.iter().map(|f| (f.reason.as_str(), f.bytes)).collect();
     for reason in ["alb-to-target", "clb-to-instance", "privatelink-interface-endpoint", "rds-multi-az-replication"] {
         assert!(free.get(reason).is_some_and(|b| *b > 0), "no bytes freed by `{reason}`: {free:?}");
     }
     // kube-proxy's second hop after the Classic Load Balancer is billed, to the Service.
-    assert!(r.conversations.iter().any(|c| c.client_kind == "node" && c.server == "storefront" && c.class == "cross-az-billed"));
+    assert!(r.measurement.conversations.iter().any(|c| c.client_kind == "node" && c.server == "storefront" && c.class == "cross-az-billed"));
     // The EKS control plane's path has no primary source: billed, and listed as an assumption.
-    assert!(r.summary.assumptions.iter().any(|a| a.starts_with("`eks-control-plane`")), "{:?}", r.summary.assumptions);
+    assert!(r.measurement.summary.assumptions.iter().any(|a| a.starts_with("`eks-control-plane`")), "{:?}", r.measurement.summary.assumptions);
 }
 
 #[test]
@@ -115,7 +115,11 @@ fn with_only_todays_inventory_replaced_nodes_still_resolve_and_the_old_alb_inter
     let actual = report_conversations(&report);
     assert_eq!(actual, expected);
     assert!(actual.keys().any(|k| k.2 == old_name && k.8 == "cross-az-billed"), "{old_name} not found");
-    assert!(report.summary.notes.iter().any(|n| n.contains(&old_alb[0]) && n.contains("pull network --every")), "{:?}", report.summary.notes);
+    assert!(
+        report.measurement.summary.notes.iter().any(|n| n.contains(&old_alb[0]) && n.contains("pull network --every")),
+        "{:?}",
+        report.measurement.summary.notes
+    );
 }
 
 /// Rewrites every Kubernetes snapshot of `dir` with `edit` applied to each object.

@@ -28,7 +28,7 @@ fn the_demo_bill_is_explained_day_by_day() {
         assert_eq!(d.billed_in_gb, billed, "{}", d.date);
         assert_eq!(d.coverage_pct, Some(Decimal::from_str("95.69").unwrap()), "{}", d.date);
     }
-    assert_eq!(rec.total.explained_bytes, report.summary.bytes.cross_az_billed);
+    assert_eq!(rec.total.explained_bytes, report.measurement.summary.bytes.cross_az_billed);
     assert_eq!(rec.effective_out_per_gb_usd, Some(Decimal::from_str("0.01").unwrap()));
     assert!(rec.unexplained_gb > Decimal::ZERO);
     assert!(rec.likely_reasons.iter().any(|r| r.contains("public or Elastic IP traffic")));
@@ -53,14 +53,14 @@ fn price_from_bill_uses_the_bills_discounted_rate() {
     inputs.billing = vec![dir.path().join("ce.json")];
     inputs.price_from_bill = true;
     let report = attribute(&inputs).report;
-    assert_eq!(report.pricing.out_per_gb_usd, Decimal::from_str("0.008").unwrap());
-    assert_eq!(report.pricing.in_per_gb_usd, Decimal::from_str("0.008").unwrap());
+    assert_eq!(report.measurement.pricing.out_per_gb_usd, Decimal::from_str("0.008").unwrap());
+    assert_eq!(report.measurement.pricing.in_per_gb_usd, Decimal::from_str("0.008").unwrap());
     // Each Service's dollars are its billed bytes at the bill's rate; together, what the bill charges for them.
-    let expected = crossaz::pricing::round_usd(crossaz::pricing::cost(report.summary.bytes.cross_az_billed, Decimal::from_str("0.016").unwrap()));
-    assert_eq!(report.summary.cross_az_cost_usd, expected);
+    let expected = crossaz::pricing::round_usd(crossaz::pricing::cost(report.measurement.summary.bytes.cross_az_billed, Decimal::from_str("0.016").unwrap()));
+    assert_eq!(report.measurement.summary.cross_az_cost_usd, expected);
     let rec = report.reconciliation.unwrap();
     assert_eq!(rec.total.explained_usd, expected);
-    assert!(report.pricing.source.starts_with("the bill's effective rate: $0.008 out + $0.008 in per GB"));
+    assert!(report.measurement.pricing.source.starts_with("the bill's effective rate: $0.008 out + $0.008 in per GB"));
 }
 
 #[test]

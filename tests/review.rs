@@ -71,7 +71,7 @@ fn the_review_of_a_generated_month_matches_its_truth_month_over_month() {
     let run = crossaz(&["attribute", "--month", "2026-09", "--workspace", &ws(&sep), "--format", "json", "-o", "/dev/null"], &repo());
     assert_eq!(run.code, 0, "{}", run.stderr);
     let kept = sep.path().join("reports/2026-09.json");
-    assert_eq!(read_report(&kept).summary.cross_az_cost_usd, dec(&ts["cross_az_cost_usd"]));
+    assert_eq!(read_report(&kept).measurement.summary.cross_az_cost_usd, dec(&ts["cross_az_cost_usd"]));
 
     // October's review against it, from a file.
     let out = tempdir();
@@ -150,7 +150,7 @@ fn the_review_of_a_generated_month_matches_its_truth_month_over_month() {
     assert_eq!(day_rows, 31);
 
     // The review keeps October's report for November's review.
-    assert_eq!(read_report(&oct.path().join("reports/2026-10.json")).summary.cross_az_cost_usd, now);
+    assert_eq!(read_report(&oct.path().join("reports/2026-10.json")).measurement.summary.cross_az_cost_usd, now);
 }
 
 #[test]
@@ -308,7 +308,7 @@ fn hostile_review(group_by: &str) -> (tempfile::TempDir, tempfile::TempDir, Repo
 #[test]
 fn hostile_names_are_text_in_markdown_and_csv() {
     let (_ws, out, report) = hostile_review("label:team");
-    let names: Vec<String> = report.conversations.iter().flat_map(|c| [c.client_namespace.clone(), c.server.clone()]).collect();
+    let names: Vec<String> = report.measurement.conversations.iter().flat_map(|c| [c.client_namespace.clone(), c.server.clone()]).collect();
     assert!(names.iter().any(|n| n == SCRIPT_NS) && names.iter().any(|n| n == FORMULA_NS), "the hostile names reached the report");
     assert!(names.iter().any(|n| n == &format!("elb:{IMG_ELB}")), "the hostile load balancer reached the report");
     let groups: Vec<&str> = report.review.as_ref().unwrap().chargeback.rows.iter().map(|r| r.group.as_str()).collect();
@@ -400,7 +400,7 @@ fn the_review_page_in_a_real_browser() {
     assert!(f["change_usd"][0].1.starts_with(&format!("+{}", human_usd(change))), "{:?}", f["change_usd"]);
     assert_eq!(f["action_savings"], review.actions.iter().map(|a| (a.monthly_savings_usd.to_string(), human_usd(a.monthly_savings_usd))).collect::<Vec<_>>());
     assert_eq!(f["chargeback_usd"], review.chargeback.rows.iter().map(|r| (r.cost_usd.to_string(), human_usd(r.cost_usd))).collect::<Vec<_>>());
-    assert_eq!(f["records_read"][0].0, report.summary.records.read.to_string());
+    assert_eq!(f["records_read"][0].0, report.measurement.summary.records.read.to_string());
     // The bill per resource: the gaps of the CUR export, as report.json has them.
     let gaps: Vec<(String, String)> = report
         .reconciliation
@@ -419,7 +419,7 @@ fn the_review_page_in_a_real_browser() {
     );
     assert_eq!(b["dom"]["charts_with_text_alternative"], 1);
     // Focus shows the exact value; print clips nothing; a phone never scrolls sideways.
-    let first = &report.daily[0];
+    let first = &report.measurement.daily[0];
     assert!(b["focus_tip"]["text"].as_str().unwrap().starts_with(&format!("{}: {}", first.date, human_usd(first.cost_usd))), "{}", b["focus_tip"]);
     assert_eq!(b["focus_tip"]["visibility"], "visible");
     assert_eq!(b["print"]["clipped_scroll_boxes"], 0);

@@ -96,14 +96,22 @@ fn run(dir: &Path) -> Report {
 }
 
 fn rows(r: &Report) -> Vec<(String, String, String, String, String, u64, u64)> {
-    r.conversations
+    r.measurement
+        .conversations
         .iter()
         .map(|c| (c.client.clone(), c.server.clone(), c.client_az_id.clone(), c.server_az_id.clone(), c.class.clone(), c.bytes_to_server, c.bytes_to_client))
         .collect()
 }
 
 fn records(r: &Report) -> Vec<(String, u64)> {
-    r.summary.records.uncounted.iter().map(|u| (u.code.clone(), u.records)).chain([("counted".to_string(), r.summary.records.counted)]).collect()
+    r.measurement
+        .summary
+        .records
+        .uncounted
+        .iter()
+        .map(|u| (u.code.clone(), u.records))
+        .chain([("counted".to_string(), r.measurement.summary.records.counted)])
+        .collect()
 }
 
 /// web (a) → db:5432 (b), 1000 bytes up and 5000 down, recorded on both interfaces.
@@ -134,9 +142,12 @@ fn each_flow_is_counted_once_and_priced_both_sides() {
     assert_eq!(rows(&r), [("web".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 1000, 5000)]);
     assert_eq!(records(&r), [("duplicate".into(), 2), ("counted".into(), 2)]);
     // 6000 bytes × ($0.01 out + $0.01 in) / 2^30
-    assert_eq!(r.summary.cross_az_cost_usd, crossaz::pricing::round_usd(rust_decimal::Decimal::from(6000 * 2) / rust_decimal::Decimal::from(100u64 << 30)));
-    assert_eq!(r.conversations[0].client_kind, "deployment", "ReplicaSet web-7d4b9c → Deployment web");
-    assert_eq!(r.conversations[0].server_kind, "service");
+    assert_eq!(
+        r.measurement.summary.cross_az_cost_usd,
+        crossaz::pricing::round_usd(rust_decimal::Decimal::from(6000 * 2) / rust_decimal::Decimal::from(100u64 << 30))
+    );
+    assert_eq!(r.measurement.conversations[0].client_kind, "deployment", "ReplicaSet web-7d4b9c → Deployment web");
+    assert_eq!(r.measurement.conversations[0].server_kind, "service");
 }
 
 #[test]
@@ -169,7 +180,8 @@ fn the_port_decides_which_service_a_pod_serves() {
         rec("eni-b", "egress", "10.0.1.10", "10.0.0.11", "10.0.1.20", "10.0.0.11", 9187, 40001, 300, "apne2-az3"),
     ];
     let dir = setup(vec![], vec![], FORMAT, &lines);
-    let servers: Vec<(String, u64, u64)> = run(dir.path()).conversations.iter().map(|c| (c.server.clone(), c.bytes_to_server, c.bytes_to_client)).collect();
+    let servers: Vec<(String, u64, u64)> =
+        run(dir.path()).measurement.conversations.iter().map(|c| (c.server.clone(), c.bytes_to_server, c.bytes_to_client)).collect();
     assert_eq!(servers, [("db-metrics".into(), 200, 300), ("db".into(), 100, 0)]);
 }
 
@@ -178,7 +190,7 @@ fn zones_are_joined_by_az_id_not_name() {
     // Node labels and interfaces give names only; the AZ file maps 2a → apne2-az2, 2b → apne2-az3.
     let dir = setup(vec![], vec![], FORMAT, &web_to_db(false));
     let r = run(dir.path());
-    let c = &r.conversations[0];
+    let c = &r.measurement.conversations[0];
     assert_eq!(
         (c.client_az.as_str(), c.client_az_id.as_str(), c.server_az.as_str(), c.server_az_id.as_str()),
         ("ap-northeast-2a", "apne2-az2", "ap-northeast-2b", "apne2-az3")
@@ -216,7 +228,7 @@ fn same_az_is_free_and_peers_are_named_from_their_interface() {
     let dir = setup(rds, vec![], FORMAT, &lines);
     let r = run(dir.path());
     assert_eq!(rows(&r), [("web".into(), "rds:eni-rds1".into(), "apne2-az2".into(), "apne2-az2".into(), "same-az".into(), 1234, 0)]);
-    assert!(r.summary.cross_az_cost_usd.is_zero());
+    assert!(r.measurement.summary.cross_az_cost_usd.is_zero());
 }
 
 #[test]
@@ -235,7 +247,7 @@ fn host_network_endpoints_and_delegated_prefixes() {
     ];
     let dir = setup(vec![], extra, FORMAT, &lines);
     let servers: Vec<(String, String, u64, u64)> =
-        run(dir.path()).conversations.iter().map(|c| (c.client.clone(), c.server.clone(), c.bytes_to_server, c.bytes_to_client)).collect();
+        run(dir.path()).measurement.conversations.iter().map(|c| (c.client.clone(), c.server.clone(), c.bytes_to_server, c.bytes_to_client)).collect();
     assert_eq!(servers, [("batch".into(), "web".into(), 20, 0), ("web".into(), "node-exporter".into(), 10, 0)]);
 }
 
@@ -254,7 +266,7 @@ fn rejected_and_nodata_records_are_tallied_not_billed() {
     let dir = setup(vec![], vec![], FORMAT, &lines);
     let r = run(dir.path());
     assert_eq!(records(&r), [("no-data".into(), 1), ("rejected".into(), 1), ("counted".into(), 2)]);
-    assert_eq!(r.summary.bytes.cross_az_billed, 6000);
+    assert_eq!(r.measurement.summary.bytes.cross_az_billed, 6000);
 }
 
 #[test]
@@ -273,8 +285,8 @@ fn unknown_addresses_are_unattributed_or_external() {
             ("web".into(), "external".into(), "apne2-az2".into(), "".into(), "internet-other".into(), 222, 0),
         ]
     );
-    assert_eq!(r.summary.unattributed.cross_az_billed_bytes, 111);
-    assert_eq!(r.summary.unattributed.share_of_cost_pct, rust_decimal::Decimal::from(100));
+    assert_eq!(r.measurement.summary.unattributed.cross_az_billed_bytes, 111);
+    assert_eq!(r.measurement.summary.unattributed.share_of_cost_pct, rust_decimal::Decimal::from(100));
 }
 
 // ——— Real-account rules (issue 9): each with a miniature whose truth is written by hand. ———
@@ -298,7 +310,7 @@ fn run_with(dir: &Path, k8s: bool) -> Report {
 }
 
 fn classes(r: &Report) -> Vec<(String, String, String, Option<String>, u64)> {
-    r.conversations.iter().map(|c| (c.client.clone(), c.server.clone(), c.class.clone(), c.free_reason.clone(), c.bytes)).collect()
+    r.measurement.conversations.iter().map(|c| (c.client.clone(), c.server.clone(), c.class.clone(), c.free_reason.clone(), c.bytes)).collect()
 }
 
 #[test]
@@ -359,14 +371,14 @@ fn paths_aws_does_not_bill_are_free_with_their_reason() {
     ];
     want.sort();
     assert_eq!(got, want);
-    let rules: Vec<(String, Option<String>)> = r.conversations.iter().map(|c| (c.server.clone(), c.pricing_rule.clone())).collect();
+    let rules: Vec<(String, Option<String>)> = r.measurement.conversations.iter().map(|c| (c.server.clone(), c.pricing_rule.clone())).collect();
     assert!(rules.contains(&("nat:nat-0abc".into(), Some("nat-gateway".into()))));
     assert!(rules.contains(&("eks:demo".into(), Some("eks-control-plane".into()))));
     // 200 + 500 billed bytes, both sides.
-    assert_eq!(r.summary.bytes.cross_az_billed, 700);
-    assert_eq!(r.summary.bytes.cross_az_free, 1400);
-    assert!(r.summary.assumptions.iter().any(|a| a.starts_with("`eks-control-plane` (500 bytes)")), "{:?}", r.summary.assumptions);
-    assert!(r.summary.assumptions.iter().any(|a| a.starts_with("per-GB processing")), "{:?}", r.summary.assumptions);
+    assert_eq!(r.measurement.summary.bytes.cross_az_billed, 700);
+    assert_eq!(r.measurement.summary.bytes.cross_az_free, 1400);
+    assert!(r.measurement.summary.assumptions.iter().any(|a| a.starts_with("`eks-control-plane` (500 bytes)")), "{:?}", r.measurement.summary.assumptions);
+    assert!(r.measurement.summary.assumptions.iter().any(|a| a.starts_with("per-GB processing")), "{:?}", r.measurement.summary.assumptions);
     let json = crossaz::report::render::render(&r, crossaz::report::views::By::Conversation, crossaz::report::render::Format::Json).unwrap();
     let v: Value = serde_json::from_slice(&json).unwrap();
     assert!(v.to_string().contains("\"free_reason\":\"privatelink-interface-endpoint\""), "the JSON names why bytes are free");
@@ -422,7 +434,7 @@ fn records_of_a_vpc_outside_the_inventory_are_counted_not_analysed() {
     flows(dir.path(), FORMAT_VPC, &lines);
     let r = run(dir.path());
     assert_eq!(rows(&r).len(), 1);
-    assert_eq!(r.summary.other_vpcs, [crossaz::report::OtherVpcInfo { vpc: "vpc-0ffee".into(), records: 2, bytes: 11000 }]);
+    assert_eq!(r.measurement.summary.other_vpcs, [crossaz::report::OtherVpcInfo { vpc: "vpc-0ffee".into(), records: 2, bytes: 11000 }]);
     assert_eq!(records(&r), [("other-vpc".into(), 2), ("counted".into(), 1)]);
     let text =
         String::from_utf8(crossaz::report::render::render(&r, crossaz::report::views::By::Service, crossaz::report::render::Format::Table).unwrap()).unwrap();
@@ -462,7 +474,7 @@ fn a_skipdata_window_counts_the_receivers_record() {
     ];
     let dir = setup(vec![], vec![], FORMAT, &lines);
     let r = run(dir.path());
-    assert_eq!(r.summary.bytes.cross_az_billed, 6300);
+    assert_eq!(r.measurement.summary.bytes.cross_az_billed, 6300);
     assert_eq!(records(&r), [("duplicate".into(), 1), ("skip-data".into(), 1), ("counted".into(), 3)]);
 }
 
@@ -490,7 +502,7 @@ fn a_skipdata_window_counts_only_its_own_minutes_wherever_its_record_lies() {
         }
         std::fs::write(flows.join("a.log"), format!("{FORMAT}\n{}\n", first.join("\n"))).unwrap();
         let r = run(dir.path());
-        assert_eq!(r.summary.bytes.cross_az_billed, 1000, "split: {split} {:?}", rows(&r));
+        assert_eq!(r.measurement.summary.bytes.cross_az_billed, 1000, "split: {split} {:?}", rows(&r));
         assert_eq!(records(&r), [("duplicate".into(), 1), ("skip-data".into(), 1), ("counted".into(), 2)], "split: {split}");
     }
 }
@@ -504,9 +516,9 @@ fn without_a_network_inventory_private_addresses_are_unattributed_not_external()
     let dir = setup(vec![], vec![], FORMAT, &lines);
     let inputs = Inputs { flow_logs: vec![dir.path().join("flows")], k8s: vec![dir.path().join("k8s")], ..Inputs::default() };
     let r = attribute(&inputs).report;
-    let got: Vec<(String, String)> = r.conversations.iter().map(|c| (c.server.clone(), c.class.clone())).collect();
+    let got: Vec<(String, String)> = r.measurement.conversations.iter().map(|c| (c.server.clone(), c.class.clone())).collect();
     assert_eq!(got, [("external".into(), "internet-other".into()), ("unattributed".into(), "unknown-az".into())]);
-    assert_eq!(r.summary.unattributed.reasons[0].reason, "private address, no network inventory (pass `--network`)");
+    assert_eq!(r.measurement.summary.unattributed.reasons[0].reason, "private address, no network inventory (pass `--network`)");
 }
 
 #[test]
@@ -523,7 +535,7 @@ fn two_flow_logs_over_one_interface_count_each_record_once_from_the_richer() {
     let r = run(dir.path());
     assert_eq!(rows(&r), [("web".into(), "db".into(), "apne2-az2".into(), "apne2-az3".into(), "cross-az-billed".into(), 1000, 5000)]);
     assert_eq!(records(&r), [("overlapping-flow-log".into(), 2), ("counted".into(), 2)]);
-    let o = &r.summary.flow_log_overlaps;
+    let o = &r.measurement.summary.flow_log_overlaps;
     assert_eq!((o[0].flow_log.as_str(), o[0].covered_by.as_slice(), o[0].records), ("fl-0old", &["fl-0new".to_string()][..], 2));
 }
 
@@ -541,9 +553,9 @@ fn a_format_without_direction_or_interface_is_counted_as_such_and_explained() {
         .collect();
     let dir = setup(vec![], vec![], no_dir, &lines);
     let r = run(dir.path());
-    assert_eq!(r.summary.records.counted, 0);
+    assert_eq!(r.measurement.summary.records.counted, 0);
     assert_eq!(records(&r), [("direction-unknown".into(), 4), ("counted".into(), 0)]);
-    assert!(r.summary.notes.iter().any(|n| n.contains("add `${flow-direction}` and `${interface-id}`")), "{:?}", r.summary.notes);
+    assert!(r.measurement.summary.notes.iter().any(|n| n.contains("add `${flow-direction}` and `${interface-id}`")), "{:?}", r.measurement.summary.notes);
     // With flow-direction but no interface-id, each flow still counts once (the senders' records).
     let with_dir = format!("{no_dir} flow-direction");
     let lines: Vec<String> = web_to_db(true)
@@ -579,7 +591,7 @@ fn without_pkt_fields_both_records_of_a_flow_name_both_pods_even_in_different_fi
     // Alone (only eni-a logged), each record names what it knows: its own side by its node.
     let dir = setup(vec![], vec![], v2, &[egress[0].clone(), ingress[1].clone()]);
     let mut got: Vec<(String, String, u64, u64)> =
-        run(dir.path()).conversations.iter().map(|c| (c.client.clone(), c.server.clone(), c.bytes_to_server, c.bytes_to_client)).collect();
+        run(dir.path()).measurement.conversations.iter().map(|c| (c.client.clone(), c.server.clone(), c.bytes_to_server, c.bytes_to_client)).collect();
     got.sort();
     assert_eq!(got, [("node:node-a".into(), "db".into(), 1000, 5000)]);
 }

@@ -17,9 +17,9 @@ fn parquet_and_text_give_the_same_report() {
     let parquet = generated(Options { format: FlowFormat::Parquet, ..short(3) });
     let a = attribute(&inputs_of(text.path())).report;
     let b = attribute(&inputs_of(parquet.path())).report;
-    assert_eq!(a.conversations, b.conversations);
-    assert_eq!(a.summary.bytes, b.summary.bytes);
-    assert_eq!(a.summary.records.counted, b.summary.records.counted);
+    assert_eq!(a.measurement.conversations, b.measurement.conversations);
+    assert_eq!(a.measurement.summary.bytes, b.measurement.summary.bytes);
+    assert_eq!(a.measurement.summary.records.counted, b.measurement.summary.records.counted);
 }
 
 #[test]
@@ -27,7 +27,7 @@ fn default_format_is_attributed_per_node_and_says_so() {
     let dir = generated(Options { format: FlowFormat::Default, ..short(3) });
     let outcome = attribute(&inputs_of(dir.path()));
     assert_truth(&outcome.report, &truth(dir.path()), "node_level_conversations");
-    let notes = &outcome.report.summary.notes;
+    let notes = &outcome.report.measurement.summary.notes;
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].starts_with("3 of 3 flow-log files have no pkt-srcaddr/pkt-dstaddr fields"), "{}", notes[0]);
 }
@@ -42,7 +42,7 @@ fn headerless_files_read_with_the_format_string() {
     assert_truth(&outcome.report, &truth(dir.path()), "conversations");
     // Without the format string, every line is reported, not guessed at.
     let outcome = attribute(&inputs_of(dir.path()));
-    let malformed = outcome.report.summary.records.uncounted.iter().find(|u| u.code == "malformed").expect("malformed records");
+    let malformed = outcome.report.measurement.summary.records.uncounted.iter().find(|u| u.code == "malformed").expect("malformed records");
     assert_eq!(malformed.records, truth_records(&truth(dir.path()))["total"]);
     assert!(malformed.examples[0].contains("expected 14 fields (the default format), found 25"), "{}", malformed.examples[0]);
     assert!(outcome.had_bad_input());
@@ -63,13 +63,13 @@ fn window_limits_count_records_by_start_time() {
     inputs.from = crossaz::model::time::parse_time("2026-10-02");
     inputs.to = crossaz::model::time::parse_time("2026-10-04");
     let part = attribute(&inputs).report;
-    let days: Vec<_> = full.daily.iter().filter(|d| d.date == "2026-10-02" || d.date == "2026-10-03").cloned().collect();
-    assert_eq!(part.daily, days);
-    assert_eq!(part.window.hours, Some(48));
-    let outside = part.summary.records.uncounted.iter().find(|u| u.code == "outside-window").unwrap().records;
-    let inside: u64 = part.summary.records.read - outside;
+    let days: Vec<_> = full.measurement.daily.iter().filter(|d| d.date == "2026-10-02" || d.date == "2026-10-03").cloned().collect();
+    assert_eq!(part.measurement.daily, days);
+    assert_eq!(part.measurement.window.hours, Some(48));
+    let outside = part.measurement.summary.records.uncounted.iter().find(|u| u.code == "outside-window").unwrap().records;
+    let inside: u64 = part.measurement.summary.records.read - outside;
     assert!(outside > 0 && inside > 0);
-    assert_eq!(part.summary.records.read, full.summary.records.read);
+    assert_eq!(part.measurement.summary.records.read, full.measurement.summary.records.read);
 }
 
 /// Drops the interfaces `keep` rejects from a generated network inventory; returns the dropped ones.
@@ -112,7 +112,7 @@ fn unlogged_interfaces_missing_from_the_inventory_show_as_unattributed_with_thei
         }
     });
     assert_eq!(report_conversations(&report), expected);
-    let u = &report.summary.unattributed;
+    let u = &report.measurement.summary.unattributed;
     let billed: u64 = expected.iter().filter(|(k, _)| k.3 == "unattributed" && k.8 == "cross-az-billed").map(|(_, (a, b))| a + b).sum();
     assert!(billed > 0);
     assert_eq!(u.cross_az_billed_bytes, billed);
@@ -140,11 +140,11 @@ fn a_logged_interface_missing_from_the_inventory_is_named_from_its_own_records()
         }
     });
     assert_eq!(report_conversations(&report), expected);
-    assert_eq!(report.summary.unattributed.bytes, 0);
+    assert_eq!(report.measurement.summary.unattributed.bytes, 0);
     assert!(
-        report.summary.notes.iter().any(|n| n.starts_with("1 interfaces in the flow logs are in no network snapshot") && n.contains(&id)),
+        report.measurement.summary.notes.iter().any(|n| n.starts_with("1 interfaces in the flow logs are in no network snapshot") && n.contains(&id)),
         "{:?}",
-        report.summary.notes
+        report.measurement.summary.notes
     );
 }
 

@@ -102,7 +102,8 @@ pub fn truth_conversations(truth: &Value, which: &str) -> BTreeMap<ConvKey, (u64
 }
 
 pub fn report_conversations(r: &Report) -> BTreeMap<ConvKey, (u64, u64)> {
-    r.conversations
+    r.measurement
+        .conversations
         .iter()
         .map(|c| {
             let key = (
@@ -125,9 +126,9 @@ pub fn report_conversations(r: &Report) -> BTreeMap<ConvKey, (u64, u64)> {
 
 /// Records by code, with `counted` and `total`, as the truth file spells them.
 pub fn report_records(r: &Report) -> BTreeMap<String, u64> {
-    let mut m: BTreeMap<String, u64> = r.summary.records.uncounted.iter().map(|u| (u.code.clone(), u.records)).collect();
-    m.insert("counted".into(), r.summary.records.counted);
-    m.insert("total".into(), r.summary.records.read);
+    let mut m: BTreeMap<String, u64> = r.measurement.summary.records.uncounted.iter().map(|u| (u.code.clone(), u.records)).collect();
+    m.insert("counted".into(), r.measurement.summary.records.counted);
+    m.insert("total".into(), r.measurement.summary.records.read);
     m
 }
 

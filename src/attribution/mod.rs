@@ -10,7 +10,7 @@ pub mod engine;
 pub mod resolver;
 
 use crate::error::InputProblem;
-use crate::sources::flowlogs::format::Format;
+use crate::sources::flowlogs::format::TextFormat;
 use crate::sources::flowlogs::parquet::{read_parquet_row_groups, row_groups};
 use crate::sources::flowlogs::text::{FileOutcome, read_text_file};
 use crate::sources::flowlogs::{FileKind, FlowFile};
@@ -20,13 +20,6 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 use resolver::Resolver;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// How to read files without a header line.
-#[derive(Clone, Debug)]
-pub struct TextFormat {
-    pub format: Format,
-    pub is_default: bool,
-}
 
 /// Records of one flow log left out because a richer log covered the same interfaces.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -245,127 +238,4 @@ fn waves(files: &[FlowFile], text: &TextFormat) -> Vec<(String, Vec<usize>)> {
         .collect();
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
     ranked.into_iter().map(|(_, _, log, members)| (log, members)).collect()
-}
-
-/// Counted bytes with a database interface as the server, by day and the server's AZ.
-pub fn db_days(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate::whatif::rds::DbDay> {
-    use crate::model::entity::EntityKind;
-    use crate::model::time::{day_start, format_date};
-    let mut by: BTreeMap<(i32, String, u16), u64> = BTreeMap::new();
-    let entities = resolver.entities();
-    for (k, t) in &acc.counted {
-        let server = entities.get(k.server);
-        if server.kind == EntityKind::Rds {
-            *by.entry((k.day, server.label(), k.server_zone)).or_default() += t.bytes;
-        }
-    }
-    drop(entities);
-    by.into_iter()
-        .map(|((day, server, zone), bytes)| crate::whatif::rds::DbDay { date: format_date(day_start(day)), server, server_az: resolver.zone_name(zone), bytes })
-        .collect()
-}
-
-/// What NAT gateways forwarded over the window: per gateway, client zone and far-end AWS service.
-pub fn nat_flows(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate::whatif::paths::NatFlow> {
-    use crate::attribution::engine::NOT_AWS;
-    let mut by: BTreeMap<(String, String, String, String, String, bool), u64> = BTreeMap::new();
-    let entities = resolver.entities();
-    let name = |idx: u16, of: fn(&crate::model::aws_ranges::AwsRanges, u16) -> &str| match resolver.aws_ranges {
-        Some(r) if idx != NOT_AWS => of(r, idx).to_string(),
-        _ => String::new(),
-    };
-    for (k, t) in &acc.nat_far {
-        let nat = entities.get(k.nat).name.clone();
-        let key = (
-            nat,
-            resolver.zone_name(k.nat_zone),
-            resolver.zone_name(k.client_zone),
-            name(k.service, |r, i| r.service(i)),
-            name(k.region, |r, i| r.region(i)),
-            k.far_known,
-        );
-        *by.entry(key).or_default() += t.bytes;
-    }
-    by.into_iter()
-        .map(|((nat, nat_az, client_az, service, service_region, far_known), bytes)| crate::whatif::paths::NatFlow {
-            nat,
-            nat_az,
-            client_az,
-            service,
-            service_region,
-            far_known,
-            bytes,
-        })
-        .collect()
-}
-
-/// Bytes each zone sent to and received from each NAT gateway, per day (the gateway a zone uses, day by day).
-pub fn nat_days(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate::whatif::paths::NatDay> {
-    use crate::model::entity::EntityKind;
-    use crate::model::time::{day_start, format_date};
-    let mut by: BTreeMap<(i32, crate::model::inventory::ZoneIdx, String, crate::model::inventory::ZoneIdx), u64> = BTreeMap::new();
-    let entities = resolver.entities();
-    for (k, t) in &acc.counted {
-        let server = entities.get(k.server);
-        if server.kind == EntityKind::Nat {
-            *by.entry((k.day, k.client_zone, server.name.clone(), k.server_zone)).or_default() += t.bytes;
-        }
-    }
-    drop(entities);
-    by.into_iter()
-        .map(|((day, cz, nat, nz), bytes)| crate::whatif::paths::NatDay {
-            date: format_date(day_start(day)),
-            client_az: resolver.zone_name(cz),
-            nat,
-            nat_az: resolver.zone_name(nz),
-            bytes,
-        })
-        .collect()
-}
-
-/// Cross-AZ billed bytes per conversation on each resource the bill charges, by day and direction:
-/// what `--allocate-bill` splits each resource's billed dollars over.
-pub fn resource_flows(acc: &Accumulator<'_, '_>, resolver: &Resolver<'_>) -> Vec<crate::allocate::ResourceFlow> {
-    use crate::allocate::{Party, ResourceFlow};
-    use crate::attribution::engine::Class;
-    use crate::attribution::resolver::NO_RESOURCE;
-    use crate::model::time::{day_start, format_date};
-    type Cell = (i32, u32, bool, u32, u32, u16, u16);
-    let mut by: BTreeMap<Cell, u64> = BTreeMap::new();
-    for (k, t) in acc.counted.iter().filter(|(k, _)| k.class == Class::CrossAzBilled) {
-        for (resource, out) in [(k.sender_resource, true), (k.receiver_resource, false)] {
-            *by.entry((k.day, resource, out, k.client, k.server, k.client_zone, k.server_zone)).or_default() += t.bytes;
-        }
-    }
-    let entities = resolver.entities();
-    let party = |id: u32| {
-        let e = entities.get(id);
-        Party { kind: e.kind.as_str().into(), namespace: e.namespace.clone(), name: e.label() }
-    };
-    // Entities that display alike (unattributed reasons) share a row.
-    type Row = (i32, String, String, bool, Party, Party, u16, u16);
-    let mut rows: BTreeMap<Row, u64> = BTreeMap::new();
-    for ((day, resource, out, client, server, cz, sz), bytes) in by {
-        let (kind, id) = if resource == NO_RESOURCE {
-            ("unknown".to_string(), "(no interface)".to_string())
-        } else {
-            let e = entities.get(resource);
-            (e.kind.as_str().to_string(), e.name.clone())
-        };
-        *rows.entry((day, kind, id, out, party(client), party(server), cz, sz)).or_default() += bytes;
-    }
-    drop(entities);
-    rows.into_iter()
-        .map(|((day, resource_kind, resource_id, out, client, server, cz, sz), bytes)| ResourceFlow {
-            date: format_date(day_start(day)),
-            resource_kind,
-            resource_id,
-            out,
-            client,
-            server,
-            client_az_id: resolver.zone_label(cz).0,
-            server_az_id: resolver.zone_label(sz).0,
-            bytes,
-        })
-        .collect()
 }

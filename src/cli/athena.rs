@@ -2,7 +2,7 @@
 //! `athena setup` creates the table over the flow-log bucket, `athena sql` prints the query for a
 //! window, and `attribute --engine athena` runs it here (`aggregate_in_athena`).
 
-use super::{emit, parse_time_arg};
+use super::common::{emit, parse_time_arg};
 use crate::athena::{FileFormat, Layout, TableSpec};
 use crate::error::Error;
 use crate::model::time::Ts;

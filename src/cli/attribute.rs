@@ -1,6 +1,6 @@
 //! `crossaz attribute`: flow logs + network inventory + Kubernetes → cross-AZ bytes and dollars.
 
-use super::{emit, parse_month_arg, parse_time_arg};
+use super::common::{emit, parse_month_arg, parse_time_arg};
 use crate::error::Error;
 use crate::model::time::Month;
 use crate::pipeline::{self, Inputs, Outcome};
@@ -190,7 +190,7 @@ pub fn run(mut args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Re
         query = Some(q);
     }
     let mut outcome = pipeline::run(&inputs, printer)?;
-    outcome.report.inputs.athena = query;
+    outcome.report.measurement.inputs.athena = query;
     let bytes = render(&outcome.report, by, format)?;
     emit(&bytes, args.output.as_deref())?;
     if let Some((dir, month)) = keep {
@@ -221,7 +221,7 @@ pub fn finish(outcome: &Outcome, printer: &Printer) -> ExitCode {
     }
     printer.input_errors(&outcome.problems);
     if outcome.had_bad_input() {
-        let bad: u64 = outcome.report.summary.records.uncounted.iter().filter(|u| u.bad_input).map(|u| u.records).sum();
+        let bad: u64 = outcome.report.measurement.summary.records.uncounted.iter().filter(|u| u.bad_input).map(|u| u.records).sum();
         eprintln!(
             "error: some input could not be read ({bad} records skipped, {} files with errors); the report covers everything else",
             outcome.problems.len()

@@ -60,7 +60,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     if let Some(f) = &args.scan_cur {
         let r = bench::scan_cur(f)?;
         let text = serde_json::to_string(&r).map_err(|e| Error::failure("cannot print the result").caused_by(e))?;
-        crate::cli::emit(format!("{text}\n").as_bytes(), None)?;
+        crate::cli::common::emit(format!("{text}\n").as_bytes(), None)?;
         return Ok(ExitCode::SUCCESS);
     }
     let dir = args.dir.clone().unwrap_or_else(|| {
@@ -77,12 +77,12 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     if args.cur_only {
         let mut out = String::new();
         let ok = cur_bench(&args, &dir, &exe, &mut out, &say)?;
-        crate::cli::emit(out.as_bytes(), None)?;
+        crate::cli::common::emit(out.as_bytes(), None)?;
         return if ok { Ok(ExitCode::SUCCESS) } else { Err(Error::failure("the CUR extraction differs from what was written")) };
     }
     if args.soak {
         let (out, exact) = soak(&args, &dir, &exe, &say)?;
-        crate::cli::emit(out.as_bytes(), None)?;
+        crate::cli::common::emit(out.as_bytes(), None)?;
         return if exact {
             Ok(ExitCode::SUCCESS)
         } else {
@@ -161,7 +161,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         out.push_str(&a.text);
     }
     let cur_ok = args.cur_rows == 0 || cur_bench(&args, &dir, &exe, &mut out, &say)?;
-    crate::cli::emit(out.as_bytes(), None)?;
+    crate::cli::common::emit(out.as_bytes(), None)?;
     if !cur_ok {
         return Err(Error::failure("the CUR extraction differs from what was written"));
     }

@@ -1,6 +1,6 @@
 //! `crossaz demo`: the whole pipeline on the bundled sample month in `fixtures/demo`.
 
-use super::emit;
+use super::common::emit;
 use crate::error::Error;
 use crate::pipeline::{self, Inputs};
 use crate::pricing::Rates;
@@ -82,12 +82,12 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
     text.push_str(&String::from_utf8_lossy(&render(&outcome.report, args.by, Format::Table)?));
     // The what-ifs go into the outcome's Report once: the tables and the review both show them.
     if let Some(snapshot) = &outcome.latest_snapshot {
-        outcome.report.routing = Some(super::whatif::routing_for(&outcome.report, snapshot));
+        outcome.report.routing = Some(super::whatif::routing_for(&outcome.report.measurement, snapshot));
         text.push_str("\n\nWhat would topology-aware routing save? (the top Services; `crossaz whatif routing` for all)\n\n");
         text.push_str(&String::from_utf8_lossy(&crate::report::render_routing::render(&outcome.report, Format::Table, Some(5))?));
     }
     if !outcome.databases.is_empty() {
-        outcome.report.rds = Some(super::whatif::rds_for(&outcome.report, &outcome)?);
+        outcome.report.rds = Some(super::whatif::rds_for(&outcome.report.measurement, &outcome)?);
         text.push_str("\n\nWhich database deployment? (options: `crossaz whatif rds --rto SECONDS --read-fraction F`)\n\n");
         text.push_str(&String::from_utf8_lossy(&crate::report::render_rds::render(&outcome.report, Format::Table)?));
     }
@@ -102,7 +102,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         ));
         text.push_str(&crate::report::render::resource_table(&rows, false));
     }
-    let paths = super::whatif::paths_for(&outcome.report, &outcome, None)?;
+    let paths = super::whatif::paths_for(&outcome.report.measurement, &outcome, None)?;
     text.push_str("\n\nTop changes to the network paths (`crossaz whatif paths` for every change, its risk and the exact edit)\n\n");
     text.push_str(&crate::report::render_paths::table(&paths, Some(5)));
     outcome.report.paths = Some(paths);
@@ -118,7 +118,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         period: month.label.clone(),
         bounds: Some((month.from, month.to)),
         month: Some(month),
-        baseline: Some((&baseline, "2026-09".into(), "generated: crossaz generate --scenario month --start 2026-09-01 --days 30".into())),
+        baseline: Some(baseline.as_baseline("2026-09".into(), "generated: crossaz generate --scenario month --start 2026-09-01 --days 30".into())),
         group_by: crate::review::GroupBy::Label("team".into()),
         fail_on_increase: None,
         workspace: None,

@@ -17,7 +17,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR", env = "CROSSAZ_WORKSPACE")]
     pub workspace: Option<PathBuf>,
     /// The month to check [default: last month].
-    #[arg(long, value_name = "YYYY-MM", value_parser = super::parse_month_arg)]
+    #[arg(long, value_name = "YYYY-MM", value_parser = super::common::parse_month_arg)]
     pub month: Option<Month>,
 }
 
@@ -74,7 +74,7 @@ pub fn run(args: Args, printer: &Printer, cfg: &crate::config::Loaded) -> Result
     } else {
         let _ = writeln!(out, "a report of {} would be incomplete: {bad} problem{} above", month.label, if bad == 1 { "" } else { "s" });
     }
-    super::emit(out.as_bytes(), None)?;
+    super::common::emit(out.as_bytes(), None)?;
     Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -200,16 +200,20 @@ pub fn checks(ws: &Workspace, month: &Month, read: Option<&Outcome>, found: &Fou
             what: format!("flow logs: no flow-log files in `{}`", ws.flow_logs().display()),
             fix: Some(fixes.flow_logs(month.from, month.to)),
         }),
-        Some(r) if r.summary.records.read == 0 => out.push(Check {
+        Some(r) if r.measurement.summary.records.read == 0 => out.push(Check {
             ok: false,
             what: format!("flow logs: no record of {} in `{}`", month.label, ws.flow_logs().display()),
             fix: Some(fixes.flow_logs(month.from, month.to)),
         }),
         Some(r) => {
-            let seen: BTreeSet<&str> = r.daily.iter().map(|d| d.date.as_str()).collect();
+            let seen: BTreeSet<&str> = r.measurement.daily.iter().map(|d| d.date.as_str()).collect();
             let missing: Vec<Ts> = days.iter().copied().filter(|d| !seen.contains(format_date(*d).as_str())).collect();
             if missing.is_empty() {
-                out.push(Check { ok: true, what: format!("flow logs: {} of {} days ({} records)", days.len(), days.len(), r.summary.records.read), fix: None });
+                out.push(Check {
+                    ok: true,
+                    what: format!("flow logs: {} of {} days ({} records)", days.len(), days.len(), r.measurement.summary.records.read),
+                    fix: None,
+                });
             } else {
                 let (first, last) = (missing[0], missing[missing.len() - 1] + SECONDS_PER_DAY);
                 out.push(Check {
@@ -261,8 +265,8 @@ pub fn checks(ws: &Workspace, month: &Month, read: Option<&Outcome>, found: &Fou
     }
 
     // 5. The network inventory: not older than the flow logs.
-    let network_files = report.map_or(found.network_files, |r| r.inputs.network_files);
-    let unknown_note = report.and_then(|r| r.summary.notes.iter().find(|n| n.contains("are in no network snapshot")));
+    let network_files = report.map_or(found.network_files, |r| r.measurement.inputs.network_files);
+    let unknown_note = report.and_then(|r| r.measurement.summary.notes.iter().find(|n| n.contains("are in no network snapshot")));
     if network_files == 0 {
         out.push(Check { ok: false, what: format!("network inventory: none in `{}`", ws.network().display()), fix: Some(fixes.network()) });
     } else if let Some(n) = unknown_note {
@@ -272,7 +276,11 @@ pub fn checks(ws: &Workspace, month: &Month, read: Option<&Outcome>, found: &Fou
             fix: Some(format!("keep `{}` running", fixes.network())),
         });
     } else if let Some(r) = report {
-        out.push(Check { ok: true, what: format!("network inventory: {} interfaces, every logged interface known", r.inputs.interfaces), fix: None });
+        out.push(Check {
+            ok: true,
+            what: format!("network inventory: {} interfaces, every logged interface known", r.measurement.inputs.interfaces),
+            fix: None,
+        });
     } else {
         out.push(Check { ok: true, what: format!("network inventory: {network_files} files (checked against the flow logs once they are pulled)"), fix: None });
     }
@@ -327,17 +335,17 @@ fn flow_log_checks(o: &Outcome, out: &mut Vec<Check>) {
             ok: false,
             what: format!(
                 "{} of {} flow-log files lack `pkt-srcaddr`/`pkt-dstaddr`: traffic is attributed per node, not per pod",
-                o.node_level_files, r.inputs.flow_log_files
+                o.node_level_files, r.measurement.inputs.flow_log_files
             ),
             fix: Some(
                 "create the flow log with the recommended format: `crossaz setup --cluster NAME` prints the AWS CLI and Terraform (docs/flow-log-format.md)"
                     .into(),
             ),
         });
-    } else if r.inputs.flow_log_files > 0 {
+    } else if r.measurement.inputs.flow_log_files > 0 {
         out.push(Check { ok: true, what: "flow-log format: pod addresses (`pkt-srcaddr`, `pkt-dstaddr`) present".into(), fix: None });
     }
-    if !o.unlogged_interfaces.is_empty() && r.summary.records.read > 0 {
+    if !o.unlogged_interfaces.is_empty() && r.measurement.summary.records.read > 0 {
         let shown: Vec<String> = o.unlogged_interfaces.iter().take(3).map(|(id, who)| format!("{id} ({who})")).collect();
         out.push(Check {
             ok: false,

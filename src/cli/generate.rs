@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long, default_value_t = 31)]
     pub days: u32,
     /// The first day (UTC midnight; default 2026-10-01).
-    #[arg(long, value_name = "DATE", value_parser = super::parse_time_arg)]
+    #[arg(long, value_name = "DATE", value_parser = super::common::parse_time_arg)]
     pub start: Option<i64>,
     /// Multiply every traffic rate by this.
     #[arg(long, default_value_t = 1, conflicts_with = "records")]

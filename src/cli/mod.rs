@@ -3,6 +3,7 @@
 pub mod athena;
 pub mod attribute;
 pub mod bench;
+pub mod common;
 pub mod demo;
 pub mod doctor;
 pub mod generate;
@@ -15,6 +16,7 @@ pub mod whatif;
 use crate::error::Error;
 use crate::printer::Printer;
 use clap::{Parser, Subcommand};
+use common::emit;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -148,30 +150,4 @@ impl Command {
             _ => {}
         }
     }
-}
-
-/// Writes output to `--output` atomically, or to stdout.
-pub fn emit(bytes: &[u8], output: Option<&std::path::Path>) -> Result<(), Error> {
-    match output {
-        Some(path) => crate::report::write::atomic_write(path, bytes),
-        None => {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            match out.write_all(bytes).and_then(|()| out.flush()) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                Err(e) => Err(Error::failure("failed to write to stdout").caused_by(e)),
-            }
-        }
-    }
-}
-
-/// Parses `--month` values for clap.
-pub fn parse_month_arg(s: &str) -> Result<crate::model::time::Month, String> {
-    crate::model::time::Month::parse(s).ok_or_else(|| format!("`{s}` is not a month: expected YYYY-MM (`2026-10`), a UTC calendar month"))
-}
-
-/// Parses `--from`/`--to` values for clap.
-pub fn parse_time_arg(s: &str) -> Result<i64, String> {
-    crate::model::time::parse_time(s).ok_or_else(|| format!("`{s}` is not a time: expected RFC 3339 (`2026-10-01T00:00:00Z`) or a date (`2026-10-01`)"))
 }

@@ -1,7 +1,7 @@
 //! `crossaz pull …`: fetch flow logs, the network inventory, the bill and Kubernetes snapshots into
 //! a workspace, so every other command runs offline on it.
 
-use super::{emit, parse_time_arg};
+use super::common::{emit, parse_time_arg};
 use crate::error::Error;
 use crate::printer::Printer;
 use crate::sources::aws::{self, AwsArgs};
@@ -516,7 +516,7 @@ async fn ip_ranges(url: &str, ws: &Workspace) -> Result<String, Error> {
     if let Some(dir) = path.parent() {
         fs_err::create_dir_all(dir).map_err(|e| Error::failure(format!("could not create `{}`", dir.display())).caused_by(e))?;
     }
-    crate::report::write::atomic_write(&path, &bytes)?;
+    crate::write::atomic_write(&path, &bytes)?;
     Ok(format!("ip-ranges: AWS's file of {} ({} prefixes) into `{}`\n", fresh.created, fresh.len(), path.display()))
 }
 

@@ -1,7 +1,7 @@
 //! `crossaz reconcile`: how much of the billed inter-AZ transfer the flow logs explain.
 
 use super::attribute::{InputArgs, finish};
-use super::emit;
+use super::common::emit;
 use crate::error::Error;
 use crate::pipeline;
 use crate::printer::Printer;

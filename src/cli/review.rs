@@ -8,9 +8,10 @@ use crate::printer::Printer;
 use crate::report::render::{Format, csv_rows, human_bytes, human_pct, human_usd, render};
 use crate::report::review_view as rv;
 use crate::report::views::{By, Cell};
-use crate::report::{Report, SCHEMA_VERSION, html, markdown, write::atomic_write};
+use crate::report::{Report, SCHEMA_VERSION, html, markdown};
 use crate::review::{self, GroupBy, Limit};
 use crate::workspace::Workspace;
+use crate::write::atomic_write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -23,7 +24,7 @@ pub struct Args {
     pub out: Option<PathBuf>,
     /// Compare with this month's report, kept in the workspace's `reports/` (default: the previous
     /// month's, when the workspace has it).
-    #[arg(long, value_name = "YYYY-MM", value_parser = super::parse_month_arg)]
+    #[arg(long, value_name = "YYYY-MM", value_parser = super::common::parse_month_arg)]
     pub baseline: Option<Month>,
     /// Compare with a JSON Report crossaz wrote (`report.json`, `attribute --format json`).
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
@@ -75,7 +76,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
         period,
         bounds: Some((from, to)),
         month: month.clone(),
-        baseline: baseline.as_ref().map(|(r, label, source)| (r, label.clone(), source.clone())),
+        baseline: baseline.as_ref().map(|(r, label, source)| r.as_baseline(label.clone(), source.clone())),
         group_by: args.group_by.clone(),
         fail_on_increase: args.fail_on_increase.clone(),
         workspace: workspace.clone(),
@@ -114,7 +115,7 @@ pub struct ReviewRequest<'a> {
     /// The period's bounds, when known, to say when the flow logs cover only part of it.
     pub bounds: Option<(i64, i64)>,
     pub month: Option<Month>,
-    pub baseline: Option<(&'a Report, String, String)>,
+    pub baseline: Option<review::BaselineInput<'a>>,
     pub group_by: GroupBy,
     pub fail_on_increase: Option<Limit>,
     /// Where `pull prices` left NAT gateway and endpoint prices (`prices/path-prices.json`).
@@ -127,17 +128,17 @@ pub fn write_review(outcome: Outcome, req: ReviewRequest<'_>, out: &Path) -> Res
     let mut notes = Vec::new();
     match &outcome.latest_snapshot {
         _ if report.routing.is_some() => {}
-        Some(snapshot) => report.routing = Some(super::whatif::routing_for(&report, snapshot)),
+        Some(snapshot) => report.routing = Some(super::whatif::routing_for(&report.measurement, snapshot)),
         None => notes.push("no Kubernetes snapshot: topology-aware routing was not estimated (pass `--k8s`)".into()),
     }
     if !outcome.databases.is_empty() && report.rds.is_none() {
-        match super::whatif::rds_for(&report, &outcome) {
+        match super::whatif::rds_for(&report.measurement, &outcome) {
             Ok(r) => report.rds = Some(r),
             Err(e) => notes.push(format!("the RDS what-if could not run: {e}")),
         }
     }
     if report.paths.is_none() {
-        match super::whatif::paths_for(&report, &outcome, req.workspace.as_deref()) {
+        match super::whatif::paths_for(&report.measurement, &outcome, req.workspace.as_deref()) {
             Ok(p) => report.paths = Some(p),
             Err(e) => notes.push(format!("the network-path what-if could not run: {e}")),
         }
@@ -146,12 +147,14 @@ pub fn write_review(outcome: Outcome, req: ReviewRequest<'_>, out: &Path) -> Res
         notes.extend(partial_period(&report, from, to));
     }
     let review = review::review(
-        &report,
+        &report.measurement,
         review::Input {
             period: req.period,
             month: req.month.map(|m| m.label),
             command: command_line(),
             baseline: req.baseline,
+            whatifs: report.whatifs(),
+            reconciliation: report.reconciliation.as_ref(),
             group_by: req.group_by,
             labels: &outcome.labels,
             fail_on_increase: req.fail_on_increase,
@@ -188,6 +191,7 @@ type CsvTable = (&'static str, Vec<&'static str>, Vec<Vec<Cell>>);
 fn review_tables(r: &Report, review: &review::Review) -> Vec<CsvTable> {
     let t = |s: &str| Cell::Text(s.to_string());
     let day = r
+        .measurement
         .daily
         .iter()
         .map(|d| {
@@ -319,7 +323,7 @@ pub fn print_headline(w: &Written) {
 /// A note when the records start well after the period's start or end well before its end.
 fn partial_period(r: &Report, from: i64, to: i64) -> Option<String> {
     let parse = |s: &Option<String>| s.as_deref().and_then(crate::model::time::parse_time);
-    let (first, last) = (parse(&r.window.first_record), parse(&r.window.last_record));
+    let (first, last) = (parse(&r.measurement.window.first_record), parse(&r.measurement.window.last_record));
     let slack = 3 * 3600;
     match (first, last) {
         (None, _) | (_, None) => Some("no flow-log record falls in the period: its cost is zero for want of data, not of traffic".into()),

@@ -160,7 +160,7 @@ pub fn run(args: Args, printer: &Printer) -> Result<ExitCode, Error> {
             "next: `crossaz pull network --every 1h`, `crossaz pull k8s --every 5m`, `crossaz pull flow-logs`, `crossaz pull billing`; `crossaz doctor` says what is still missing; then `crossaz review --month YYYY-MM`"
         );
     }
-    super::emit(format!("{header}{out}").as_bytes(), None)?;
+    super::common::emit(format!("{header}{out}").as_bytes(), None)?;
     if !printer.quiet && !usable {
         eprintln!("error: no VPC or no flow log found: crossaz has nothing to read yet (the fixes are above)");
     }

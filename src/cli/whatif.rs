@@ -1,14 +1,15 @@
 //! `crossaz whatif …`: what a change would save, from the cluster state and measured traffic.
 
 use super::attribute::{InputArgs, finish};
-use super::emit;
+use super::common::emit;
 use crate::error::Error;
+use crate::measurement::{Measurement, build};
 use crate::pipeline;
 use crate::pricing::paths::PathPrices;
 use crate::pricing::rds::PriceTable;
 use crate::printer::Printer;
 use crate::report::render::Format;
-use crate::report::{Report, build, render_paths, render_rds, render_routing};
+use crate::report::{Report, render_paths, render_rds, render_routing};
 use crate::whatif::routing::{self, Options};
 use crate::whatif::{paths, rds};
 use crate::workspace::Workspace;
@@ -140,15 +141,15 @@ fn run_paths(args: PathsArgs, printer: &Printer) -> Result<ExitCode, Error> {
     let outcome = pipeline::run(&inputs, printer)?;
     let exit = finish(&outcome, printer);
     let mut report = outcome.report;
-    report.paths = Some(paths::analyze(&report, &outcome.paths, outcome.latest_snapshot.as_ref(), &opts));
+    report.paths = Some(paths::analyze(&report.measurement, &outcome.paths, outcome.latest_snapshot.as_ref(), &opts));
     emit(&render_paths::render(&report, args.format)?, args.output.as_deref())?;
     Ok(exit)
 }
 
 /// The network-path what-if with the bundled prices (the demo's and the review's).
-pub fn paths_for(report: &Report, outcome: &pipeline::Outcome, workspace: Option<&std::path::Path>) -> Result<paths::PathsWhatIf, Error> {
+pub fn paths_for(measurement: &Measurement, outcome: &pipeline::Outcome, workspace: Option<&std::path::Path>) -> Result<paths::PathsWhatIf, Error> {
     let opts = path_options(workspace, None)?;
-    Ok(paths::analyze(report, &outcome.paths, outcome.latest_snapshot.as_ref(), &opts))
+    Ok(paths::analyze(measurement, &outcome.paths, outcome.latest_snapshot.as_ref(), &opts))
 }
 
 fn run_rds(args: RdsArgs, printer: &Printer) -> Result<ExitCode, Error> {
@@ -194,7 +195,7 @@ fn run_rds(args: RdsArgs, printer: &Printer) -> Result<ExitCode, Error> {
         prices_file,
     };
     let mut report = outcome.report;
-    report.rds = Some(rds::analyze(&report, &outcome.databases, &outcome.db_days, &opts)?);
+    report.rds = Some(rds::analyze(&report.measurement, &outcome.databases, &outcome.db_days, &opts)?);
     emit(&render_rds::render(&report, args.format)?, args.output.as_deref())?;
     Ok(exit)
 }
@@ -213,7 +214,7 @@ fn run_routing(args: RoutingArgs, printer: &Printer) -> Result<ExitCode, Error> 
         printer.input_errors(&loaded.problems);
         let exit = if loaded.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) };
         let region = loaded.inventory.region();
-        let report = build::without_traffic(loaded.info, &inputs.rates, &inputs.rules, region, vec![]);
+        let report = Report::new(build::without_traffic(loaded.info, &inputs.rates, &inputs.rules, region, vec![]));
         (report, loaded.timeline.latest, exit)
     } else {
         let outcome = pipeline::run(&inputs, printer)?;
@@ -231,18 +232,18 @@ fn run_routing(args: RoutingArgs, printer: &Printer) -> Result<ExitCode, Error> 
         }
     }
     let traffic = !inputs.flow_logs.is_empty();
-    report.routing = Some(routing::analyze(&snapshot, traffic.then_some(&report), &Options { services: args.services }));
+    report.routing = Some(routing::analyze(&snapshot, traffic.then_some(&report.measurement), &Options { services: args.services }));
     emit(&render_routing::render(&report, args.format, None)?, args.output.as_deref())?;
     Ok(exit)
 }
 
 /// The RDS what-if with the bundled prices and default assumptions (the demo's table).
-pub fn rds_for(report: &Report, outcome: &pipeline::Outcome) -> Result<rds::RdsWhatIf, Error> {
+pub fn rds_for(measurement: &Measurement, outcome: &pipeline::Outcome) -> Result<rds::RdsWhatIf, Error> {
     let opts = rds::Options { prices: PriceTable::bundled(), prices_source: "the bundled table (docs/rds.md)".into(), ..rds::Options::default() };
-    rds::analyze(report, &outcome.databases, &outcome.db_days, &opts)
+    rds::analyze(measurement, &outcome.databases, &outcome.db_days, &opts)
 }
 
 /// The routing what-if for a finished attribution (the demo's top-savings table).
-pub fn routing_for(report: &Report, snapshot: &crate::model::k8s::Snapshot) -> routing::RoutingWhatIf {
-    routing::analyze(snapshot, Some(report), &Options::default())
+pub fn routing_for(measurement: &Measurement, snapshot: &crate::model::k8s::Snapshot) -> routing::RoutingWhatIf {
+    routing::analyze(snapshot, Some(measurement), &Options::default())
 }

@@ -329,3 +329,22 @@ pub fn plan(world: &World, rng: &mut Rng, start: Ts, days: u32) -> Plan {
     snapshot_times.dedup();
     Plan { workloads: workloads(), services: services(), pods: p.pods, snapshot_times, reused_ips }
 }
+
+/// A Deployment's pod on `node`, running from the day before `start` on.
+pub(super) fn deployment_pod(w: &WorkloadDef, workload: usize, node: usize, (ip, eni): (Ip, usize), hash_base: u64, start: Ts, rng: &mut Rng) -> PodDef {
+    let hash = format!("{:x}", hash_base + workload as u64);
+    PodDef {
+        uid: rng.uuid(),
+        name: format!("{}-{hash}-{}", w.name, rng.alnum(5)),
+        workload,
+        owner: Some(("ReplicaSet", format!("{}-{hash}", w.name))),
+        template_hash: Some(hash),
+        node,
+        ip,
+        eni,
+        start: start - DAY,
+        end: Ts::MAX,
+        listed_until: Ts::MAX,
+        finished: None,
+    }
+}

@@ -4,9 +4,10 @@
 //! from the design alone, each client AZ's bytes, where the writer was, and every option's
 //! cross-AZ bytes.
 
+use super::cluster::deployment_pod;
 use super::cluster::{DAY, HOUR};
 use super::rng::Rng;
-use super::routing::{End, conversation, deployment_pod};
+use super::routing::{End, conversation};
 use super::world::{EniKind, REGION, SubnetDef, VPC, WorkloadDef, World, ZONES};
 use super::write::{self, FlowFormat};
 use crate::model::time::{Ts, format_date, format_time};

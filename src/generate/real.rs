@@ -238,7 +238,7 @@ fn add_storefront(world: &World, plan: &mut Plan, rng: &mut Rng, start: Ts) -> (
     for zone in 0..ZONES.len() {
         let node = world.nodes.iter().position(|n| n.zone == zone && n.alive.1 == Ts::MAX && n.alive.0 == Ts::MIN).expect("a node per zone all day");
         let slot = *world.nodes[node].pool.iter().find(|(a, _)| !used.contains(a)).expect("a free address");
-        let pod = super::routing::deployment_pod(&w, workload, node, slot, 0x5f0e7f2000, start - 4 * DAY, rng);
+        let pod = super::cluster::deployment_pod(&w, workload, node, slot, 0x5f0e7f2000, start - 4 * DAY, rng);
         plan.pods.push(pod);
     }
     (workload, service)

@@ -3,10 +3,10 @@
 //! zone sending a skewed share of requests, and kube-proxy's uniform spread today. `routing-truth.json`
 //! states, from the design alone, what each routing mode leaves crossing zones.
 
-use super::cluster::{DAY, HOUR};
+use super::cluster::{DAY, HOUR, deployment_pod};
 use super::rng::Rng;
 use super::traffic::GenRecord;
-use super::world::{PodDef, ServiceDef, WorkloadDef, World, ZONES};
+use super::world::{ServiceDef, WorkloadDef, World, ZONES};
 use super::write::{self, FlowFormat};
 use crate::model::ip::Ip;
 use crate::model::time::{Ts, format_time};
@@ -244,25 +244,6 @@ pub fn generate(out: &Path, seed: u64, start: Ts) -> std::io::Result<u64> {
     text.push(b'\n');
     std::fs::write(out.join("routing-truth.json"), text)?;
     Ok(records.len() as u64)
-}
-
-/// A Deployment's pod on `node`, running from the day before `start` on.
-pub(super) fn deployment_pod(w: &WorkloadDef, workload: usize, node: usize, (ip, eni): (Ip, usize), hash_base: u64, start: Ts, rng: &mut Rng) -> PodDef {
-    let hash = format!("{:x}", hash_base + workload as u64);
-    PodDef {
-        uid: rng.uuid(),
-        name: format!("{}-{hash}-{}", w.name, rng.alnum(5)),
-        workload,
-        owner: Some(("ReplicaSet", format!("{}-{hash}", w.name))),
-        template_hash: Some(hash),
-        node,
-        ip,
-        eni,
-        start: start - DAY,
-        end: Ts::MAX,
-        listed_until: Ts::MAX,
-        finished: None,
-    }
 }
 
 #[derive(Clone, Copy)]

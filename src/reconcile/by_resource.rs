@@ -2,9 +2,9 @@
 //! instance, NAT gateway, load balancer, database) against the cross-AZ bytes the flow logs
 //! measured on that resource's interfaces, direction by direction.
 
+use crate::measurement::ResourceDay;
 use crate::model::billing::ResourceCharge;
 use crate::pricing::GB;
-use crate::report::ResourceDay;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -89,7 +89,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, Error> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let fail = |e: ::csv::Error| Error::failure("failed to write FOCUS CSV").caused_by(e);
     w.write_record(COLUMNS).map_err(fail)?;
-    let region = report.region.clone().unwrap_or_default();
+    let region = report.measurement.region.clone().unwrap_or_default();
     for r in &a.rows {
         let day = parse_time(&r.date).map(day_of).unwrap_or_default();
         let (start, end) = (day_start(day), day_start(day + 1));

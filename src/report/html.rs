@@ -28,7 +28,7 @@ pub fn render(r: &Report, review: &Review) -> String {
             body {
                 header {
                     h1 { "Cross-AZ data transfer review " span.period { (review.period) } }
-                    p.sub { (r.region.as_deref().unwrap_or("region unknown")) " · " (window_text(r)) " · " (r.tool) }
+                    p.sub { (r.measurement.region.as_deref().unwrap_or("region unknown")) " · " (window_text(r)) " · " (r.tool) }
                 }
                 main {
                     section #headline aria-labelledby="h-headline" {
@@ -83,7 +83,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 }
 
 fn window_text(r: &Report) -> String {
-    match (&r.window.from, &r.window.to, &r.window.first_record, &r.window.last_record) {
+    match (&r.measurement.window.from, &r.measurement.window.to, &r.measurement.window.first_record, &r.measurement.window.last_record) {
         (Some(f), Some(t), _, _) => format!("{f} → {t}"),
         (_, _, Some(a), Some(b)) => format!("records {a} → {b}"),
         _ => "no records".into(),
@@ -379,7 +379,7 @@ fn chargeback(review: &Review) -> Markup {
 }
 
 fn data_quality(r: &Report, review: &Review) -> Markup {
-    let s = &r.summary;
+    let s = &r.measurement.summary;
     html! {
         section #quality aria-labelledby="h-quality" {
             h2 #h-quality { "Data quality" }
@@ -397,7 +397,7 @@ fn data_quality(r: &Report, review: &Review) -> Markup {
                 }
             }
             p { "Unattributed: " strong { (human_pct(s.unattributed.share_of_cost_pct)) } " of the cross-AZ cost (" (human_usd(s.unattributed.cost_usd)) ")." }
-            @if review.snapshot_gaps.is_empty() { p { "Kubernetes snapshots: " (r.inputs.k8s_snapshots) " read, no gaps found." } } @else {
+            @if review.snapshot_gaps.is_empty() { p { "Kubernetes snapshots: " (r.measurement.inputs.k8s_snapshots) " read, no gaps found." } } @else {
                 ul { @for g in &review.snapshot_gaps { li { "Kubernetes snapshot gap: " (g) } } }
             }
             @match &r.reconciliation {

@@ -51,6 +51,18 @@ fn code(s: &str) -> String {
 
 pub fn render(r: &Report, review: &Review) -> String {
     let mut o = String::new();
+    headline(&mut o, review);
+    what_to_do(&mut o, review);
+    what_changed(&mut o, review);
+    where_it_goes(&mut o, r);
+    chargeback(&mut o, review);
+    data_quality(&mut o, r, review);
+    assumptions(&mut o, r, review);
+    o
+}
+
+/// The title and the headline figures.
+fn headline(o: &mut String, review: &Review) {
     let h = &review.headline;
     let _ = writeln!(o, "# Cross-AZ data transfer review — {}\n", md(&review.period));
     let _ = writeln!(o, "| | |\n|---|---|");
@@ -71,7 +83,10 @@ pub fn render(r: &Report, review: &Review) -> String {
         let _ = writeln!(o, "| Threshold | increase over {}: {} |", md(&rv::limit_text(&t.limit)), if t.exceeded { "**exceeded**" } else { "not exceeded" });
     }
     o.push('\n');
+}
 
+/// The ranked actions, with their evidence.
+fn what_to_do(o: &mut String, review: &Review) {
     let _ = writeln!(o, "## What to do\n");
     if review.actions.is_empty() {
         let _ = writeln!(o, "No what-if found a saving (topology-aware routing needs `--k8s`; the RDS what-if needs RDS in `--network`).\n");
@@ -93,10 +108,13 @@ pub fn render(r: &Report, review: &Review) -> String {
         for a in review.actions.iter().take(rv::TOP) {
             let _ = writeln!(o, "{}. **{}**: {}", a.rank, md(&a.target), md(&a.evidence));
         }
-        more(&mut o, review.actions.len(), "actions.csv");
+        more(o, review.actions.len(), "actions.csv");
         o.push('\n');
     }
+}
 
+/// The period against its baseline.
+fn what_changed(o: &mut String, review: &Review) {
     let _ = writeln!(o, "## What changed\n");
     match &review.baseline {
         None => {
@@ -121,12 +139,15 @@ pub fn render(r: &Report, review: &Review) -> String {
                         rv::signed_usd(c.change_usd)
                     );
                 }
-                more(&mut o, moved.len(), "changes.csv");
+                more(o, moved.len(), "changes.csv");
                 o.push('\n');
             }
         }
     }
+}
 
+/// The AZ-to-AZ matrix and the top Services, workloads and namespaces.
+fn where_it_goes(o: &mut String, r: &Report) {
     let _ = writeln!(o, "## Where it goes\n");
     let m = Matrix::of(r);
     if !m.zones.is_empty() {
@@ -157,7 +178,9 @@ pub fn render(r: &Report, review: &Review) -> String {
         }
         o.push('\n');
     }
+}
 
+fn chargeback(o: &mut String, review: &Review) {
     let cb = &review.chargeback;
     let _ = writeln!(o, "## Chargeback by {}\n", md(&cb.group_by));
     let _ = writeln!(o, "| {} | Cross-AZ | Cost | Share |\n|---|---:|---:|---:|", md(&cb.group_by));
@@ -166,16 +189,19 @@ pub fn render(r: &Report, review: &Review) -> String {
     }
     let _ = writeln!(o, "| **Total** | {} | {} | |\n", human_bytes(cb.total_bytes), human_usd(cb.total_usd));
     let _ = writeln!(o, "Rule: {}.\n", md(&cb.rule));
+}
 
+/// What was read and left out, snapshot gaps, and how much of the bill the flow logs explain.
+fn data_quality(o: &mut String, r: &Report, review: &Review) {
     let _ = writeln!(o, "## Data quality\n");
-    let s = &r.summary;
+    let s = &r.measurement.summary;
     let _ = writeln!(o, "- Records: {} read, {} counted", human_count(s.records.read), human_count(s.records.counted));
     for u in &s.records.uncounted {
         let _ = writeln!(o, "  - {} {} ({}){}", human_count(u.records), md(&u.reason), u.code, if u.bad_input { " — **bad input**" } else { "" });
     }
     let _ = writeln!(o, "- Unattributed: {} of the cross-AZ cost ({})", human_pct(s.unattributed.share_of_cost_pct), human_usd(s.unattributed.cost_usd));
     if review.snapshot_gaps.is_empty() {
-        let _ = writeln!(o, "- Kubernetes snapshots: {} read, no gaps found", r.inputs.k8s_snapshots);
+        let _ = writeln!(o, "- Kubernetes snapshots: {} read, no gaps found", r.measurement.inputs.k8s_snapshots);
     } else {
         for g in &review.snapshot_gaps {
             let _ = writeln!(o, "- Kubernetes snapshot gap: {}", md(g));
@@ -222,13 +248,14 @@ pub fn render(r: &Report, review: &Review) -> String {
         let _ = writeln!(o, "- Note: {}", md(n));
     }
     o.push('\n');
+}
 
+fn assumptions(o: &mut String, r: &Report, review: &Review) {
     let _ = writeln!(o, "## Assumptions\n");
     for line in rv::assumptions(r) {
         let _ = writeln!(o, "- {}", md(&line));
     }
     let _ = writeln!(o, "- Made by {} with `{}`", md(&r.tool), review.command.replace('`', "'"));
-    o
 }
 
 #[cfg(test)]

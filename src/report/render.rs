@@ -3,6 +3,8 @@
 use super::Report;
 use super::views::{By, Cell, ColType, Table, view};
 use crate::error::Error;
+use crate::human::group_digits;
+pub use crate::human::{human_bytes, human_count, human_pct, human_usd};
 use crate::pricing::round_usd;
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table as Comfy, TableStyle};
 use rust_decimal::Decimal;
@@ -27,49 +29,6 @@ pub fn render(report: &Report, by: By, format: Format) -> Result<Vec<u8>, Error>
         Format::Parquet => parquet(&table),
         Format::Focus => super::focus::render(report),
     }
-}
-
-/// `1536` → `1.5 KiB`; bytes below 1 KiB stay exact.
-pub fn human_bytes(b: u64) -> String {
-    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    if b < 1024 {
-        return format!("{b} B");
-    }
-    let mut v = b as f64 / 1024.0;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    format!("{v:.2} {}", UNITS[u])
-}
-
-/// `$1,234.57` (cents, half to even).
-pub fn human_usd(d: Decimal) -> String {
-    let r = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointNearestEven);
-    let s = format!("{:.2}", r.abs());
-    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
-    format!("{}${}.{frac}", if r.is_sign_negative() && !r.is_zero() { "-" } else { "" }, group_digits(int))
-}
-
-/// `95.69` → `95.7%` (one decimal, half to even).
-pub fn human_pct(d: Decimal) -> String {
-    format!("{:.1}%", d.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointNearestEven))
-}
-
-pub fn human_count(n: u64) -> String {
-    group_digits(&n.to_string())
-}
-
-fn group_digits(int: &str) -> String {
-    let mut out = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 fn cell_text(c: &Cell, ty: ColType) -> String {
@@ -119,15 +78,15 @@ fn terminal(report: &Report, t: &Table) -> String {
 
 /// The summary block printed under tables and on stderr for machine formats.
 pub fn summary_text(r: &Report) -> String {
-    let s = &r.summary;
+    let s = &r.measurement.summary;
     let mut out = String::new();
-    let w = &r.window;
+    let w = &r.measurement.window;
     let span = match (&w.first_record, &w.last_record) {
         (Some(a), Some(b)) => format!("{a} → {b}"),
         _ => "no records".into(),
     };
     out.push_str(&format!("Window        {span}{}\n", w.hours.map(|h| format!(" ({h} h)")).unwrap_or_default()));
-    if let Some(q) = &r.inputs.athena {
+    if let Some(q) = &r.measurement.inputs.athena {
         out.push_str(&format!(
             "Athena        query {} in {}: {} scanned, {} at {}/TB; {} result rows from {}\n",
             q.query_id,
@@ -156,8 +115,8 @@ pub fn summary_text(r: &Report) -> String {
     out.push_str(&format!(
         "Cost          {} cross-AZ ({} out + {} in per GB of 2^30 bytes)\n",
         human_usd(s.cross_az_cost_usd),
-        human_usd_rate(r.pricing.out_per_gb_usd),
-        human_usd_rate(r.pricing.in_per_gb_usd)
+        human_usd_rate(r.measurement.pricing.out_per_gb_usd),
+        human_usd_rate(r.measurement.pricing.in_per_gb_usd)
     ));
     if !s.free_by_reason.is_empty() {
         let parts: Vec<String> = s.free_by_reason.iter().map(|f| format!("{} {}", human_bytes(f.bytes), f.reason)).collect();

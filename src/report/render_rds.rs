@@ -64,8 +64,8 @@ pub fn table(report: &Report, r: &RdsWhatIf, top: Option<usize>) -> String {
     out.push_str(&format!(
         "Traffic: {} h of flow logs ({} – {}), scaled to a 730-hour month at ${}/GB (out + in), region {}\n",
         r.window_hours,
-        report.window.first_record.as_deref().unwrap_or("?"),
-        report.window.last_record.as_deref().unwrap_or("?"),
+        report.measurement.window.first_record.as_deref().unwrap_or("?"),
+        report.measurement.window.last_record.as_deref().unwrap_or("?"),
         r.price_per_gb_usd,
         r.region
     ));

@@ -20,7 +20,7 @@ struct Document<'r, T: Serialize> {
 }
 
 pub(super) fn whatif_json<T: Serialize>(report: &Report, whatif: &T) -> Result<Vec<u8>, Error> {
-    let doc = Document { schema_version: report.schema_version, tool: &report.tool, window: &report.window, whatif };
+    let doc = Document { schema_version: report.schema_version, tool: &report.tool, window: &report.measurement.window, whatif };
     let mut out = serde_json::to_vec_pretty(&doc).map_err(|e| Error::failure("failed to write JSON").caused_by(e))?;
     out.push(b'\n');
     Ok(out)
@@ -98,8 +98,8 @@ fn table(report: &Report, r: &RoutingWhatIf, top: Option<usize>) -> String {
     match (r.traffic_measured, r.window_hours) {
         (true, Some(h)) => out.push_str(&format!(
             "Traffic: {h} h of flow logs ({} – {}), scaled to a 730-hour month at ${}/GB (out + in)\n",
-            report.window.first_record.as_deref().unwrap_or("?"),
-            report.window.last_record.as_deref().unwrap_or("?"),
+            report.measurement.window.first_record.as_deref().unwrap_or("?"),
+            report.measurement.window.last_record.as_deref().unwrap_or("?"),
             r.price_per_gb_usd
         )),
         (true, None) => out.push_str("Traffic: no counted flow-log records: nothing to price\n"),

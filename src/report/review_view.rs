@@ -121,8 +121,9 @@ pub fn top_tables(r: &Report) -> Vec<(&'static str, Vec<TopRow>)> {
             })
             .collect()
     };
-    let total = r.summary.cross_az_cost_usd;
+    let total = r.measurement.summary.cross_az_cost_usd;
     let convs = r
+        .measurement
         .conversations
         .iter()
         .filter(|c| c.class == "cross-az-billed")
@@ -150,7 +151,7 @@ pub fn coverage_range(rec: &crate::reconcile::Reconciliation) -> (String, String
 
 /// Rates and their source, what is free and why, what is assumed.
 pub fn assumptions(r: &Report) -> Vec<String> {
-    let p = &r.pricing;
+    let p = &r.measurement.pricing;
     let mut out = vec![format!(
         "Rates: ${} per GB out + ${} per GB in (GB = 2^30 bytes); source: {}",
         p.out_per_gb_usd.normalize(),
@@ -160,7 +161,7 @@ pub fn assumptions(r: &Report) -> Vec<String> {
     for rule in p.rules.iter().filter(|r| r.billed == "none") {
         out.push(format!("Free: {} ({} evidence) — {}", rule.id, rule.evidence, rule.source));
     }
-    out.extend(r.summary.assumptions.iter().map(|a| format!("Assumed: {a}")));
+    out.extend(r.measurement.summary.assumptions.iter().map(|a| format!("Assumed: {a}")));
     out.push("Savings are per month of 730 hours, projected from the measured window".into());
     out
 }
@@ -178,7 +179,7 @@ pub struct Trend {
 pub fn trend(r: &Report, review: &Review) -> Trend {
     let name = |ns: &str, n: &str| if ns.is_empty() { n.to_string() } else { format!("{ns}/{n}") };
     let mut totals: BTreeMap<String, u64> = BTreeMap::new();
-    for d in &r.daily {
+    for d in &r.measurement.daily {
         for s in &d.by_server {
             *totals.entry(name(&s.server_namespace, &s.server)).or_default() += s.cross_az_billed_bytes;
         }
@@ -192,6 +193,7 @@ pub fn trend(r: &Report, review: &Review) -> Trend {
     }
     let mut max = Decimal::ZERO;
     let days = r
+        .measurement
         .daily
         .iter()
         .map(|d| {

@@ -195,7 +195,7 @@ pub fn write_state(ws: &Workspace, state: &PullState) -> Result<(), Error> {
     let path = state_path(ws);
     std::fs::create_dir_all(ws.state()).map_err(|e| Error::io("create", &ws.state(), e))?;
     let bytes = serde_json::to_vec_pretty(state).map_err(|e| Error::failure("cannot encode the pull state").caused_by(e))?;
-    crate::report::write::atomic_write(&path, &bytes)
+    crate::write::atomic_write(&path, &bytes)
 }
 
 /// Writes a snapshot as `<RFC 3339 time>.json.gz`, atomically.
@@ -207,6 +207,6 @@ pub fn write_snapshot(ws: &Workspace, at: i64, v: &Value) -> Result<PathBuf, Err
     gz.write_all(&serde_json::to_vec(v).map_err(|e| Error::failure("cannot encode the snapshot").caused_by(e))?)
         .map_err(|e| Error::io("compress", &path, e))?;
     let bytes = gz.finish().map_err(|e| Error::io("compress", &path, e))?;
-    crate::report::write::atomic_write(&path, &bytes)?;
+    crate::write::atomic_write(&path, &bytes)?;
     Ok(path)
 }

@@ -10,11 +10,12 @@
 //!
 //! Every figure is the window's measured bytes scaled to 730 hours. docs/paths.md has the method.
 
+use crate::measurement::facts::{NatDay, NatFlow};
+use crate::measurement::{Conversation, Measurement};
 use crate::model::inventory::{EniOwner, Inventory, LbKind};
 use crate::model::k8s::Snapshot;
 use crate::pricing::paths::{ENDPOINT_GB, ENDPOINT_HOUR, NAT_GB, NAT_HOUR, PathPrice, PathPrices};
 use crate::pricing::{GB, HOURS_PER_MONTH, cost, per_month, round_usd};
-use crate::report::{Conversation, Report};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,29 +34,6 @@ pub struct PathFacts {
     pub node_level: bool,
     /// Some flow-log files had `pkt-src-aws-service`/`pkt-dst-aws-service`.
     pub aws_service_field: bool,
-}
-
-/// Bytes a NAT gateway forwarded for one zone to one kind of far end, over the window.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NatFlow {
-    pub nat: String,
-    pub nat_az: String,
-    pub client_az: String,
-    /// The far end's AWS service (`S3`, `AMAZON`, …), empty when not AWS or unknown.
-    pub service: String,
-    pub service_region: String,
-    pub far_known: bool,
-    pub bytes: u64,
-}
-
-/// Bytes between a zone and a NAT gateway on one day.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NatDay {
-    pub date: String,
-    pub client_az: String,
-    pub nat: String,
-    pub nat_az: String,
-    pub bytes: u64,
 }
 
 /// A NAT gateway or load balancer of the inventory and the zones it has interfaces in.
@@ -223,16 +201,16 @@ fn fmt_zones(z: &BTreeMap<String, u64>) -> String {
 }
 
 fn usd(d: Decimal) -> String {
-    crate::report::render::human_usd(d)
+    crate::human::human_usd(d)
 }
 
-pub fn analyze(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot>, opts: &Options) -> PathsWhatIf {
-    let hours = report.window.hours.unwrap_or(0);
-    let region = report.region.clone();
+pub fn analyze(m: &Measurement, facts: &PathFacts, snapshot: Option<&Snapshot>, opts: &Options) -> PathsWhatIf {
+    let hours = m.window.hours.unwrap_or(0);
+    let region = m.region.clone();
     let mut out = PathsWhatIf {
-        window_hours: report.window.hours,
+        window_hours: m.window.hours,
         region: region.clone(),
-        inter_az_per_gb_usd: report.pricing.per_gb("default"),
+        inter_az_per_gb_usd: m.pricing.per_gb("default"),
         prices: Vec::new(),
         prices_source: opts.prices_source.clone(),
         changes: Vec::new(),
@@ -243,7 +221,7 @@ pub fn analyze(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot>, 
         assumptions: Vec::new(),
         notes: Vec::new(),
     };
-    if hours == 0 || report.conversations.is_empty() {
+    if hours == 0 || m.conversations.is_empty() {
         for kind in ["lb-target-type", "nat-per-az", "nlb-cross-zone", "aws-service-endpoint"] {
             out.not_estimated.push(NotEstimated {
                 kind: kind.into(),
@@ -261,10 +239,10 @@ pub fn analyze(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot>, 
             out.assumptions.push(format!("{} in {} is ${}: {} ({}, {})", p.item, p.region, p.usd, p.source, p.evidence, p.date));
         }
     }
-    load_balancers(report, facts, snapshot, hours, &mut out);
-    nat_placement(report, facts, hours, nat_prices.0.as_ref(), &mut out);
-    nlb_cross_zone(report, facts, snapshot, hours, &mut out);
-    aws_services(report, facts, hours, (nat_prices.1.as_ref(), endpoint_prices.0.as_ref(), endpoint_prices.1.as_ref()), &mut out);
+    load_balancers(m, facts, snapshot, hours, &mut out);
+    nat_placement(m, facts, hours, nat_prices.0.as_ref(), &mut out);
+    nlb_cross_zone(m, facts, snapshot, hours, &mut out);
+    aws_services(m, facts, hours, (nat_prices.1.as_ref(), endpoint_prices.0.as_ref(), endpoint_prices.1.as_ref()), &mut out);
     for c in &mut out.changes {
         c.monthly_savings_usd = round_usd(c.monthly_savings_usd);
         c.monthly_cost_today_usd = round_usd(c.monthly_cost_today_usd);
@@ -283,10 +261,10 @@ fn gateway<'f>(facts: &'f PathFacts, name: &str) -> Option<&'f Gateway> {
 }
 
 /// Kube-proxy's second hop behind instance-mode and Classic load balancers.
-fn load_balancers(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot>, hours: u64, out: &mut PathsWhatIf) {
+fn load_balancers(m: &Measurement, facts: &PathFacts, snapshot: Option<&Snapshot>, hours: u64, out: &mut PathsWhatIf) {
     // Services a load balancer reaches, with the load balancers.
     let mut fed: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for c in report.conversations.iter().filter(|c| c.client_kind == "elb" && c.server_kind == "service") {
+    for c in m.conversations.iter().filter(|c| c.client_kind == "elb" && c.server_kind == "service") {
         fed.entry((c.server_namespace.clone(), c.server.clone())).or_default().insert(c.client.trim_start_matches("elb:").to_string());
     }
     let mut found_second_hop = false;
@@ -299,7 +277,7 @@ fn load_balancers(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
         if service.is_some_and(|s| s.external_traffic_policy.as_deref() == Some("Local")) {
             continue;
         }
-        let hops: Vec<&Conversation> = report
+        let hops: Vec<&Conversation> = m
             .conversations
             .iter()
             .filter(|c| c.client_kind == "node" && c.server_kind == "service" && &c.server_namespace == ns && &c.server == svc && c.class == "cross-az-billed")
@@ -309,7 +287,7 @@ fn load_balancers(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
             continue;
         }
         found_second_hop = true;
-        let per_gb = report.pricing.per_gb("default");
+        let per_gb = m.pricing.per_gb("default");
         let save = monthly(bytes, per_gb, hours);
         let (by_zone, by_node) = endpoints(snapshot, ns, svc);
         // With Local, each node with a ready pod gets an equal share from a cross-zone LB; its pods split it.
@@ -384,10 +362,10 @@ fn load_balancers(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
 }
 
 /// NAT gateway placement: zones using a gateway in another AZ, and gateways that could go.
-fn nat_placement(report: &Report, facts: &PathFacts, hours: u64, nat_hour: Option<&PathPrice>, out: &mut PathsWhatIf) {
+fn nat_placement(m: &Measurement, facts: &PathFacts, hours: u64, nat_hour: Option<&PathPrice>, out: &mut PathsWhatIf) {
     let nats: Vec<&Gateway> = facts.gateways.iter().filter(|g| g.kind == GatewayKind::Nat).collect();
     if nats.is_empty() {
-        let internet: u64 = report.summary.bytes.internet_other;
+        let internet: u64 = m.summary.bytes.internet_other;
         out.not_estimated.push(NotEstimated {
             kind: "nat-per-az".into(),
             reason: format!(
@@ -413,12 +391,12 @@ fn nat_placement(report: &Report, facts: &PathFacts, hours: u64, nat_hour: Optio
             kind: "nat-per-az".into(),
             reason: format!(
                 "no NAT gateway price for {}: pass `--prices FILE` (docs/paths.md) or run `crossaz pull prices`",
-                report.region.as_deref().unwrap_or("this region (the report has no region)")
+                m.region.as_deref().unwrap_or("this region (the report has no region)")
             ),
         });
         return;
     };
-    let per_gb = report.pricing.per_gb("nat-gateway");
+    let per_gb = m.pricing.per_gb("nat-gateway");
     let gateway_month = hour.usd * Decimal::from(HOURS_PER_MONTH);
     let nat_zone: BTreeMap<&str, &str> = facts.nat_days.iter().map(|d| (d.nat.as_str(), d.nat_az.as_str())).collect();
     let zone_has_nat = |z: &str| nats.iter().any(|g| g.zones.contains(z));
@@ -541,13 +519,13 @@ fn nat_placement(report: &Report, facts: &PathFacts, hours: u64, nat_hour: Optio
 /// target drops out of DNS: clients of that zone then reach another zone's NLB node, a crossing
 /// they did not always make before. That added client leg is subtracted (clients resolve the
 /// NLB's zonal addresses evenly, today over all its zones, then over the zones with targets).
-fn nlb_cross_zone(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot>, hours: u64, out: &mut PathsWhatIf) {
+fn nlb_cross_zone(m: &Measurement, facts: &PathFacts, snapshot: Option<&Snapshot>, hours: u64, out: &mut PathsWhatIf) {
     let is_nlb = |lb: &str, c: &Conversation| gateway(facts, lb).map(|g| g.kind == GatewayKind::Nlb).unwrap_or(c.pricing_rule.as_deref() == Some("nlb"));
     // (lb, server kind, namespace, server) → (cross-zone bytes, all bytes)
     let mut by: BTreeMap<(String, String, String, String), (u64, u64)> = BTreeMap::new();
     // lb → client zone → bytes clients in the VPC sent and received through it
     let mut clients: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for c in &report.conversations {
+    for c in &m.conversations {
         if c.client_kind == "elb" {
             let lb = c.client.trim_start_matches("elb:");
             if is_nlb(lb, c) && matches!(c.class.as_str(), "cross-az-billed" | "same-az") {
@@ -579,7 +557,7 @@ fn nlb_cross_zone(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
         });
         return;
     }
-    let per_gb = report.pricing.per_gb("nlb");
+    let per_gb = m.pricing.per_gb("nlb");
     let lb_total: BTreeMap<String, u64> = by.iter().fold(BTreeMap::new(), |mut m, ((lb, ..), (_, all))| {
         *m.entry(lb.clone()).or_default() += all;
         m
@@ -672,7 +650,7 @@ fn nlb_cross_zone(report: &Report, facts: &PathFacts, snapshot: Option<&Snapshot
 }
 
 /// Services reached through a NAT gateway: S3 and DynamoDB by gateway endpoint, others by interface endpoint.
-fn aws_services(report: &Report, facts: &PathFacts, hours: u64, prices: (Option<&PathPrice>, Option<&PathPrice>, Option<&PathPrice>), out: &mut PathsWhatIf) {
+fn aws_services(m: &Measurement, facts: &PathFacts, hours: u64, prices: (Option<&PathPrice>, Option<&PathPrice>, Option<&PathPrice>), out: &mut PathsWhatIf) {
     out.aws_services_from = if facts.aws_service_field {
         format!("the records' pkt-src-aws-service/pkt-dst-aws-service, else {}", facts.ranges_source)
     } else {
@@ -696,13 +674,13 @@ fn aws_services(report: &Report, facts: &PathFacts, hours: u64, prices: (Option<
             kind: kind.into(),
             reason: format!(
                 "no NAT gateway or interface endpoint price for {}: pass `--prices FILE` (docs/paths.md) or run `crossaz pull prices`",
-                report.region.as_deref().unwrap_or("this region")
+                m.region.as_deref().unwrap_or("this region")
             ),
         });
         return;
     };
-    let region = report.region.clone().unwrap_or_default();
-    let per_gb = report.pricing.per_gb("nat-gateway");
+    let region = m.region.clone().unwrap_or_default();
+    let per_gb = m.pricing.per_gb("nat-gateway");
     // (service) → (bytes, cross-AZ bytes, client zones)
     let mut by: BTreeMap<String, (u64, u64, BTreeSet<String>)> = BTreeMap::new();
     let mut elsewhere: BTreeMap<String, u64> = BTreeMap::new();
@@ -833,8 +811,8 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn report(conversations: Vec<Conversation>) -> Report {
-        let mut r = crate::report::build::without_traffic(Default::default(), &Rates::default(), &Rules::bundled(), Some("ap-northeast-2".into()), vec![]);
+    fn report(conversations: Vec<Conversation>) -> Measurement {
+        let mut r = crate::measurement::build::without_traffic(Default::default(), &Rates::default(), &Rules::bundled(), Some("ap-northeast-2".into()), vec![]);
         r.window.hours = Some(HOURS_PER_MONTH);
         r.conversations = conversations;
         r

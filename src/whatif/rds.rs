@@ -5,10 +5,11 @@
 //! per-day DB traffic (where the writer was); deployments and roles from the network inventory.
 
 use crate::error::Error;
+use crate::measurement::Measurement;
+use crate::measurement::facts::DbDay;
 use crate::model::inventory::{DbRole, EniOwner, Inventory};
 use crate::pricing::rds::{Deployment, PriceTable, cluster_class, cluster_engine, engine_key};
 use crate::pricing::{HOURS_PER_MONTH, cost, per_month, round_usd};
-use crate::report::Report;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,15 +56,6 @@ pub struct DbMember {
     pub server: String,
     pub role: String,
     pub az: String,
-}
-
-/// Bytes between clients in one AZ and one DB interface on one day.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DbDay {
-    pub date: String,
-    pub server: String,
-    pub server_az: String,
-    pub bytes: u64,
 }
 
 /// The databases of an inventory, grouped as RDS deploys them.
@@ -320,14 +312,14 @@ struct Split {
     writes: u64,
 }
 
-pub fn analyze(report: &Report, dbs: &[DbFacts], days: &[DbDay], o: &Options) -> Result<RdsWhatIf, Error> {
-    let region = report.region.clone().ok_or_else(|| {
+pub fn analyze(m: &Measurement, dbs: &[DbFacts], days: &[DbDay], o: &Options) -> Result<RdsWhatIf, Error> {
+    let region = m.region.clone().ok_or_else(|| {
         Error::failure("the region is not known, so RDS prices cannot be chosen")
             .hint("pass `--network` with `aws ec2 describe-availability-zones` or `describe-subnets` output")
     })?;
-    let hours = report.window.hours.filter(|h| *h > 0).ok_or_else(|| Error::failure("the flow logs hold no counted record: no window to measure"))?;
+    let hours = m.window.hours.filter(|h| *h > 0).ok_or_else(|| Error::failure("the flow logs hold no counted record: no window to measure"))?;
     // Clients and a database in different AZs: the transfer rule `rds-clients`.
-    let per_gb = report.pricing.per_gb("rds-clients");
+    let per_gb = m.pricing.per_gb("rds-clients");
     let monthly = |window_usd: Decimal| per_month(window_usd, hours);
     for id in &o.ids {
         if !dbs.iter().any(|d| d.answers_to(id)) {
@@ -337,7 +329,7 @@ pub fn analyze(report: &Report, dbs: &[DbFacts], days: &[DbDay], o: &Options) ->
     }
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    let measured = |db: &DbFacts| report.conversations.iter().any(|c| c.server_kind == "rds" && db.members.iter().any(|m| m.server == c.server));
+    let measured = |db: &DbFacts| m.conversations.iter().any(|c| c.server_kind == "rds" && db.members.iter().any(|m| m.server == c.server));
     for db in dbs {
         if !o.ids.is_empty() && !o.ids.iter().any(|id| db.answers_to(id)) {
             continue;
@@ -349,7 +341,7 @@ pub fn analyze(report: &Report, dbs: &[DbFacts], days: &[DbDay], o: &Options) ->
             ));
             continue;
         }
-        out.push(analyze_db(report, db, days, o, &region, per_gb, &monthly)?);
+        out.push(analyze_db(m, db, days, o, &region, per_gb, &monthly)?);
     }
     out.sort_by(|a, b| {
         let s = |d: &DbWhatIf| d.recommendation.as_ref().map(|r| r.monthly_savings_usd).unwrap_or_default();
@@ -393,16 +385,16 @@ fn az_of(name: &str, id: &str) -> Option<String> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn analyze_db(
-    report: &Report,
-    db: &DbFacts,
-    days: &[DbDay],
-    o: &Options,
-    region: &str,
-    per_gb: Decimal,
-    monthly: &dyn Fn(Decimal) -> Decimal,
-) -> Result<DbWhatIf, Error> {
+/// What a database runs as: engine, instance class and storage, from the inventory, the flags or
+/// the `--prices` file.
+struct DbSpec {
+    engine: &'static str,
+    class: String,
+    storage_gb: i64,
+    storage_type: String,
+}
+
+fn db_spec(db: &DbFacts, o: &Options, region: &str) -> Result<DbSpec, Error> {
     let missing = |what: &str, flag: &str| {
         Error::failure(format!("database `{}`: its {what} is not known", db.id)).hint(format!(
             "add `aws rds describe-db-instances` output to `--network`, or pass `{flag}` (or a `--prices` file pricing one engine, class and storage type)"
@@ -432,21 +424,42 @@ fn analyze_db(
         return Err(Error::failure(format!("database `{}`: engine `{engine_raw}` is not priced: only MySQL and PostgreSQL are", db.id))
             .hint("leave it out with `--db`, naming the others"));
     };
+    Ok(DbSpec { engine, class, storage_gb, storage_type })
+}
+
+/// The database's measured clients: bytes per client AZ and endpoint role, per client, and today's
+/// cross-AZ bytes and cost.
+#[derive(Default)]
+struct ClientTraffic {
+    writer_bytes: BTreeMap<String, u64>,
+    reader_bytes: BTreeMap<String, u64>,
+    unknown_az_bytes: u64,
+    clients: Vec<DbClient>,
+    today_cross_bytes: u64,
+    today_cross_usd: Decimal,
+}
+
+impl ClientTraffic {
+    /// Bytes both ways per client AZ, writer and readers together.
+    fn client_bytes(&self) -> BTreeMap<String, u64> {
+        let mut all = self.writer_bytes.clone();
+        for (z, b) in &self.reader_bytes {
+            *all.entry(z.clone()).or_default() += b;
+        }
+        all
+    }
+}
+
+fn client_traffic(m: &Measurement, db: &DbFacts) -> ClientTraffic {
     let servers: BTreeMap<(&str, &str), &str> = db.members.iter().map(|m| ((m.server.as_str(), m.az.as_str()), m.role.as_str())).collect();
     let member_servers: BTreeSet<&str> = db.members.iter().map(|m| m.server.as_str()).collect();
-    let is_cluster = db.deployment == Deployment::MultiAzCluster;
-
-    // Measured bytes per client AZ and role.
-    let (mut writer_bytes, mut reader_bytes) = (BTreeMap::<String, u64>::new(), BTreeMap::<String, u64>::new());
-    let mut unknown_az_bytes = 0;
+    let mut t = ClientTraffic::default();
     // (kind, namespace, client, client AZ, endpoint role) → (bytes, cross-AZ bytes)
     type ClientKey = (String, String, String, String, String);
     let mut clients: BTreeMap<ClientKey, (u64, u64)> = BTreeMap::new();
-    let mut today_cross_bytes = 0u64;
-    let mut today_cross_usd = Decimal::ZERO;
     // The database's own replication (between its members) is not a client's traffic.
-    let is_member_client = |c: &crate::report::Conversation| c.client_kind == "rds" && member_servers.contains(c.client.as_str());
-    for c in report.conversations.iter().filter(|c| c.server_kind == "rds" && member_servers.contains(c.server.as_str()) && !is_member_client(c)) {
+    let is_member_client = |c: &crate::measurement::Conversation| c.client_kind == "rds" && member_servers.contains(c.client.as_str());
+    for c in m.conversations.iter().filter(|c| c.server_kind == "rds" && member_servers.contains(c.server.as_str()) && !is_member_client(c)) {
         let server_az = az_of(&c.server_az, &c.server_az_id).unwrap_or_default();
         // A Multi-AZ instance's standby serves only after a failover, as the writer.
         let role = match servers.get(&(c.server.as_str(), server_az.as_str())) {
@@ -454,25 +467,21 @@ fn analyze_db(
             _ => "writer",
         };
         if c.class == "cross-az-billed" {
-            today_cross_bytes += c.bytes;
-            today_cross_usd += c.cost_usd;
+            t.today_cross_bytes += c.bytes;
+            t.today_cross_usd += c.cost_usd;
         }
         let Some(client_az) = az_of(&c.client_az, &c.client_az_id).filter(|_| c.class != "internet-other") else {
-            unknown_az_bytes += c.bytes;
+            t.unknown_az_bytes += c.bytes;
             continue;
         };
-        *(if role == "reader" { &mut reader_bytes } else { &mut writer_bytes }).entry(client_az.clone()).or_default() += c.bytes;
+        *(if role == "reader" { &mut t.reader_bytes } else { &mut t.writer_bytes }).entry(client_az.clone()).or_default() += c.bytes;
         let e = clients.entry((c.client_kind.clone(), c.client_namespace.clone(), c.client.clone(), client_az, role.to_string())).or_default();
         e.0 += c.bytes;
         if c.class == "cross-az-billed" {
             e.1 += c.bytes;
         }
     }
-    let mut client_bytes: BTreeMap<String, u64> = writer_bytes.clone();
-    for (z, b) in &reader_bytes {
-        *client_bytes.entry(z.clone()).or_default() += b;
-    }
-    let mut clients: Vec<DbClient> = clients
+    t.clients = clients
         .into_iter()
         .map(|((client_kind, client_namespace, client, client_az, endpoint_role), (bytes, cross_az_bytes))| DbClient {
             client_kind,
@@ -484,42 +493,49 @@ fn analyze_db(
             cross_az_bytes,
         })
         .collect();
-    clients.sort_by(|a, b| {
+    t.clients.sort_by(|a, b| {
         b.cross_az_bytes.cmp(&a.cross_az_bytes).then(b.bytes.cmp(&a.bytes)).then_with(|| (&a.client, &a.client_az).cmp(&(&b.client, &b.client_az)))
     });
+    t
+}
 
-    // Where the writer was, day by day.
+/// Where the writer was, day by day; the days it moved; where it was at the end.
+fn writer_history(db: &DbFacts, days: &[DbDay]) -> (Vec<WriterDay>, Vec<Failover>, Option<String>) {
+    let servers: BTreeMap<(&str, &str), &str> = db.members.iter().map(|m| ((m.server.as_str(), m.az.as_str()), m.role.as_str())).collect();
     let mut by_day: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
-    for d in days.iter().filter(|d| member_servers.contains(d.server.as_str())) {
+    for d in days.iter().filter(|d| db.members.iter().any(|m| m.server == d.server)) {
         if servers.get(&(d.server.as_str(), d.server_az.as_str())) == Some(&"reader") {
             continue;
         }
         *by_day.entry(&d.date).or_default().entry(d.server_az.clone()).or_default() += d.bytes;
     }
-    let writer_timeline: Vec<WriterDay> = by_day
+    let timeline: Vec<WriterDay> = by_day
         .into_iter()
         .map(|(date, bytes_by_az)| {
             let writer_az = bytes_by_az.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(z, _)| z.clone()).unwrap_or_default();
             WriterDay { date: date.to_string(), bytes_by_az, writer_az }
         })
         .collect();
-    let failovers: Vec<Failover> = writer_timeline
+    let failovers: Vec<Failover> = timeline
         .windows(2)
         .filter(|w| w[0].writer_az != w[1].writer_az)
         .map(|w| Failover { date: w[1].date.clone(), from_az: w[0].writer_az.clone(), to_az: w[1].writer_az.clone() })
         .collect();
-    let current_writer_az =
-        writer_timeline.last().map(|d| d.writer_az.clone()).or_else(|| db.members.iter().find(|m| m.role == "writer").map(|m| m.az.clone()));
+    let current = timeline.last().map(|d| d.writer_az.clone()).or_else(|| db.members.iter().find(|m| m.role == "writer").map(|m| m.az.clone()));
+    (timeline, failovers, current)
+}
 
-    // Reads and writes per client AZ.
-    let (read_fraction, read_fraction_from, split): (Decimal, &str, BTreeMap<String, Split>) = match o.read_fraction {
+/// The share of bytes taken as reads, where it comes from, and each client AZ's reads and writes:
+/// measured for a cluster (bytes to readers), else `--read-fraction` or the default.
+fn read_split(o: &Options, is_cluster: bool, t: &ClientTraffic, client_bytes: &BTreeMap<String, u64>) -> (Decimal, &'static str, BTreeMap<String, Split>) {
+    match o.read_fraction {
         None if is_cluster => {
             let total: u64 = client_bytes.values().sum();
-            let reads: u64 = reader_bytes.values().sum();
+            let reads: u64 = t.reader_bytes.values().sum();
             let f = if total == 0 { Decimal::ZERO } else { (Decimal::from(reads) / Decimal::from(total)).round_dp(4) };
             let split = client_bytes
                 .keys()
-                .map(|z| (z.clone(), Split { reads: reader_bytes.get(z).copied().unwrap_or(0), writes: writer_bytes.get(z).copied().unwrap_or(0) }))
+                .map(|z| (z.clone(), Split { reads: t.reader_bytes.get(z).copied().unwrap_or(0), writes: t.writer_bytes.get(z).copied().unwrap_or(0) }))
                 .collect();
             (f, "measured", split)
         }
@@ -534,31 +550,60 @@ fn analyze_db(
                 .collect();
             (f, if given.is_some() { "flag" } else { "default" }, split)
         }
-    };
-
-    // Where it can run.
-    let mut placement: Vec<String> = db.subnet_azs.clone();
-    if placement.is_empty() {
-        placement = db.members.iter().map(|m| m.az.clone()).chain(client_bytes.keys().cloned()).filter(|z| !z.is_empty()).collect();
-        placement.sort();
-        placement.dedup();
     }
-    let mut notes = Vec::new();
+}
 
-    let price = |d: Deployment, class: &str| -> Result<Priced, Error> {
-        let i = o.prices.instance(region, engine, class, d)?;
-        let s = o.prices.storage(region, engine, &storage_type, d)?;
+/// The AZs a database can run in: its DB subnet group's, else its members' and its clients'.
+fn placement_azs(db: &DbFacts, client_bytes: &BTreeMap<String, u64>) -> Vec<String> {
+    if !db.subnet_azs.is_empty() {
+        return db.subnet_azs.clone();
+    }
+    let mut placement: Vec<String> = db.members.iter().map(|m| m.az.clone()).chain(client_bytes.keys().cloned()).filter(|z| !z.is_empty()).collect();
+    placement.sort();
+    placement.dedup();
+    placement
+}
+
+/// Everything one database's options are priced from.
+struct Pricing<'a> {
+    db: &'a DbFacts,
+    o: &'a Options,
+    region: &'a str,
+    spec: &'a DbSpec,
+    per_gb: Decimal,
+    monthly: &'a dyn Fn(Decimal) -> Decimal,
+    client_bytes: &'a BTreeMap<String, u64>,
+    split: &'a BTreeMap<String, Split>,
+    placement: &'a [String],
+    current_writer_az: Option<&'a str>,
+}
+
+impl Pricing<'_> {
+    fn price(&self, d: Deployment, class: &str) -> Result<Priced, Error> {
+        let i = self.o.prices.instance(self.region, self.spec.engine, class, d)?;
+        let s = self.o.prices.storage(self.region, self.spec.engine, &self.spec.storage_type, d)?;
         let src = |derived: bool, source: &str, date: &str| format!("{}{source} ({date})", if derived { "[derived] " } else { "" });
         Ok(Priced {
             instance: i.usd_per_hour * Decimal::from(HOURS_PER_MONTH),
-            storage: s.usd_per_gb_month * Decimal::from(storage_gb),
+            storage: s.usd_per_gb_month * Decimal::from(self.spec.storage_gb),
             sources: vec![src(i.derived, &i.source, &i.date), src(s.derived, &s.source, &s.date)],
         })
-    };
-    let usd = |bytes: u64| monthly(cost(bytes, per_gb));
-    let cross_single = |writer: &str| client_bytes.iter().filter(|(z, _)| z.as_str() != writer).map(|(_, b)| *b).sum::<u64>();
-    let cross_cluster = |writer: &str, readers: &[String], zone_local: bool| -> u64 {
-        split
+    }
+
+    /// Cross-AZ bytes over the window, priced per month.
+    fn usd(&self, bytes: u64) -> Decimal {
+        (self.monthly)(cost(bytes, self.per_gb))
+    }
+
+    /// Cross-AZ bytes with one instance (the writer) in `writer`.
+    fn cross_single(&self, writer: &str) -> u64 {
+        self.client_bytes.iter().filter(|(z, _)| z.as_str() != writer).map(|(_, b)| *b).sum::<u64>()
+    }
+
+    /// Cross-AZ bytes of a cluster: writes away from the writer's AZ, and reads through the reader
+    /// endpoint (spread over the readers) or from the reader in the client's AZ.
+    fn cross_cluster(&self, writer: &str, readers: &[String], zone_local: bool) -> u64 {
+        self.split
             .iter()
             .map(|(z, s)| {
                 let writes = if z != writer { s.writes } else { 0 };
@@ -571,138 +616,204 @@ fn analyze_db(
                 writes + reads
             })
             .sum()
-    };
-    // The two other AZs with the most client bytes hold the readers.
-    let readers_for = |writer: &str| -> Vec<String> {
-        let mut others: Vec<&String> = placement.iter().filter(|z| *z != writer).collect();
-        others.sort_by(|a, b| client_bytes.get(*b).copied().unwrap_or(0).cmp(&client_bytes.get(*a).copied().unwrap_or(0)).then(a.cmp(b)));
+    }
+
+    /// The two other AZs with the most client bytes hold the readers.
+    fn readers_for(&self, writer: &str) -> Vec<String> {
+        let mut others: Vec<&String> = self.placement.iter().filter(|z| *z != writer).collect();
+        others.sort_by(|a, b| self.client_bytes.get(*b).copied().unwrap_or(0).cmp(&self.client_bytes.get(*a).copied().unwrap_or(0)).then(a.cmp(b)));
         let mut r: Vec<String> = others.into_iter().take(2).cloned().collect();
         r.sort();
         r
-    };
-    let rto_ok = |f: Option<[u32; 2]>| o.rto_seconds.map(|rto| f.is_some_and(|[_, hi]| hi <= rto));
+    }
 
-    let mut options = Vec::new();
-    let single = price(Deployment::SingleAz, &class)?;
-    let multi = if placement.len() >= 2 { Some(price(Deployment::MultiAzInstance, &class)?) } else { None };
-    if placement.len() < 2 {
-        notes.push(format!("its DB subnet group spans {} AZ: Multi-AZ needs two or more", placement.len()));
+    fn rto_ok(&self, f: Option<[u32; 2]>) -> Option<bool> {
+        self.o.rto_seconds.map(|rto| f.is_some_and(|[_, hi]| hi <= rto))
     }
-    let cluster_cls = cluster_class(&class);
-    let cluster = match (&cluster_cls, cluster_engine(engine), placement.len() >= 3) {
-        (Some(cc), true, true) => Some((cc.clone(), price(Deployment::MultiAzCluster, cc)?)),
-        (None, _, _) => {
-            notes.push(format!(
-                "{class} has no Multi-AZ DB cluster class (clusters run on c6gd, m5d, m6gd, m6id, m6idn, m8gd, r5d, r6gd, r6id, r6idn, r8gd, x2iedn)"
-            ));
-            None
-        }
-        (_, _, false) => {
-            notes.push(format!("a Multi-AZ DB cluster needs three AZs; its DB subnet group spans {}", placement.len()));
-            None
-        }
-        _ => None,
-    };
-    if let Some((cc, _)) = &cluster
-        && cc != &class
-    {
-        notes.push(format!("a Multi-AZ DB cluster cannot run on {class}: priced on the nearest supported class, {cc}"));
+
+    fn is_current(&self, d: Deployment, writer: &str) -> bool {
+        d == self.db.deployment && self.current_writer_az == Some(writer)
     }
-    let is_current = |d: Deployment, writer: &str| d == db.deployment && current_writer_az.as_deref() == Some(writer);
-    // An option's placement and money; the callers add what depends on the deployment.
-    let priced_option = |option: Deployment, writer: &str, class: &str, p: &Priced, bytes: u64| DbOption {
-        option,
-        writer_az: writer.to_string(),
-        reads: None,
-        reader_azs: vec![],
-        standby_az: None,
-        class: class.to_string(),
-        current: is_current(option, writer),
-        cross_az_bytes: bytes,
-        monthly_instance_usd: p.instance,
-        monthly_storage_usd: p.storage,
-        monthly_cross_az_usd: usd(bytes),
-        monthly_total_usd: p.instance + p.storage + usd(bytes),
-        failover_seconds: None,
-        survives_az_loss: false,
-        meets_rto: None,
-        after_failover: None,
-        price_sources: p.sources.clone(),
-        notes: vec![],
-    };
-    for a in &placement {
-        let bytes = cross_single(a);
-        options.push(DbOption {
-            meets_rto: o.rto_seconds.map(|_| false),
+
+    /// An option's placement and money; the callers add what depends on the deployment.
+    fn priced_option(&self, option: Deployment, writer: &str, class: &str, p: &Priced, bytes: u64) -> DbOption {
+        DbOption {
+            option,
+            writer_az: writer.to_string(),
+            reads: None,
+            reader_azs: vec![],
+            standby_az: None,
+            class: class.to_string(),
+            current: self.is_current(option, writer),
+            cross_az_bytes: bytes,
+            monthly_instance_usd: p.instance,
+            monthly_storage_usd: p.storage,
+            monthly_cross_az_usd: self.usd(bytes),
+            monthly_total_usd: p.instance + p.storage + self.usd(bytes),
+            failover_seconds: None,
+            survives_az_loss: false,
+            meets_rto: None,
+            after_failover: None,
+            price_sources: p.sources.clone(),
+            notes: vec![],
+        }
+    }
+
+    fn single_az(&self, writer: &str, p: &Priced) -> DbOption {
+        DbOption {
+            meets_rto: self.o.rto_seconds.map(|_| false),
             notes: vec!["no standby: losing its AZ stops the database until it is restored elsewhere".into()],
-            ..priced_option(Deployment::SingleAz, a, &class, &single, bytes)
-        });
-        if let Some(p) = &multi {
-            let worst = placement.iter().filter(|z| *z != a).max_by(|x, y| cross_single(x).cmp(&cross_single(y)).then(y.cmp(x))).cloned();
-            let after = worst.as_ref().map(|z| AfterFailover {
-                writer_az: z.clone(),
-                cross_az_bytes: cross_single(z),
-                monthly_cross_az_usd: round_usd(usd(cross_single(z))),
-            });
-            let standby = db
-                .members
-                .iter()
-                .find(|m| m.role == "standby" && db.deployment == Deployment::MultiAzInstance && is_current(Deployment::MultiAzInstance, a))
-                .map(|m| m.az.clone());
-            options.push(DbOption {
-                standby_az: standby,
-                failover_seconds: Some(INSTANCE_FAILOVER_SECONDS),
-                survives_az_loss: true,
-                meets_rto: rto_ok(Some(INSTANCE_FAILOVER_SECONDS)),
-                after_failover: after,
-                notes: vec!["the standby serves no reads; RDS picks its AZ".into()],
-                ..priced_option(Deployment::MultiAzInstance, a, &class, p, bytes)
-            });
+            ..self.priced_option(Deployment::SingleAz, writer, &self.spec.class, p, self.cross_single(writer))
         }
-        if let Some((cc, p)) = &cluster {
-            let readers = readers_for(a);
-            for zone_local in [false, true] {
-                let bytes = cross_cluster(a, &readers, zone_local);
-                // After a failover a reader becomes the writer and the old writer a reader.
-                let after = readers
-                    .iter()
-                    .map(|r| {
-                        let mut rs: Vec<String> = readers.iter().filter(|x| *x != r).cloned().chain(std::iter::once(a.clone())).collect();
-                        rs.sort();
-                        (r.clone(), cross_cluster(r, &rs, zone_local))
-                    })
-                    .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))
-                    .map(|(z, b)| AfterFailover { writer_az: z, cross_az_bytes: b, monthly_cross_az_usd: round_usd(usd(b)) });
-                let base = priced_option(Deployment::MultiAzCluster, a, cc, p, bytes);
-                options.push(DbOption {
-                    reads: Some(if zone_local { "zone-local" } else { "reader-endpoint" }.into()),
-                    reader_azs: readers.clone(),
-                    current: base.current && !zone_local,
-                    failover_seconds: Some(CLUSTER_FAILOVER_SECONDS),
-                    survives_az_loss: true,
-                    meets_rto: rto_ok(Some(CLUSTER_FAILOVER_SECONDS)),
-                    after_failover: after,
-                    notes: vec![if zone_local {
-                        "reads use the instance endpoint of the reader in the client's AZ (the writer's AZ reads from the writer): the application must route them".into()
-                    } else {
-                        "reads go through the reader endpoint, which does not prefer the client's AZ".into()
-                    }],
-                    ..base
-                });
+    }
+
+    /// A Multi-AZ DB instance with its writer in `writer`; after a failover, the standby in the
+    /// AZ that costs most.
+    fn multi_az_instance(&self, writer: &str, p: &Priced) -> DbOption {
+        let worst = self.placement.iter().filter(|z| *z != writer).max_by(|x, y| self.cross_single(x).cmp(&self.cross_single(y)).then(y.cmp(x))).cloned();
+        let after = worst.as_ref().map(|z| AfterFailover {
+            writer_az: z.clone(),
+            cross_az_bytes: self.cross_single(z),
+            monthly_cross_az_usd: round_usd(self.usd(self.cross_single(z))),
+        });
+        let standby = self
+            .db
+            .members
+            .iter()
+            .find(|m| m.role == "standby" && self.db.deployment == Deployment::MultiAzInstance && self.is_current(Deployment::MultiAzInstance, writer))
+            .map(|m| m.az.clone());
+        DbOption {
+            standby_az: standby,
+            failover_seconds: Some(INSTANCE_FAILOVER_SECONDS),
+            survives_az_loss: true,
+            meets_rto: self.rto_ok(Some(INSTANCE_FAILOVER_SECONDS)),
+            after_failover: after,
+            notes: vec!["the standby serves no reads; RDS picks its AZ".into()],
+            ..self.priced_option(Deployment::MultiAzInstance, writer, &self.spec.class, p, self.cross_single(writer))
+        }
+    }
+
+    /// A Multi-AZ DB cluster with its writer in `writer`, reads through the reader endpoint and
+    /// zone-local; after a failover, a reader becomes the writer and the old writer a reader.
+    fn multi_az_clusters(&self, writer: &str, class: &str, p: &Priced) -> [DbOption; 2] {
+        let readers = self.readers_for(writer);
+        [false, true].map(|zone_local| {
+            let bytes = self.cross_cluster(writer, &readers, zone_local);
+            let after = readers
+                .iter()
+                .map(|r| {
+                    let mut rs: Vec<String> = readers.iter().filter(|x| *x != r).cloned().chain(std::iter::once(writer.to_string())).collect();
+                    rs.sort();
+                    (r.clone(), self.cross_cluster(r, &rs, zone_local))
+                })
+                .max_by(|x, y| x.1.cmp(&y.1).then(y.0.cmp(&x.0)))
+                .map(|(z, b)| AfterFailover { writer_az: z, cross_az_bytes: b, monthly_cross_az_usd: round_usd(self.usd(b)) });
+            let base = self.priced_option(Deployment::MultiAzCluster, writer, class, p, bytes);
+            DbOption {
+                reads: Some(if zone_local { "zone-local" } else { "reader-endpoint" }.into()),
+                reader_azs: readers.clone(),
+                current: base.current && !zone_local,
+                failover_seconds: Some(CLUSTER_FAILOVER_SECONDS),
+                survives_az_loss: true,
+                meets_rto: self.rto_ok(Some(CLUSTER_FAILOVER_SECONDS)),
+                after_failover: after,
+                notes: vec![if zone_local {
+                    "reads use the instance endpoint of the reader in the client's AZ (the writer's AZ reads from the writer): the application must route them"
+                        .into()
+                } else {
+                    "reads go through the reader endpoint, which does not prefer the client's AZ".into()
+                }],
+                ..base
+            }
+        })
+    }
+
+    /// Every deployment in every AZ it can run in; notes say why an option is missing.
+    fn options(&self, notes: &mut Vec<String>) -> Result<Vec<DbOption>, Error> {
+        let (class, placement) = (&self.spec.class, self.placement);
+        let single = self.price(Deployment::SingleAz, class)?;
+        let multi = if placement.len() >= 2 { Some(self.price(Deployment::MultiAzInstance, class)?) } else { None };
+        if placement.len() < 2 {
+            notes.push(format!("its DB subnet group spans {} AZ: Multi-AZ needs two or more", placement.len()));
+        }
+        let cluster = match (cluster_class(class), cluster_engine(self.spec.engine), placement.len() >= 3) {
+            (Some(cc), true, true) => Some((self.price(Deployment::MultiAzCluster, &cc)?, cc)),
+            (None, _, _) => {
+                notes.push(format!(
+                    "{class} has no Multi-AZ DB cluster class (clusters run on c6gd, m5d, m6gd, m6id, m6idn, m8gd, r5d, r6gd, r6id, r6idn, r8gd, x2iedn)"
+                ));
+                None
+            }
+            (_, _, false) => {
+                notes.push(format!("a Multi-AZ DB cluster needs three AZs; its DB subnet group spans {}", placement.len()));
+                None
+            }
+            _ => None,
+        };
+        if let Some((_, cc)) = &cluster
+            && cc != class
+        {
+            notes.push(format!("a Multi-AZ DB cluster cannot run on {class}: priced on the nearest supported class, {cc}"));
+        }
+        let mut options = Vec::new();
+        for a in placement {
+            options.push(self.single_az(a, &single));
+            if let Some(p) = &multi {
+                options.push(self.multi_az_instance(a, p));
+            }
+            if let Some((p, cc)) = &cluster {
+                options.extend(self.multi_az_clusters(a, cc, p));
             }
         }
+        Ok(options)
     }
 
-    // Today: the deployment as it is, with the bytes as measured.
-    let current_class = if db.deployment == Deployment::MultiAzCluster { cluster_cls.clone().unwrap_or(class.clone()) } else { class.clone() };
-    let now = price(db.deployment, &current_class)?;
-    let today = TodayCost {
-        cross_az_bytes: today_cross_bytes,
-        monthly_instance_usd: round_usd(now.instance),
-        monthly_storage_usd: round_usd(now.storage),
-        monthly_cross_az_usd: round_usd(monthly(today_cross_usd)),
-        monthly_total_usd: round_usd(now.instance + now.storage + monthly(today_cross_usd)),
+    /// Today: the deployment as it is, with the bytes as measured.
+    fn today(&self, t: &ClientTraffic) -> Result<TodayCost, Error> {
+        let class = &self.spec.class;
+        let current_class = if self.db.deployment == Deployment::MultiAzCluster { cluster_class(class).unwrap_or(class.clone()) } else { class.clone() };
+        let now = self.price(self.db.deployment, &current_class)?;
+        Ok(TodayCost {
+            cross_az_bytes: t.today_cross_bytes,
+            monthly_instance_usd: round_usd(now.instance),
+            monthly_storage_usd: round_usd(now.storage),
+            monthly_cross_az_usd: round_usd((self.monthly)(t.today_cross_usd)),
+            monthly_total_usd: round_usd(now.instance + now.storage + (self.monthly)(t.today_cross_usd)),
+        })
+    }
+}
+
+fn analyze_db(
+    m: &Measurement,
+    db: &DbFacts,
+    days: &[DbDay],
+    o: &Options,
+    region: &str,
+    per_gb: Decimal,
+    monthly: &dyn Fn(Decimal) -> Decimal,
+) -> Result<DbWhatIf, Error> {
+    let spec = db_spec(db, o, region)?;
+    let is_cluster = db.deployment == Deployment::MultiAzCluster;
+    let traffic = client_traffic(m, db);
+    let client_bytes = traffic.client_bytes();
+    let (writer_timeline, failovers, current_writer_az) = writer_history(db, days);
+    let (read_fraction, read_fraction_from, split) = read_split(o, is_cluster, &traffic, &client_bytes);
+    let placement = placement_azs(db, &client_bytes);
+    let pricing = Pricing {
+        db,
+        o,
+        region,
+        spec: &spec,
+        per_gb,
+        monthly,
+        client_bytes: &client_bytes,
+        split: &split,
+        placement: &placement,
+        current_writer_az: current_writer_az.as_deref(),
     };
+    let mut notes = Vec::new();
+    let mut options = pricing.options(&mut notes)?;
+    let today = pricing.today(&traffic)?;
     if !failovers.is_empty() {
         notes.push(format!(
             "the writer moved {} time(s) in the window ({}): measured bytes include both placements",
@@ -710,10 +821,9 @@ fn analyze_db(
             failovers.iter().map(|f| format!("{} {}→{}", f.date, f.from_az, f.to_az)).collect::<Vec<_>>().join(", ")
         ));
     }
-    if unknown_az_bytes > 0 {
-        notes.push(format!("{unknown_az_bytes} bytes came from clients outside the VPC's AZs: no placement changes them"));
+    if traffic.unknown_az_bytes > 0 {
+        notes.push(format!("{} bytes came from clients outside the VPC's AZs: no placement changes them", traffic.unknown_az_bytes));
     }
-
     let mut recommendation = recommend(&options, &today, o.rto_seconds);
     if let Some(r) = &mut recommendation
         && is_cluster
@@ -733,19 +843,19 @@ fn analyze_db(
     }
     Ok(DbWhatIf {
         id: db.id.clone(),
-        engine: engine.to_string(),
-        class,
-        storage_gb,
-        storage_type,
+        engine: spec.engine.to_string(),
+        class: spec.class,
+        storage_gb: spec.storage_gb,
+        storage_type: spec.storage_type,
         current_option: db.deployment,
         current_writer_az,
         members: db.members.clone(),
         placement_azs: placement,
         client_bytes_by_az: client_bytes,
-        writer_bytes_by_az: writer_bytes,
-        reader_bytes_by_az: reader_bytes,
-        unknown_az_bytes,
-        clients,
+        writer_bytes_by_az: traffic.writer_bytes,
+        reader_bytes_by_az: traffic.reader_bytes,
+        unknown_az_bytes: traffic.unknown_az_bytes,
+        clients: traffic.clients,
         writer_timeline,
         failovers,
         read_fraction,

@@ -7,9 +7,9 @@
 
 use super::kube_proxy::{Policy, ProxyEndpoint, categorize};
 use super::topology::{self, CpuShares, Hints, Refusal, SimEndpoint, SliceInfo, TrafficDistribution};
+use crate::measurement::Measurement;
 use crate::model::k8s::{EndpointSlice, KubeVersion, Service, Snapshot, ZONE_ID_LABEL, ZONE_LABEL};
 use crate::pricing::{cost, per_month, round_usd};
-use crate::report::Report;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -212,9 +212,9 @@ struct Measured {
 
 const STEERABLE: [&str; 8] = ["deployment", "statefulset", "daemonset", "cronjob", "job", "replicaset", "pod", "node"];
 
-fn measured(report: &Report, zone_names: &BTreeMap<String, String>) -> BTreeMap<(String, String), Measured> {
+fn measured(m: &Measurement, zone_names: &BTreeMap<String, String>) -> BTreeMap<(String, String), Measured> {
     let mut out: BTreeMap<(String, String), Measured> = BTreeMap::new();
-    for c in report.conversations.iter().filter(|c| c.server_kind == "service") {
+    for c in m.conversations.iter().filter(|c| c.server_kind == "service") {
         let m = out.entry((c.server_namespace.clone(), c.server.clone())).or_default();
         let billed = if c.class == "cross-az-billed" { c.bytes } else { 0 };
         m.cross_az += billed;
@@ -234,17 +234,17 @@ fn measured(report: &Report, zone_names: &BTreeMap<String, String>) -> BTreeMap<
     out
 }
 
-pub fn analyze(snapshot: &Snapshot, report: Option<&Report>, opts: &Options) -> RoutingWhatIf {
+pub fn analyze(snapshot: &Snapshot, measurement: Option<&Measurement>, opts: &Options) -> RoutingWhatIf {
     let shares = topology::set_nodes(&snapshot.nodes);
     let zone_names: BTreeMap<String, String> =
         snapshot.nodes.iter().filter_map(|n| Some((n.labels.get(ZONE_ID_LABEL)?.clone(), n.labels.get(ZONE_LABEL)?.clone()))).collect();
-    let traffic = report.map(|r| measured(r, &zone_names)).unwrap_or_default();
+    let traffic = measurement.map(|r| measured(r, &zone_names)).unwrap_or_default();
     // Pods talking to a Service's pods: the transfer rule `default`.
-    let price = report.map(|r| r.pricing.per_gb("default")).unwrap_or_else(|| crate::pricing::AWS_INTER_AZ.both_sides());
-    let hours = report.and_then(|r| r.window.hours).filter(|h| *h > 0);
+    let price = measurement.map(|r| r.pricing.per_gb("default")).unwrap_or_else(|| crate::pricing::AWS_INTER_AZ.both_sides());
+    let hours = measurement.and_then(|r| r.window.hours).filter(|h| *h > 0);
     let version = KubeVersion::of(snapshot);
     let mode = same_zone_mode(version.as_ref());
-    let ctx = Ctx { shares: &shares, price, hours, measured: report.is_some(), mode, version_known: version.is_some() };
+    let ctx = Ctx { shares: &shares, price, hours, measured: measurement.is_some(), mode, version_known: version.is_some() };
     let mut notes = vec![version_note(version.as_ref())];
     let mut services = Vec::new();
     let mut seen = BTreeSet::new();
@@ -275,10 +275,10 @@ pub fn analyze(snapshot: &Snapshot, report: Option<&Report>, opts: &Options) -> 
             .then(b.today.monthly_usd.cmp(&a.today.monthly_usd))
             .then((&a.namespace, &a.service).cmp(&(&b.namespace, &b.service)))
     });
-    let total = totals(&services, report.is_some() && hours.is_some());
+    let total = totals(&services, measurement.is_some() && hours.is_some());
     RoutingWhatIf {
         window_hours: hours,
-        traffic_measured: report.is_some(),
+        traffic_measured: measurement.is_some(),
         price_per_gb_usd: price.normalize(),
         snapshot: snapshot.time.map(crate::model::time::format_time).or_else(|| Some(snapshot.source.display().to_string())),
         cluster: ClusterShares {
@@ -293,7 +293,7 @@ pub fn analyze(snapshot: &Snapshot, report: Option<&Report>, opts: &Options) -> 
         same_zone_mode: mode.to_string(),
         services,
         total,
-        assumptions: assumptions(report.is_some(), mode),
+        assumptions: assumptions(measurement.is_some(), mode),
         notes,
     }
 }
@@ -724,7 +724,7 @@ fn suggestion(shares: &CpuShares, auto: &AutoMode, eps: &[SimEndpoint], ready_by
 }
 
 fn usd(d: Option<Decimal>) -> String {
-    d.map(crate::report::render::human_usd).unwrap_or_else(|| "—".into())
+    d.map(crate::human::human_usd).unwrap_or_else(|| "—".into())
 }
 
 /// The mode to set (if any) and why, in words.

@@ -79,7 +79,7 @@ pub async fn pull(ce: &aws_sdk_costexplorer::Client, region: &str, account: Opti
         }
     }
     std::fs::create_dir_all(ws.state()).map_err(|e| Error::io("create", &ws.state(), e))?;
-    crate::report::write::atomic_write(&scope_path(ws), &serde_json::to_vec_pretty(&scope).expect("serializable"))?;
+    crate::write::atomic_write(&scope_path(ws), &serde_json::to_vec_pretty(&scope).expect("serializable"))?;
     let days: Vec<i32> = (day_of(from)..=day_of(to - 1)).collect();
     let missing: Vec<i32> = days.iter().copied().filter(|d| !closed(ws, *d)).collect();
     summary.days = days.len();

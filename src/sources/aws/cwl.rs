@@ -237,7 +237,7 @@ pub async fn pull(
                         events: day_events,
                     };
                     std::fs::create_dir_all(&state_dir).map_err(|e| Error::io("create", &state_dir, e))?;
-                    crate::report::write::atomic_write(&progress, &serde_json::to_vec(&cp).expect("serializable"))?;
+                    crate::write::atomic_write(&progress, &serde_json::to_vec(&cp).expect("serializable"))?;
                 }
                 match next {
                     Some(t) => token = Some(t),
@@ -255,7 +255,7 @@ pub async fn pull(
         // A day is final once it is over and delivery (minutes) has caught up.
         if day_start(day) + SECONDS_PER_DAY + 3600 <= now {
             std::fs::create_dir_all(&state_dir).map_err(|e| Error::io("create", &state_dir, e))?;
-            crate::report::write::atomic_write(&done, files.written.len().to_string().as_bytes())?;
+            crate::write::atomic_write(&done, files.written.len().to_string().as_bytes())?;
         }
     }
     summary.streams = streams.len();

@@ -188,7 +188,7 @@ pub fn write_json(path: &Path, value: &Value) -> Result<(), Error> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     }
-    crate::report::write::atomic_write(path, &buf)
+    crate::write::atomic_write(path, &buf)
 }
 
 /// A tokio runtime for a pull.

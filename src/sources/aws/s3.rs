@@ -257,7 +257,7 @@ pub(crate) async fn download(s3: &aws_sdk_s3::Client, bucket: &str, o: &Object, 
     if let Some(d) = marker.parent() {
         tokio::fs::create_dir_all(d).await.map_err(|e| Error::io("create", d, e))?;
     }
-    crate::report::write::atomic_write(marker, format!("{} {}", o.etag, o.size).as_bytes())
+    crate::write::atomic_write(marker, format!("{} {}", o.etag, o.size).as_bytes())
 }
 
 #[cfg(test)]

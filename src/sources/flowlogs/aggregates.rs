@@ -2,8 +2,8 @@
 //! writes it — CSV with a header, every value quoted — read row by row into the same sink as flow
 //! logs, each row standing for its `records` (docs/athena.md).
 
-use super::parquet::{action_value, direction_value, ip_value, status_value};
 use super::text::FileOutcome;
+use super::values::{action_value, direction_value, ip_value, status_value};
 use crate::error::InputProblem;
 use crate::model::flow::{FlowRecord, FlowSink, FormatTraits, SkipReason};
 use std::path::Path;

@@ -349,3 +349,10 @@ mod tests {
         assert_eq!(f.missing_required().as_deref(), Some("bytes`, `start"));
     }
 }
+
+/// How to read files without a header line.
+#[derive(Clone, Debug)]
+pub struct TextFormat {
+    pub format: Format,
+    pub is_default: bool,
+}

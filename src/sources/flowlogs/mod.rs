@@ -6,6 +6,7 @@ pub mod format;
 pub mod parquet;
 pub mod split;
 pub mod text;
+pub mod values;
 
 use crate::error::InputProblem;
 use crate::model::time::{Ts, day_of};
@@ -82,7 +83,7 @@ impl S3Name {
 
 /// How much a file's format tells (pkt-* fields, flow-direction, az-id, …): when two flow logs
 /// cover one interface, the richer one's records count.
-pub fn format_richness(file: &FlowFile, assumed: &super::super::attribution::TextFormat) -> u32 {
+pub fn format_richness(file: &FlowFile, assumed: &format::TextFormat) -> u32 {
     let format = match file.kind {
         FileKind::Parquet => parquet::columns(&file.path).ok(),
         FileKind::Text => text::header_format(&file.path).ok().flatten().or_else(|| Some(assumed.format.clone())),

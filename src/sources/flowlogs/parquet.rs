@@ -4,6 +4,7 @@
 
 use super::format::{Field, Format};
 use super::text::FileOutcome;
+use super::values::{Parsed, action_value, direction_value, ip_value, status_value};
 use crate::error::InputProblem;
 use crate::model::flow::{Action, Direction, FlowRecord, FlowSink, FormatTraits, LogStatus, SkipReason};
 use crate::model::ip::Ip;
@@ -390,44 +391,6 @@ struct Caches {
     action: DictCache<Parsed<Action>>,
     log_status: DictCache<Parsed<LogStatus>>,
     flow_direction: DictCache<Parsed<Direction>>,
-}
-
-/// `Ok(None)` for `-`, the value, or the offending text.
-pub(crate) type Parsed<T> = Result<Option<T>, String>;
-
-pub(crate) fn ip_value(s: &str) -> Parsed<Ip> {
-    if s == "-" || s.is_empty() {
-        return Ok(None);
-    }
-    Ip::parse_str(s).map(Some).ok_or_else(|| s.to_string())
-}
-
-pub(crate) fn action_value(s: &str) -> Parsed<Action> {
-    match s {
-        "ACCEPT" => Ok(Some(Action::Accept)),
-        "REJECT" => Ok(Some(Action::Reject)),
-        "-" | "" => Ok(None),
-        _ => Err(s.to_string()),
-    }
-}
-
-pub(crate) fn status_value(s: &str) -> Parsed<LogStatus> {
-    match s {
-        "OK" => Ok(Some(LogStatus::Ok)),
-        "NODATA" => Ok(Some(LogStatus::NoData)),
-        "SKIPDATA" => Ok(Some(LogStatus::SkipData)),
-        "-" | "" => Ok(None),
-        _ => Err(s.to_string()),
-    }
-}
-
-pub(crate) fn direction_value(s: &str) -> Parsed<Direction> {
-    match s {
-        "ingress" => Ok(Some(Direction::Ingress)),
-        "egress" => Ok(Some(Direction::Egress)),
-        "-" | "" => Ok(None),
-        _ => Err(s.to_string()),
-    }
 }
 
 struct Columns<'b> {

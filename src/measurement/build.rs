@@ -1,4 +1,4 @@
-//! Builds the Report from an attribution pass: names entities, prices bytes, and accounts
+//! Builds the measurement from an attribution pass: names entities, prices bytes, and accounts
 //! for every record that was read.
 
 use super::*;
@@ -22,7 +22,7 @@ pub struct BuildInput<'x, 'r, 'a> {
     pub overlaps: &'x [crate::attribution::Overlap],
 }
 
-pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
+pub fn build(b: BuildInput<'_, '_, '_>) -> Measurement {
     let res = b.resolver;
     let region = res.inv.region();
     let rate = b.rates.for_region(region.as_deref());
@@ -258,9 +258,7 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
     let flow_log_overlaps: Vec<OverlapInfo> =
         b.overlaps.iter().map(|o| OverlapInfo { flow_log: o.flow_log.clone(), covered_by: o.covered_by.clone(), records: o.records, bytes: o.bytes }).collect();
 
-    Report {
-        schema_version: SCHEMA_VERSION,
-        tool: format!("crossaz {}", env!("CARGO_PKG_VERSION")),
+    Measurement {
         region,
         window: WindowInfo {
             from: b.from.map(format_time),
@@ -298,21 +296,19 @@ pub fn build(b: BuildInput<'_, '_, '_>) -> Report {
         conversations,
         daily,
         resources,
-        allocation: None,
-        reconciliation: None,
-        routing: None,
-        rds: None,
-        paths: None,
-        review: None,
     }
 }
 
-/// A Report with no flow logs read: what-ifs that need only the cluster state render from it.
-pub fn without_traffic(inputs: InputsInfo, rates: &Rates, transfer: &crate::pricing::transfer::Rules, region: Option<String>, notes: Vec<String>) -> Report {
+/// A measurement of no flow logs: what-ifs that need only the cluster state render from it.
+pub fn without_traffic(
+    inputs: InputsInfo,
+    rates: &Rates,
+    transfer: &crate::pricing::transfer::Rules,
+    region: Option<String>,
+    notes: Vec<String>,
+) -> Measurement {
     let rate = rates.for_region(region.as_deref());
-    Report {
-        schema_version: SCHEMA_VERSION,
-        tool: format!("crossaz {}", env!("CARGO_PKG_VERSION")),
+    Measurement {
         region,
         window: WindowInfo { from: None, to: None, first_record: None, last_record: None, hours: None },
         pricing: PricingInfo {
@@ -338,12 +334,6 @@ pub fn without_traffic(inputs: InputsInfo, rates: &Rates, transfer: &crate::pric
         conversations: vec![],
         daily: vec![],
         resources: vec![],
-        allocation: None,
-        reconciliation: None,
-        routing: None,
-        rds: None,
-        paths: None,
-        review: None,
     }
 }
 
