@@ -133,6 +133,7 @@ fn athena_setup_creates_the_database_and_table() {
     // What Athena was asked, through the SDK: the database exists, the statements ran in order.
     let (database, queries) = moto::runtime().block_on(async {
         let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(crossaz::sources::aws::https_client())
             .region(aws_config::Region::new(region))
             .endpoint_url(moto::endpoint())
             .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "static"))

@@ -42,6 +42,7 @@ pub fn endpoint() -> &'static str {
 /// SDK configuration for seeding: static test credentials, no retries.
 pub async fn config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(crossaz::sources::aws::https_client())
         .region(Region::new(REGION))
         .endpoint_url(endpoint())
         .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "static"))

@@ -9,9 +9,9 @@ use hyper_util::rt::TokioExecutor;
 /// The body of `url` (https, or http for a local stand-in), failing on any status but 200.
 pub async fn get(url: &str) -> Result<Vec<u8>, Error> {
     let what = || format!("download `{url}`");
-    // AWS's cryptography, named: with polars' cloud stack both aws-lc-rs and ring are linked.
+    // The cryptography the AWS SDK's client uses too (sources/aws::https_client).
     let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+        .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
         .map_err(|e| Error::failure(format!("could not {}: no root certificates", what())).caused_by(e))?
         .https_or_http()
         .enable_http1()

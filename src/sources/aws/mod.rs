@@ -35,7 +35,8 @@ pub struct AwsArgs {
 
 /// The SDK configuration: retries with backoff on throttling and 5xx (standard mode, 5 attempts).
 pub async fn sdk_config(args: &AwsArgs) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::standard().with_max_attempts(5));
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).http_client(https_client()).retry_config(RetryConfig::standard().with_max_attempts(5));
     if let Some(p) = &args.profile {
         loader = loader.profile_name(p);
     }
@@ -46,6 +47,12 @@ pub async fn sdk_config(args: &AwsArgs) -> SdkConfig {
         loader = loader.endpoint_url(e);
     }
     loader.load().await
+}
+
+/// The SDK's HTTPS client: rustls with ring and the system's root certificates.
+pub fn https_client() -> aws_sdk_s3::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
 }
 
 /// Whether requests go to a custom endpoint (which then needs path-style S3 addressing).
