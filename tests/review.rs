@@ -479,3 +479,69 @@ fn summary_md_of_the_demo() {
 fn regex_escape(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' { c.to_string() } else { format!("\\{c}") }).collect()
 }
+
+/// Reports kept by earlier versions (schemas 2 to 5) still read back, as `review --baseline-report`
+/// reads them: each is the demo's report without the fields its schema did not have yet, and it
+/// reads as the same measurement.
+#[test]
+fn reports_of_schemas_2_to_5_read_back_as_the_same_measurement() {
+    let out = tempdir();
+    let review = out.path().join("review");
+    let run = crossaz(&["demo", "--review-out", review.to_str().unwrap()], &repo());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let full: Value = serde_json::from_slice(&std::fs::read(review.join("report.json")).unwrap()).unwrap();
+    let current = read_report(&review.join("report.json"));
+    assert!(!current.measurement.resources.is_empty() && current.review.is_some() && current.paths.is_some());
+    // What each schema added (src/report/mod.rs, SCHEMA_VERSION).
+    let added_after = |v: u64| -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        if v < 3 {
+            fields.extend(["daily.by_server", "review"]);
+        }
+        if v < 4 {
+            fields.push("paths");
+        }
+        if v < 5 {
+            fields.extend(["resources", "reconciliation.by_resource", "reconciliation.by_resource_day", "allocation"]);
+        }
+        fields
+    };
+    for v in 2..=5u64 {
+        let mut old = full.clone();
+        old["schema_version"] = v.into();
+        for field in added_after(v) {
+            match field.split_once('.') {
+                Some(("daily", inner)) => old["daily"].as_array_mut().unwrap().iter_mut().for_each(|d| drop(d.as_object_mut().unwrap().remove(inner))),
+                Some((outer, inner)) => drop(old[outer].as_object_mut().and_then(|o| o.remove(inner))),
+                None => drop(old.as_object_mut().unwrap().remove(field)),
+            }
+        }
+        let path = out.path().join(format!("schema-{v}.json"));
+        std::fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+        let back = crossaz::cli::review::read_report(&path).unwrap_or_else(|e| panic!("schema {v}: {e}"));
+        assert_eq!(back.schema_version as u64, v);
+        let m = &back.measurement;
+        assert_eq!(
+            (&m.window, &m.pricing, &m.summary, &m.zones, &m.conversations),
+            (
+                &current.measurement.window,
+                &current.measurement.pricing,
+                &current.measurement.summary,
+                &current.measurement.zones,
+                &current.measurement.conversations
+            ),
+            "schema {v}"
+        );
+        let costs = |r: &Report| r.measurement.daily.iter().map(|d| (d.date.clone(), d.cost_usd)).collect::<Vec<_>>();
+        assert_eq!(costs(&back), costs(&current), "schema {v}");
+        assert_eq!((m.resources.is_empty(), back.review.is_some(), back.paths.is_some()), (v < 5, v >= 3, v >= 4), "schema {v}");
+        // And through the command that reads them.
+        let again = out.path().join(format!("review-{v}"));
+        let args =
+            ["review", "--month", "2026-10", "--flow-logs", "fixtures/demo/flow-logs", "--network", "fixtures/demo/network", "--k8s", "fixtures/demo/k8s"];
+        let run = crossaz(&[&args[..], &["--baseline-report", path.to_str().unwrap(), "--out", again.to_str().unwrap()]].concat(), &repo());
+        assert_eq!(run.code, 0, "schema {v}: {}", run.stderr);
+        let baseline = read_report(&again.join("report.json")).review.unwrap().baseline.unwrap();
+        assert_eq!(baseline.cross_az_cost_usd, current.measurement.summary.cross_az_cost_usd, "schema {v}");
+    }
+}

@@ -35,8 +35,7 @@ pub struct AwsArgs {
 
 /// The SDK configuration: retries with backoff on throttling and 5xx (standard mode, 5 attempts).
 pub async fn sdk_config(args: &AwsArgs) -> SdkConfig {
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).http_client(https_client()).retry_config(RetryConfig::standard().with_max_attempts(5));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https_client()).retry_config(RetryConfig::standard().with_max_attempts(5));
     if let Some(p) = &args.profile {
         loader = loader.profile_name(p);
     }
