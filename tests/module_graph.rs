@@ -355,6 +355,28 @@ fn src_has_no_import_circle_and_no_arrow_up_a_floor() {
 }
 
 #[test]
+fn docs_architecture_draws_the_same_floors() {
+    let doc = std::fs::read_to_string(repo().join("docs/architecture.md")).unwrap();
+    let start = doc.find("```\n commands").expect("docs/architecture.md draws the floors in a code block starting with ` commands`");
+    let block = &doc[start + 4..];
+    let block = &block[..block.find("```").unwrap()];
+    let drawn: Vec<(String, Vec<String>)> = block
+        .lines()
+        .map(|line| {
+            let name = FLOORS.iter().map(|(n, _)| *n).find(|n| line.trim_start().starts_with(n)).unwrap_or("?");
+            let modules = line.trim_start()[name.len().min(line.trim_start().len())..]
+                .split_whitespace()
+                .map(|w| w.trim_end_matches('/').to_string())
+                .take_while(|w| FLOORS.iter().any(|(_, tops)| tops.contains(&w.as_str())))
+                .collect();
+            (name.to_string(), modules)
+        })
+        .collect();
+    let tested: Vec<(String, Vec<String>)> = FLOORS.iter().rev().map(|(n, tops)| (n.to_string(), tops.iter().map(|t| t.to_string()).collect())).collect();
+    assert_eq!(drawn, tested, "docs/architecture.md's drawing and FLOORS in tests/module_graph.rs disagree");
+}
+
+#[test]
 fn the_scan_sees_every_kind_of_path() {
     let src = r##"
         use crate::a::{b, c::{d, e as f}, g::*};
