@@ -6,7 +6,7 @@ pub mod by_resource;
 use crate::measurement::{Day, Measurement};
 use crate::model::billing::{BillLine, ResourceCharge, TransferKind, classify};
 use crate::model::time::{day_start, format_date};
-use crate::pricing::{GB, Rate, cost, round_usd};
+use crate::pricing::{GB, Rate, round_usd};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -124,7 +124,6 @@ pub fn window_days(m: &Measurement) -> impl Fn(&str) -> bool + '_ {
 }
 
 pub fn reconcile(m: &Measurement, lines: &[BillLine], sources: Vec<String>, ctx: &Context) -> Reconciliation {
-    let rate = m.pricing.out_per_gb_usd + m.pricing.in_per_gb_usd;
     let explained: BTreeMap<String, &Day> = m.daily.iter().map(|d| (d.date.clone(), d)).collect();
     let in_window = window_days(m);
     let mut days: BTreeMap<String, ReconciledDay> = BTreeMap::new();
@@ -169,7 +168,7 @@ pub fn reconcile(m: &Measurement, lines: &[BillLine], sources: Vec<String>, ctx:
     let mut no_records = Vec::new();
     for d in days.values_mut() {
         d.explained_gb = gb(d.explained_bytes);
-        d.explained_usd = round_usd(cost(d.explained_bytes, rate));
+        d.explained_usd = m.billed_cost(d.explained_bytes);
         d.coverage_pct = coverage(d.explained_gb, d.billed_out_gb, d.billed_in_gb);
         if d.explained_bytes == 0 && !(d.billed_out_gb + d.billed_in_gb).is_zero() {
             no_records.push(d.date.clone());
@@ -181,7 +180,7 @@ pub fn reconcile(m: &Measurement, lines: &[BillLine], sources: Vec<String>, ctx:
         total.explained_bytes += d.explained_bytes;
     }
     total.explained_gb = gb(total.explained_bytes);
-    total.explained_usd = round_usd(cost(total.explained_bytes, rate));
+    total.explained_usd = m.billed_cost(total.explained_bytes);
     total.coverage_pct = coverage(total.explained_gb, total.billed_out_gb, total.billed_in_gb);
     let billed_gb = (total.billed_out_gb + total.billed_in_gb) / Decimal::TWO;
     rec.unexplained_gb = (billed_gb - total.explained_gb).round_dp(6);
@@ -190,7 +189,7 @@ pub fn reconcile(m: &Measurement, lines: &[BillLine], sources: Vec<String>, ctx:
         rec.effective_out_per_gb_usd = Some(r.out_per_gb.round_dp(6));
         rec.effective_in_per_gb_usd = Some(r.in_per_gb.round_dp(6));
     }
-    let per_gb_both = eff.map(|r| r.both_sides()).unwrap_or(rate);
+    let per_gb_both = eff.map(|r| r.both_sides()).unwrap_or(m.pricing.both_sides());
     rec.unexplained_usd = round_usd(rec.unexplained_gb * per_gb_both);
     rec.regional_other_usd = round_usd(regional_other);
     // Likely reasons, most specific first.

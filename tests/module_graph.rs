@@ -260,27 +260,18 @@ fn graph() -> BTreeMap<Module, BTreeSet<Module>> {
         let mut uses = BTreeSet::new();
         for (inline, path) in paths.into_iter().filter(|(_, p)| !p.is_empty()) {
             let here: Module = module.iter().chain(&inline).cloned().collect();
-            let mut abs: Module = match path[0].as_str() {
-                "crate" => Vec::new(),
-                "self" => here.clone(),
-                "super" => here.clone(),
-                child if children.contains(child) && inline.is_empty() => {
-                    let mut m = module.clone();
-                    m.push(child.to_string());
-                    m
-                }
+            // Where the path starts, and what follows: a child module's path starts inside it;
+            // `self` and `super` start here (each `super` then climbs one module).
+            let (mut abs, mut rest): (Module, &[String]) = match path[0].as_str() {
+                "crate" => (Vec::new(), &path[1..]),
+                "self" => (here, &path[1..]),
+                "super" => (here, &path[..]),
+                child if children.contains(child) && inline.is_empty() => (module.iter().cloned().chain([child.to_string()]).collect(), &path[1..]),
                 _ => continue,
             };
-            let mut rest = &path[..];
-            if matches!(path[0].as_str(), "crate" | "self") {
-                rest = &path[1..];
-            }
             while rest.first().is_some_and(|s| s == "super") {
                 abs.pop();
                 rest = &rest[1..];
-            }
-            if children.contains(&path[0]) && inline.is_empty() {
-                rest = &path[1..];
             }
             abs.extend(rest.iter().cloned());
             // The longest prefix that is a module of `src/`; items of lib.rs are nobody's floor.

@@ -70,7 +70,7 @@ impl Measurement {
 
     /// What billed cross-AZ bytes cost at this measurement's rates (both sides), to the cent.
     pub fn billed_cost(&self, bytes: u64) -> Decimal {
-        crate::pricing::round_usd(crate::pricing::cost(bytes, self.pricing.out_per_gb_usd + self.pricing.in_per_gb_usd))
+        crate::pricing::round_usd(crate::pricing::cost(bytes, self.pricing.both_sides()))
     }
 }
 
@@ -99,12 +99,17 @@ pub struct PricingInfo {
 }
 
 impl PricingInfo {
+    /// Out + in per GB: what a billed GB between two AZs costs.
+    pub fn both_sides(&self) -> Decimal {
+        self.out_per_gb_usd + self.in_per_gb_usd
+    }
+
     /// What a GB between two AZs costs on the path a transfer rule names (`default`,
     /// `rds-clients`, …): out + in when the rule bills both sides, nothing when it is free.
     pub fn per_gb(&self, rule: &str) -> Decimal {
         match self.rules.iter().find(|r| r.id == rule) {
             Some(r) if r.billed == "none" => Decimal::ZERO,
-            _ => self.out_per_gb_usd + self.in_per_gb_usd,
+            _ => self.both_sides(),
         }
     }
 }

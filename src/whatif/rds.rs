@@ -35,6 +35,11 @@ pub struct DbFacts {
 }
 
 impl DbFacts {
+    /// Each member's role (`writer`, `standby`, `reader`) by its interface's server name and AZ.
+    fn roles(&self) -> BTreeMap<(&str, &str), &str> {
+        self.members.iter().map(|m| ((m.server.as_str(), m.az.as_str()), m.role.as_str())).collect()
+    }
+
     fn new(id: String, deployment: Deployment) -> DbFacts {
         DbFacts { id, deployment, engine: None, class: None, storage_gb: None, storage_type: None, subnet_azs: Vec::new(), members: Vec::new() }
     }
@@ -451,7 +456,7 @@ impl ClientTraffic {
 }
 
 fn client_traffic(m: &Measurement, db: &DbFacts) -> ClientTraffic {
-    let servers: BTreeMap<(&str, &str), &str> = db.members.iter().map(|m| ((m.server.as_str(), m.az.as_str()), m.role.as_str())).collect();
+    let servers = db.roles();
     let member_servers: BTreeSet<&str> = db.members.iter().map(|m| m.server.as_str()).collect();
     let mut t = ClientTraffic::default();
     // (kind, namespace, client, client AZ, endpoint role) → (bytes, cross-AZ bytes)
@@ -501,7 +506,7 @@ fn client_traffic(m: &Measurement, db: &DbFacts) -> ClientTraffic {
 
 /// Where the writer was, day by day; the days it moved; where it was at the end.
 fn writer_history(db: &DbFacts, days: &[DbDay]) -> (Vec<WriterDay>, Vec<Failover>, Option<String>) {
-    let servers: BTreeMap<(&str, &str), &str> = db.members.iter().map(|m| ((m.server.as_str(), m.az.as_str()), m.role.as_str())).collect();
+    let servers = db.roles();
     let mut by_day: BTreeMap<&str, BTreeMap<String, u64>> = BTreeMap::new();
     for d in days.iter().filter(|d| db.members.iter().any(|m| m.server == d.server)) {
         if servers.get(&(d.server.as_str(), d.server_az.as_str())) == Some(&"reader") {
