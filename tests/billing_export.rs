@@ -1,4 +1,4 @@
-//! CUR 2.0, legacy CUR and FOCUS exports read with polars: the inter-AZ rows per day, resource
+//! CUR 2.0, legacy CUR and FOCUS exports (arrow-rs for Parquet, csv for CSV): the inter-AZ rows per day, resource
 //! and direction, summed exactly; everything else left out and counted; missing columns named.
 
 use crate::util::{repo, tempdir};
@@ -226,4 +226,120 @@ fn discount_and_credit_lines_are_not_usage() {
     let by_op: Vec<(Option<&str>, Decimal, Decimal)> = r.charges.iter().map(|c| (c.operation.as_deref(), c.usage_gb, c.cost_usd)).collect();
     assert_eq!(by_op, vec![(Some("InterZone-In"), d("2"), d("0.02")), (Some("InterZone-Out"), d("1"), d("0.01"))]);
     assert!(r.notes.iter().any(|n| n.contains("2 rows of regional transfer usage types are Credit, EdpDiscount lines")), "{:?}", r.notes);
+}
+
+/// The same CUR 2.0 rows as Parquet (three row groups, read in parallel, tags a map) and as CSV
+/// (tags as JSON text) give the same charges; a later row's tag wins in both.
+#[test]
+fn parquet_row_groups_and_csv_of_the_same_rows_agree() {
+    use arrow_array::builder::{MapBuilder, StringBuilder};
+    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    let dir = tempdir();
+    // (usage type, operation, resource, GB, cost, start, team tag)
+    type Row<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, &'a str, Option<&'a str>);
+    let rows: Vec<Row> = vec![
+        ("USE1-DataTransfer-Regional-Bytes", "InterZone-Out", "i-1", "0.1", "0.001", "2026-10-01", Some("a")),
+        ("USE1-BoxUsage:m5.large", "RunInstances", "i-1", "24", "2.3", "2026-10-01", Some("a")),
+        ("USE1-DataTransfer-Regional-Bytes", "InterZone-Out", "i-1", "0.2", "0.002", "2026-10-01", None),
+        ("USE1-DataTransfer-Regional-Bytes", "InterZone-In", "i-2", "1E-7", "1E-9", "2026-10-02", Some("b")),
+        ("USE1-DataTransfer-Regional-Bytes", "InterZone-Out", "i-1", "0.3", "0.003", "2026-10-01", Some("c")),
+        ("USE1-DataTransfer-Regional-Bytes", "PublicIP-Out", "i-2", "5", "0.05", "2026-10-02", None),
+        ("USE1-DataTransfer-xAZ-Out-Bytes", "Aurora:IO", "db-1", "0.7", "0.007", "2026-10-02", None),
+    ];
+    let names = [
+        "line_item_usage_type",
+        "line_item_operation",
+        "line_item_resource_id",
+        "line_item_usage_amount",
+        "line_item_unblended_cost",
+        "line_item_usage_start_date",
+    ];
+    let text = |k: usize| -> ArrayRef { Arc::new(StringArray::from(rows.iter().map(|r| [r.0, r.1, r.2, r.3, r.4, r.5][k]).collect::<Vec<_>>())) };
+    let number = |k: usize| -> ArrayRef { Arc::new(Float64Array::from(rows.iter().map(|r| [r.3, r.4][k].parse::<f64>().unwrap()).collect::<Vec<_>>())) };
+    let mut tags = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    for r in &rows {
+        if let Some(t) = r.6 {
+            tags.keys().append_value("user:team");
+            tags.values().append_value(t);
+        }
+        tags.append(true).unwrap();
+    }
+    let tags: ArrayRef = Arc::new(tags.finish());
+    let mut fields: Vec<Field> =
+        names.iter().enumerate().map(|(i, n)| Field::new(*n, if i == 3 || i == 4 { DataType::Float64 } else { DataType::Utf8 }, true)).collect();
+    fields.push(Field::new("resource_tags", tags.data_type().clone(), true));
+    let columns = vec![text(0), text(1), text(2), number(0), number(1), text(5), tags];
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+    let parquet = dir.path().join("cur2.parquet");
+    let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_row_count(Some(3)).build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&parquet).unwrap(), batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    assert_eq!(w.close().unwrap().num_row_groups(), 3);
+    let csv = dir.path().join("cur2.csv");
+    let mut lines = vec![format!("{},resource_tags", names.join(","))];
+    for r in &rows {
+        let tag = r.6.map(|t| format!("\"{{\"\"user:team\"\":\"\"{t}\"\"}}\"")).unwrap_or_default();
+        lines.push(format!("{},{},{},{},{},{}T00:00:00Z,{tag}", r.0, r.1, r.2, r.3, r.4, r.5));
+    }
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    let summary = |path: &std::path::Path| {
+        let r = read(path).unwrap();
+        let charges: Vec<_> = r
+            .charges
+            .iter()
+            .map(|c| {
+                (c.date.clone(), c.resource_id.clone().unwrap(), c.operation.clone().unwrap(), c.usage_gb, c.cost_usd, c.rows, c.tags.get("user:team").cloned())
+            })
+            .collect();
+        (r.rows, r.transfer_rows, r.regional_other_rows, r.columns_read, charges)
+    };
+    let from_parquet = summary(&parquet);
+    assert_eq!(from_parquet, summary(&csv));
+    let c = |date: &str, res: &str, op: &str, gb: &str, usd: &str, n: u64, tag: Option<&str>| {
+        (date.to_string(), res.to_string(), op.to_string(), d(gb), d(usd), n, tag.map(str::to_string))
+    };
+    assert_eq!(
+        from_parquet,
+        (
+            7,
+            6,
+            1,
+            7,
+            vec![
+                c("2026-10-01", "i-1", "InterZone-Out", "0.6", "0.006", 3, Some("c")),
+                c("2026-10-02", "db-1", "InterZone-Out", "0.7", "0.007", 1, None),
+                c("2026-10-02", "i-2", "InterZone-In", "0.0000001", "0.000000001", 1, Some("b")),
+            ]
+        )
+    );
+}
+
+/// Compressions AWS does not write for these exports, and a ragged CSV line, are named.
+#[test]
+fn zstd_zip_and_ragged_csv_are_named_with_what_to_do() {
+    let dir = tempdir();
+    for (name, magic, what, how) in [
+        ("cur.csv.zst", &[0x28u8, 0xb5, 0x2f, 0xfd, 0][..], "is zstd-compressed", "zstd -d"),
+        ("cur-00001.csv.zip", &b"PK\x03\x04rest"[..], "is a ZIP archive", "unzip it"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, magic).unwrap();
+        assert!(crossaz::sources::billing_export::is_export_file(&path), "{name} is looked at, not passed over");
+        let e = read(&path).unwrap_err();
+        assert_eq!(e.path, path);
+        assert!(e.what.contains(what), "{}", e.what);
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains(how)), "{:?}", e.hint);
+    }
+    let ragged = dir.path().join("ragged.csv");
+    std::fs::write(
+        &ragged,
+        "line_item_usage_type,line_item_operation,line_item_usage_start_date,line_item_usage_amount,line_item_unblended_cost\n\
+         APN2-DataTransfer-Regional-Bytes,InterZone-In,2026-10-01,1.5,0.015\n\
+         APN2-DataTransfer-Regional-Bytes,InterZone-In,2026-10-01,1.5\n",
+    )
+    .unwrap();
+    let e = read(&ragged).unwrap_err();
+    assert_eq!(e.line, Some(3), "{}", e.what);
+    assert!(e.what.contains("cannot read the CUR 2.0 export's rows"), "{}", e.what);
 }

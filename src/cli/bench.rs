@@ -267,7 +267,7 @@ fn cur_bench(args: &Args, dir: &std::path::Path, exe: &std::path::Path, out: &mu
         (s.rows, s.inter_az_rows, &s.usage_gb, &s.cost_usd) == (expected.rows, expected.inter_az_rows, &expected.usage_gb, &expected.cost_usd)
     });
     out.push_str(&format!(
-        "\nCUR 2.0: {} rows × {} columns ({}); inter-AZ extraction (polars, streaming, {} columns read): {:.2} s, {} rows/s, peak RSS {}; {} inter-AZ rows, {} GB, ${} — {} what was written\n",
+        "\nCUR 2.0: {} rows × {} columns ({}); inter-AZ extraction (arrow-rs, row filter on the usage type, {} columns read): {:.2} s, {} rows/s, peak RSS {}; {} inter-AZ rows, {} GB, ${} — {} what was written\n",
         human_count(expected.rows),
         expected.columns,
         mib(std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0)),
