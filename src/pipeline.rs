@@ -111,10 +111,9 @@ pub fn load_context(inputs: &Inputs) -> Loaded {
     let mut inv = Inventory::default();
     let mut info = InputsInfo::default();
     read_network(&inputs.network, &mut inv, &mut info, &mut problems);
-    let (snaps, k8s_problems) = k8s::load_snapshots(&inputs.k8s);
+    let (timeline, snapshots, k8s_problems) = k8s::load_timeline(&inputs.k8s);
     problems.extend(k8s_problems);
-    info.k8s_snapshots = snaps.len();
-    let timeline = Timeline::build(snaps);
+    info.k8s_snapshots = snapshots;
     // Nodes' zone labels teach names for AZ IDs the network files may not have.
     for node in timeline.nodes.values() {
         if let Some(id) = node.zone_id() {

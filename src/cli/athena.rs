@@ -120,15 +120,15 @@ pub fn listening_ports(k8s: &[PathBuf], printer: &Printer) -> Result<Option<BTre
     if k8s.is_empty() {
         return Ok(None);
     }
-    let (snaps, problems) = crate::sources::k8s::load_snapshots(k8s);
+    let (timeline, snapshots, problems) = crate::sources::k8s::load_timeline(k8s);
     for p in &problems {
         printer.warn_input(p);
     }
-    if snaps.is_empty() {
+    if snapshots == 0 {
         return Err(Error::usage("no Kubernetes snapshots read: the ports to keep are not known")
             .hint("pass `--k8s` with kubectl JSON, or no `--k8s` to keep every port"));
     }
-    Ok(crate::model::timeline::Timeline::build(snaps).listening_ports())
+    Ok(timeline.listening_ports())
 }
 
 /// Runs the pre-aggregation of `[from, to)` in Athena and fetches its result into `dir`: the

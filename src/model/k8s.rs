@@ -144,7 +144,7 @@ impl Service {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SlicePort {
     pub name: Option<String>,
     /// `None` means every port.
@@ -152,7 +152,7 @@ pub struct SlicePort {
     pub protocol: Proto,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Endpoint {
     pub addresses: Vec<Ip>,
     /// `None` when the condition is absent (treated as ready by consumers, per the API docs).
@@ -169,7 +169,7 @@ pub struct Endpoint {
     pub target_uid: Option<String>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct EndpointSlice {
     pub namespace: String,
     pub name: String,

@@ -5,7 +5,7 @@
 
 use super::entity::{Entity, EntityKind};
 use super::ip::Ip;
-use super::k8s::{Node, Pod, Proto, Snapshot};
+use super::k8s::{EndpointSlice, Node, Pod, Proto, Snapshot};
 use super::time::Ts;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -67,69 +67,136 @@ pub struct Timeline {
     pub pods_without_ip: usize,
 }
 
-impl Timeline {
-    pub fn build(snapshots: Vec<Snapshot>) -> Timeline {
-        let mut t = Timeline { snapshot_times: snapshots.iter().filter_map(|s| s.time).collect(), ..Timeline::default() };
-        // Merge pods by uid across snapshots; the latest copy wins, first/last sighting kept.
-        struct Seen {
-            pod: Pod,
-            last_idx: usize,
-            first_time: Option<Ts>,
+/// A pod as the snapshots showed it: its latest copy, and where it was first and last seen.
+struct Seen {
+    pod: Pod,
+    first_idx: usize,
+    last_idx: usize,
+}
+
+/// Builds a [`Timeline`] from snapshots given one at a time, in time order. It keeps the latest
+/// copy of each pod, node and Service, and each distinct EndpointSlice with the times it was
+/// seen, so memory follows what changed, not how many snapshots were read.
+#[derive(Default)]
+pub struct TimelineBuilder {
+    t: Timeline,
+    /// Each snapshot's time, by its index.
+    times: Vec<Option<Ts>>,
+    /// Pods by identity (uid; name and creation time for snapshots without uids).
+    pods: BTreeMap<String, Seen>,
+    /// Each pod's addresses with the order they were first seen in.
+    ips: FxHashMap<String, Vec<(u64, Ip)>>,
+    ip_order: u64,
+    /// The uid of each (namespace, name, creation time), for snapshots that leave uids out.
+    uid_of: FxHashMap<(String, String, Ts), String>,
+    /// (first snapshot index, last snapshot index) of each node.
+    node_seen: BTreeMap<String, (usize, usize)>,
+    /// Each distinct EndpointSlice: the order it was first seen in, and every time it was seen.
+    slices: FxHashMap<EndpointSlice, (usize, Vec<Ts>)>,
+}
+
+impl TimelineBuilder {
+    pub fn add(&mut self, snap: Snapshot) {
+        let idx = self.times.len();
+        self.times.push(snap.time);
+        let t = &mut self.t;
+        for node in &snap.nodes {
+            t.nodes.insert(node.name.clone(), node.clone());
+            self.node_seen.entry(node.name.clone()).and_modify(|s| s.1 = idx).or_insert((idx, idx));
         }
-        let mut by_uid: BTreeMap<String, Seen> = BTreeMap::new();
-        let mut all_ips: FxHashMap<String, Vec<Ip>> = FxHashMap::default();
-        // Snapshots without uids borrow one from a snapshot showing the same name and creation time.
-        let mut uid_of: FxHashMap<(&str, &str, Ts), &str> = FxHashMap::default();
-        for pod in snapshots.iter().flat_map(|s| &s.pods) {
+        for svc in &snap.services {
+            t.labels.insert(Entity::new(EntityKind::Service, svc.namespace.clone(), svc.name.clone()), svc.labels.clone());
+            let s = t.service_idx(&svc.namespace, &svc.name);
+            for p in &svc.ports {
+                if let Some(np) = p.node_port {
+                    t.node_ports.insert((np, p.protocol), s);
+                }
+            }
+        }
+        for pod in &snap.pods {
             if let (Some(uid), Some(created)) = (&pod.uid, pod.created) {
-                uid_of.insert((&pod.namespace, &pod.name, created), uid);
+                self.uid_of.insert((pod.namespace.clone(), pod.name.clone(), created), uid.clone());
             }
-        }
-        let identity = |pod: &Pod| match (&pod.uid, pod.created) {
-            (None, Some(c)) => uid_of.get(&(pod.namespace.as_str(), pod.name.as_str(), c)).map_or_else(|| pod.identity(), |u| u.to_string()),
-            _ => pod.identity(),
-        };
-        // (first snapshot index, last snapshot index) of each node.
-        let mut node_seen: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        for (idx, snap) in snapshots.iter().enumerate() {
-            for node in &snap.nodes {
-                t.nodes.insert(node.name.clone(), node.clone());
-                node_seen.entry(node.name.clone()).and_modify(|s| s.1 = idx).or_insert((idx, idx));
-            }
-            for svc in &snap.services {
-                t.labels.insert(Entity::new(EntityKind::Service, svc.namespace.clone(), svc.name.clone()), svc.labels.clone());
-                let s = t.service_idx(&svc.namespace, &svc.name);
-                for p in &svc.ports {
-                    if let Some(np) = p.node_port {
-                        t.node_ports.insert((np, p.protocol), s);
-                    }
+            let id = pod.identity();
+            let ips = self.ips.entry(id.clone()).or_default();
+            for ip in &pod.ips {
+                if !ips.iter().any(|(_, x)| x == ip) {
+                    ips.push((self.ip_order, *ip));
+                    self.ip_order += 1;
                 }
             }
-            for pod in &snap.pods {
-                let id = identity(pod);
-                let ips = all_ips.entry(id.clone()).or_default();
-                for ip in &pod.ips {
-                    if !ips.contains(ip) {
-                        ips.push(*ip);
-                    }
+            match self.pods.get_mut(&id) {
+                Some(seen) => {
+                    seen.pod = pod.clone();
+                    seen.last_idx = idx;
                 }
-                match by_uid.get_mut(&id) {
-                    Some(seen) => {
-                        seen.pod = pod.clone();
-                        seen.last_idx = idx;
-                    }
-                    None => {
-                        by_uid.insert(id, Seen { pod: pod.clone(), last_idx: idx, first_time: snap.time });
-                    }
+                None => {
+                    self.pods.insert(id, Seen { pod: pod.clone(), first_idx: idx, last_idx: idx });
                 }
             }
         }
+        let at = snap.time.unwrap_or(Ts::MAX - 1);
+        for slice in &snap.slices {
+            let order = self.slices.len();
+            match self.slices.get_mut(slice) {
+                Some((_, times)) => times.push(at),
+                None => {
+                    self.slices.insert(slice.clone(), (order, vec![at]));
+                }
+            }
+        }
+        t.latest = Some(snap);
+    }
+
+    /// Snapshots without uids: a pod takes the uid another snapshot shows for its name and
+    /// creation time, and its sightings join that uid's.
+    fn join_uidless_pods(&mut self) {
+        let renamed: Vec<(String, String)> = self
+            .pods
+            .iter()
+            .filter(|(_, seen)| seen.pod.uid.is_none())
+            .filter_map(|(id, seen)| {
+                let uid = self.uid_of.get(&(seen.pod.namespace.clone(), seen.pod.name.clone(), seen.pod.created?))?;
+                Some((id.clone(), uid.clone()))
+            })
+            .collect();
+        for (id, uid) in renamed {
+            let Some(seen) = self.pods.remove(&id) else { continue };
+            let ips = self.ips.remove(&id).unwrap_or_default();
+            match self.pods.get_mut(&uid) {
+                Some(other) => {
+                    other.first_idx = other.first_idx.min(seen.first_idx);
+                    if seen.last_idx > other.last_idx {
+                        other.pod = seen.pod;
+                        other.last_idx = seen.last_idx;
+                    }
+                }
+                None => {
+                    self.pods.insert(uid.clone(), seen);
+                }
+            }
+            let all = self.ips.entry(uid).or_default();
+            for (order, ip) in ips {
+                match all.iter_mut().find(|(_, x)| *x == ip) {
+                    Some(first) => first.0 = first.0.min(order),
+                    None => all.push((order, ip)),
+                }
+            }
+            all.sort_unstable();
+        }
+    }
+
+    pub fn finish(mut self) -> Timeline {
+        self.join_uidless_pods();
+        let TimelineBuilder { mut t, times, pods, mut ips, node_seen, slices, .. } = self;
+        let time = |i: usize| times.get(i).copied().flatten();
+        t.snapshot_times = times.iter().flatten().copied().collect();
         for node in t.nodes.values() {
             let (first, last) = node_seen.get(&node.name).copied().unwrap_or((0, 0));
             // From its creation (or the snapshot before it was first seen) until the first snapshot without it.
-            let before = first.checked_sub(1).and_then(|i| snapshots[i].time);
+            let before = first.checked_sub(1).and_then(time);
             let from = node.created.or(before).unwrap_or(Ts::MIN);
-            let to = snapshots.get(last + 1).and_then(|s| s.time).unwrap_or(Ts::MAX);
+            let to = time(last + 1).unwrap_or(Ts::MAX);
             for ip in &node.internal_ips {
                 t.node_by_ip.entry(*ip).or_default().push((from, to.max(from), node.name.clone()));
             }
@@ -150,11 +217,11 @@ impl Timeline {
         let mut name_index: FxHashMap<(String, String), Vec<PodIdx>> = FxHashMap::default();
         // A workload's labels are its latest-started pod's.
         let mut label_start: BTreeMap<Entity, Ts> = BTreeMap::new();
-        for (uid, seen) in by_uid {
+        for (uid, seen) in pods {
             let pod = seen.pod;
-            let ips = all_ips.remove(&uid).unwrap_or_default();
-            let start = pod.created.or(seen.first_time).unwrap_or(Ts::MIN);
-            let mut end = snapshots.get(seen.last_idx + 1).and_then(|s| s.time).unwrap_or(Ts::MAX);
+            let ips: Vec<Ip> = ips.remove(&uid).unwrap_or_default().into_iter().map(|(_, ip)| ip).collect();
+            let start = pod.created.or(time(seen.first_idx)).unwrap_or(Ts::MIN);
+            let mut end = time(seen.last_idx + 1).unwrap_or(Ts::MAX);
             if pod.is_terminal()
                 && let Some(f) = pod.finished
             {
@@ -204,10 +271,11 @@ impl Timeline {
                 }
             }
         }
-        // Service membership, from every snapshot's EndpointSlices.
-        for snap in &snapshots {
-            let at = snap.time.unwrap_or(Ts::MAX - 1);
-            for slice in &snap.slices {
+        // Service membership, from every EndpointSlice at every time it was seen.
+        let mut slices: Vec<(EndpointSlice, (usize, Vec<Ts>))> = slices.into_iter().collect();
+        slices.sort_by_key(|(_, (order, _))| *order);
+        for (slice, (_, seen_at)) in &slices {
+            for &at in seen_at {
                 let Some(svc_name) = &slice.service else {
                     continue;
                 };
@@ -280,8 +348,18 @@ impl Timeline {
             list.dedup();
         }
         t.node_ports_listening = listening;
-        t.latest = snapshots.into_iter().last();
         t
+    }
+}
+
+impl Timeline {
+    /// A timeline from every snapshot at once (in time order).
+    pub fn build(snapshots: Vec<Snapshot>) -> Timeline {
+        let mut b = TimelineBuilder::default();
+        for snap in snapshots {
+            b.add(snap);
+        }
+        b.finish()
     }
 
     fn service_idx(&mut self, ns: &str, name: &str) -> ServiceIdx {
@@ -520,6 +598,38 @@ mod tests {
         let tl = Timeline::build(vec![snap(1000, pod(Some("u-1"))), snap(2000, pod(None))]);
         assert_eq!(tl.pods.len(), 1, "the same pod, with and without its uid");
         assert_eq!((tl.pods[0].start, tl.pods[0].end), (500, Ts::MAX));
+        // Without its uid first: the sightings still join, and its addresses keep the order they came in.
+        let other = Ip::parse(b"10.0.1.8").unwrap();
+        let tl = Timeline::build(vec![
+            snap(1000, pod(None)),
+            snap(2000, Pod { ips: vec![other, ip], ..pod(Some("u-1")) }),
+            Snapshot { time: Some(3000), ..Snapshot::default() },
+        ]);
+        assert_eq!(tl.pods.len(), 1);
+        let p = &tl.pods[0];
+        assert_eq!((p.uid.as_str(), p.start, p.end, p.ips.clone()), ("u-1", 500, 3000, vec![ip, other]));
+    }
+
+    /// Identical snapshots add times, not copies: one pod, one slice seen at every time.
+    #[test]
+    fn identical_snapshots_are_kept_once() {
+        let ip = Ip::parse(b"10.0.1.7").unwrap();
+        let pod = Pod { uid: Some("u-1".into()), namespace: "shop".into(), name: "cart-0".into(), ips: vec![ip], created: Some(500), ..Pod::default() };
+        let slice = crate::model::k8s::EndpointSlice {
+            namespace: "shop".into(),
+            name: "cart-x".into(),
+            service: Some("cart".into()),
+            endpoints: vec![crate::model::k8s::Endpoint { addresses: vec![ip], ..Default::default() }],
+            ..Default::default()
+        };
+        let mut b = TimelineBuilder::default();
+        for t in 0..48 {
+            b.add(Snapshot { time: Some(1000 + t * 300), pods: vec![pod.clone()], slices: vec![slice.clone()], ..Snapshot::default() });
+        }
+        assert_eq!((b.pods.len(), b.slices.len(), b.slices[&slice].1.len()), (1, 1, 48));
+        let tl = b.finish();
+        assert_eq!(tl.snapshot_times.len(), 48);
+        assert_eq!(tl.pod_service(0, Some(8080), crate::model::k8s::TCP), Some(0), "the slice names every port");
     }
 
     #[test]

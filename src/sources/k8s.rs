@@ -6,6 +6,7 @@ use crate::error::InputProblem;
 use crate::model::ip::Ip;
 use crate::model::k8s::*;
 use crate::model::time::{Ts, parse_file_time, parse_time};
+use crate::model::timeline::{Timeline, TimelineBuilder};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -248,7 +249,26 @@ pub fn load_snapshot(path: &Path) -> Result<Snapshot, InputProblem> {
 
 /// Loads every snapshot under the given paths and orders them in time.
 pub fn load_snapshots(paths: &[PathBuf]) -> (Vec<Snapshot>, Vec<InputProblem>) {
-    use rayon::prelude::*;
+    let mut snaps = Vec::new();
+    let problems = each_snapshot(paths, |s| snaps.push(s));
+    (snaps, problems)
+}
+
+/// The timeline of every snapshot under the given paths, and how many were read. The files are
+/// read one at a time in time order and folded in, so memory follows what changed between them.
+pub fn load_timeline(paths: &[PathBuf]) -> (Timeline, usize, Vec<InputProblem>) {
+    let mut builder = TimelineBuilder::default();
+    let mut read = 0;
+    let problems = each_snapshot(paths, |s| {
+        read += 1;
+        builder.add(s)
+    });
+    (builder.finish(), read, problems)
+}
+
+/// Gives each snapshot under `paths` to `each`, in time order (a file's time is its name), one file
+/// at a time. A snapshot without a time is taken only when it is the only one.
+fn each_snapshot(paths: &[PathBuf], mut each: impl FnMut(Snapshot)) -> Vec<InputProblem> {
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for p in paths {
@@ -257,26 +277,35 @@ pub fn load_snapshots(paths: &[PathBuf]) -> (Vec<Snapshot>, Vec<InputProblem>) {
             Err(e) => problems.push(e),
         }
     }
-    let results: Vec<_> = files.par_iter().map(|f| load_snapshot(f)).collect();
-    let mut snaps = Vec::new();
-    for r in results {
-        match r {
-            Ok(s) => snaps.push(s),
-            Err(e) => problems.push(e),
+    // Problems are reported in the order of the files, whatever order they are read in.
+    let mut read_problems: Vec<(usize, InputProblem)> = Vec::new();
+    let mut order: Vec<(Option<Ts>, usize)> = files.iter().enumerate().map(|(i, f)| (snapshot_time(f), i)).collect();
+    order.sort();
+    let mut untimed = Vec::new();
+    let mut taken = 0;
+    for (time, i) in order {
+        match load_snapshot(&files[i]) {
+            Ok(s) if time.is_none() => untimed.push(s),
+            Ok(s) => {
+                taken += 1;
+                each(s)
+            }
+            Err(e) => read_problems.push((i, e)),
         }
     }
-    if snaps.len() > 1 {
-        let untimed: Vec<&Snapshot> = snaps.iter().filter(|s| s.time.is_none()).collect();
+    read_problems.sort_by_key(|(i, _)| *i);
+    problems.extend(read_problems.into_iter().map(|(_, e)| e));
+    if taken == 0 && untimed.len() == 1 {
+        untimed.into_iter().for_each(each);
+    } else {
         for s in untimed {
             problems.push(
                 InputProblem::new(&s.source, None, "cannot tell when this snapshot was taken, and there are several")
                     .with_hint("name each snapshot file by its RFC 3339 time, e.g. `2026-10-01T12:00:00Z.json`"),
             );
         }
-        snaps.retain(|s| s.time.is_some());
     }
-    snaps.sort_by_key(|s| s.time);
-    (snaps, problems)
+    problems
 }
 
 /// A snapshot's time, from its file name (`2026-10-01T12:00:00Z.json.gz`).
