@@ -93,6 +93,8 @@ fn cur2_parquet_gives_each_resource_its_inter_az_in_and_out() {
         ]
     );
     assert!(r.charges.iter().all(|c| c.account == "123456789012" && c.region == "ap-northeast-2"));
+    // Parquet floats become their shortest decimal, whole ones with `.0`: reports print `2.0`, as always.
+    assert_eq!((r.charges[0].usage_gb.to_string(), r.charges[1].usage_gb.to_string()), ("2.0".to_string(), "1.75".to_string()));
 }
 
 #[test]

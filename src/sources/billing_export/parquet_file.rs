@@ -154,8 +154,8 @@ fn as_text(a: &ArrayRef) -> Result<StringArray, ArrowError> {
     use arrow_schema::TimeUnit;
     let utf8 = |a: &dyn Array| arrow_cast::cast(a, &DataType::Utf8).map(|a| a.as_string::<i32>().clone());
     match a.data_type() {
-        DataType::Float64 => Ok(a.as_primitive::<Float64Type>().iter().map(|v| v.map(|v| v.to_string())).collect()),
-        DataType::Float32 => Ok(a.as_primitive::<Float32Type>().iter().map(|v| v.map(|v| v.to_string())).collect()),
+        DataType::Float64 => Ok(a.as_primitive::<Float64Type>().iter().map(|v| v.map(float_text)).collect()),
+        DataType::Float32 => Ok(a.as_primitive::<Float32Type>().iter().map(|v| v.map(float_text)).collect()),
         // The instant's UTC date (an export's times are UTC); no time-zone database needed.
         DataType::Timestamp(unit, _) => {
             let per_second = match unit {
@@ -171,4 +171,11 @@ fn as_text(a: &ArrayRef) -> Result<StringArray, ArrowError> {
         DataType::Date64 => utf8(&arrow_cast::cast(a, &DataType::Date32)?),
         _ => utf8(a),
     }
+}
+
+/// A float's shortest exact decimal, with `.0` on whole numbers (`0.0`, `24.0`, `0.0025`), so that
+/// the amounts keep the scale they have always been reported with.
+fn float_text(v: impl std::fmt::Display) -> String {
+    let text = v.to_string();
+    if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') { text + ".0" } else { text }
 }
