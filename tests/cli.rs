@@ -31,6 +31,31 @@ fn demo_by_namespace() {
     snapshot_run("demo_by_namespace", &["demo", "--by", "namespace", "--no-review"]);
 }
 
+/// The demo's CUR 2.0 Parquet per resource: amounts keep the scale the bill's floats give them
+/// (`0.0` for a whole zero), so a change of reader cannot change the printed figures.
+#[test]
+fn reconcile_demo_cur_by_resource_csv() {
+    let d = "fixtures/demo";
+    snapshot_run(
+        "reconcile_demo_cur_by_resource_csv",
+        &[
+            "reconcile",
+            "--flow-logs",
+            &format!("{d}/flow-logs"),
+            "--network",
+            &format!("{d}/network"),
+            "--k8s",
+            &format!("{d}/k8s"),
+            "--cur",
+            &format!("{d}/billing/cur"),
+            "--by",
+            "resource",
+            "--format",
+            "csv",
+        ],
+    );
+}
+
 #[test]
 fn corpus_file_without_inventory() {
     snapshot_run("corpus_v2_records", &["attribute", "--flow-logs", "fixtures/corpora/flowlogs-reader/v2_records.txt"]);
