@@ -67,11 +67,13 @@ pub struct Timeline {
     pub pods_without_ip: usize,
 }
 
-/// A pod as the snapshots showed it: its latest copy, and where it was first and last seen.
+/// A pod as the snapshots showed it: its latest copy, where it was first and last seen, and its
+/// addresses with the order they were first seen in.
 struct Seen {
     pod: Pod,
     first_idx: usize,
     last_idx: usize,
+    ips: Vec<(u64, Ip)>,
 }
 
 /// Builds a [`Timeline`] from snapshots given one at a time, in time order. It keeps the latest
@@ -84,11 +86,7 @@ pub struct TimelineBuilder {
     times: Vec<Option<Ts>>,
     /// Pods by identity (uid; name and creation time for snapshots without uids).
     pods: BTreeMap<String, Seen>,
-    /// Each pod's addresses with the order they were first seen in.
-    ips: FxHashMap<String, Vec<(u64, Ip)>>,
     ip_order: u64,
-    /// The uid of each (namespace, name, creation time), for snapshots that leave uids out.
-    uid_of: FxHashMap<(String, String, Ts), String>,
     /// (first snapshot index, last snapshot index) of each node.
     node_seen: BTreeMap<String, (usize, usize)>,
     /// Each distinct EndpointSlice: the order it was first seen in, and every time it was seen.
@@ -114,24 +112,19 @@ impl TimelineBuilder {
             }
         }
         for pod in &snap.pods {
-            if let (Some(uid), Some(created)) = (&pod.uid, pod.created) {
-                self.uid_of.insert((pod.namespace.clone(), pod.name.clone(), created), uid.clone());
-            }
-            let id = pod.identity();
-            let ips = self.ips.entry(id.clone()).or_default();
-            for ip in &pod.ips {
-                if !ips.iter().any(|(_, x)| x == ip) {
-                    ips.push((self.ip_order, *ip));
-                    self.ip_order += 1;
-                }
-            }
-            match self.pods.get_mut(&id) {
-                Some(seen) => {
+            let seen = match self.pods.entry(pod.identity()) {
+                std::collections::btree_map::Entry::Occupied(e) => {
+                    let seen = e.into_mut();
                     seen.pod = pod.clone();
                     seen.last_idx = idx;
+                    seen
                 }
-                None => {
-                    self.pods.insert(id, Seen { pod: pod.clone(), first_idx: idx, last_idx: idx });
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(Seen { pod: pod.clone(), first_idx: idx, last_idx: idx, ips: Vec::new() }),
+            };
+            for ip in &pod.ips {
+                if !seen.ips.iter().any(|(_, x)| x == ip) {
+                    seen.ips.push((self.ip_order, *ip));
+                    self.ip_order += 1;
                 }
             }
         }
@@ -151,44 +144,35 @@ impl TimelineBuilder {
     /// Snapshots without uids: a pod takes the uid another snapshot shows for its name and
     /// creation time, and its sightings join that uid's.
     fn join_uidless_pods(&mut self) {
+        let uid_of: FxHashMap<(&str, &str, Ts), &str> =
+            self.pods.values().filter_map(|s| Some(((s.pod.namespace.as_str(), s.pod.name.as_str(), s.pod.created?), s.pod.uid.as_deref()?))).collect();
         let renamed: Vec<(String, String)> = self
             .pods
             .iter()
             .filter(|(_, seen)| seen.pod.uid.is_none())
-            .filter_map(|(id, seen)| {
-                let uid = self.uid_of.get(&(seen.pod.namespace.clone(), seen.pod.name.clone(), seen.pod.created?))?;
-                Some((id.clone(), uid.clone()))
-            })
+            .filter_map(|(id, s)| Some((id.clone(), uid_of.get(&(s.pod.namespace.as_str(), s.pod.name.as_str(), s.pod.created?))?.to_string())))
             .collect();
         for (id, uid) in renamed {
             let Some(seen) = self.pods.remove(&id) else { continue };
-            let ips = self.ips.remove(&id).unwrap_or_default();
-            match self.pods.get_mut(&uid) {
-                Some(other) => {
-                    other.first_idx = other.first_idx.min(seen.first_idx);
-                    if seen.last_idx > other.last_idx {
-                        other.pod = seen.pod;
-                        other.last_idx = seen.last_idx;
-                    }
-                }
-                None => {
-                    self.pods.insert(uid.clone(), seen);
-                }
+            let Some(other) = self.pods.get_mut(&uid) else { continue };
+            other.first_idx = other.first_idx.min(seen.first_idx);
+            if seen.last_idx > other.last_idx {
+                other.pod = seen.pod;
+                other.last_idx = seen.last_idx;
             }
-            let all = self.ips.entry(uid).or_default();
-            for (order, ip) in ips {
-                match all.iter_mut().find(|(_, x)| *x == ip) {
+            for (order, ip) in seen.ips {
+                match other.ips.iter_mut().find(|(_, x)| *x == ip) {
                     Some(first) => first.0 = first.0.min(order),
-                    None => all.push((order, ip)),
+                    None => other.ips.push((order, ip)),
                 }
             }
-            all.sort_unstable();
+            other.ips.sort_unstable();
         }
     }
 
     pub fn finish(mut self) -> Timeline {
         self.join_uidless_pods();
-        let TimelineBuilder { mut t, times, pods, mut ips, node_seen, slices, .. } = self;
+        let TimelineBuilder { mut t, times, pods, node_seen, slices, .. } = self;
         let time = |i: usize| times.get(i).copied().flatten();
         t.snapshot_times = times.iter().flatten().copied().collect();
         for node in t.nodes.values() {
@@ -218,8 +202,8 @@ impl TimelineBuilder {
         // A workload's labels are its latest-started pod's.
         let mut label_start: BTreeMap<Entity, Ts> = BTreeMap::new();
         for (uid, seen) in pods {
+            let ips: Vec<Ip> = seen.ips.into_iter().map(|(_, ip)| ip).collect();
             let pod = seen.pod;
-            let ips: Vec<Ip> = ips.remove(&uid).unwrap_or_default().into_iter().map(|(_, ip)| ip).collect();
             let start = pod.created.or(time(seen.first_idx)).unwrap_or(Ts::MIN);
             let mut end = time(seen.last_idx + 1).unwrap_or(Ts::MAX);
             if pod.is_terminal()
@@ -626,7 +610,7 @@ mod tests {
         for t in 0..48 {
             b.add(Snapshot { time: Some(1000 + t * 300), pods: vec![pod.clone()], slices: vec![slice.clone()], ..Snapshot::default() });
         }
-        assert_eq!((b.pods.len(), b.slices.len(), b.slices[&slice].1.len()), (1, 1, 48));
+        assert_eq!((b.pods.len(), b.pods["u-1"].ips.len(), b.slices.len(), b.slices[&slice].1.len()), (1, 1, 1, 48));
         let tl = b.finish();
         assert_eq!(tl.snapshot_times.len(), 48);
         assert_eq!(tl.pod_service(0, Some(8080), crate::model::k8s::TCP), Some(0), "the slice names every port");

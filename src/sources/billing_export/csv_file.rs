@@ -1,23 +1,22 @@
 //! Billing exports in CSV (legacy CUR, FOCUS, CUR 2.0), plain or gzip'd: every cell is text, and
 //! `NULL` (FOCUS) or an empty cell (CUR) is no value.
 
-use super::plan::{CELLS, Cell, Header, LEGACY_TAG, Line, Plan, Sums, json_tags};
+use super::plan::{CELLS, Cell, Header, Line, Plan, Sums, json_tags, rows_unreadable, unreadable};
 use crate::error::InputProblem;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 pub(super) fn read(path: &Path) -> Result<(Plan, u64, Sums), InputProblem> {
-    let cannot = |e: &dyn std::fmt::Display| InputProblem::new(path, None, format!("cannot read as a billing export (Parquet, or CSV with a header): {e}"));
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(open(path)?);
-    let names: Vec<String> = reader.headers().map_err(|e| cannot(&e))?.iter().map(|n| n.trim_start_matches('\u{feff}').to_string()).collect();
+    let names: Vec<String> = reader.headers().map_err(|e| unreadable(path, &e))?.iter().map(|n| n.trim_start_matches('\u{feff}').to_string()).collect();
     let header = Header { types: vec![arrow_schema::DataType::Utf8; names.len()], names };
     let plan = Plan::new(path, true, &header)?;
     let index = |n: Option<&str>| n.and_then(|n| header.index(n));
     let columns = Columns {
         cells: plan.cells.map(index),
         tags: index(plan.tags),
-        legacy_tags: plan.legacy_tags.iter().filter_map(|n| Some((header.index(n)?, n[LEGACY_TAG.len()..].to_string()))).collect(),
+        legacy_tags: plan.legacy_tags.iter().filter_map(|(n, key)| Some((header.index(n)?, key.clone()))).collect(),
     };
     let (usage_type, unit, category) = (index(plan.filter.usage_type), index(plan.filter.unit), index(plan.filter.category));
     let mut record = csv::StringRecord::new();
@@ -27,7 +26,7 @@ pub(super) fn read(path: &Path) -> Result<(Plan, u64, Sums), InputProblem> {
             Ok(true) => rows += 1,
             Ok(false) => break,
             Err(e) => {
-                return Err(InputProblem::new(path, e.position().map(|p| p.line()), format!("cannot read the {} export's rows: {e}", plan.kind.as_str()))
+                return Err(rows_unreadable(path, e.position().map(|p| p.line()), plan.kind, &e)
                     .with_hint("the file is cut short or was edited; download or export it again"));
             }
         }

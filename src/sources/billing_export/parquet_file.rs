@@ -1,7 +1,7 @@
 //! Billing exports in Parquet (CUR 2.0, FOCUS): the row filter decodes the usage type (or unit)
 //! and charge category of every row, and the other columns of the rows it keeps only.
 
-use super::plan::{Cell, Header, LEGACY_TAG, Line, Plan, Sums, json_tags};
+use super::plan::{Cell, Header, Line, Plan, Sums, json_tags, rows_unreadable, unreadable};
 use crate::error::InputProblem;
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray, StructArray};
@@ -15,9 +15,8 @@ use std::path::Path;
 const BATCH_ROWS: usize = 64 * 1024;
 
 pub(super) fn read(path: &Path) -> Result<(Plan, u64, Sums), InputProblem> {
-    let cannot = |e: &dyn std::fmt::Display| InputProblem::new(path, None, format!("cannot read as a billing export (Parquet, or CSV with a header): {e}"));
-    let file = std::fs::File::open(path).map_err(|e| cannot(&e))?;
-    let meta = ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| cannot(&e))?;
+    let file = std::fs::File::open(path).map_err(|e| unreadable(path, &e))?;
+    let meta = ArrowReaderMetadata::load(&file, Default::default()).map_err(|e| unreadable(path, &e))?;
     let schema = meta.schema();
     let header =
         Header { names: schema.fields().iter().map(|f| f.name().clone()).collect(), types: schema.fields().iter().map(|f| f.data_type().clone()).collect() };
@@ -34,7 +33,7 @@ pub(super) fn read(path: &Path) -> Result<(Plan, u64, Sums), InputProblem> {
 }
 
 fn read_row_group(path: &Path, plan: &Plan, header: &Header, meta: &ArrowReaderMetadata, group: usize) -> Result<Sums, InputProblem> {
-    let failed = |e: &dyn std::fmt::Display| InputProblem::new(path, None, format!("cannot read the {} export's rows: {e}", plan.kind.as_str()));
+    let failed = |e: &dyn std::fmt::Display| rows_unreadable(path, None, plan.kind, e);
     let file = std::fs::File::open(path).map_err(|e| failed(&e))?;
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone()).with_row_groups(vec![group]).with_batch_size(BATCH_ROWS);
     let roots = |names: &mut dyn Iterator<Item = &str>| -> Vec<usize> {
@@ -43,7 +42,7 @@ fn read_row_group(path: &Path, plan: &Plan, header: &Header, meta: &ArrowReaderM
         v.dedup();
         v
     };
-    let read: Vec<usize> = roots(&mut plan.cells.iter().flatten().copied().chain(plan.tags).chain(plan.legacy_tags.iter().map(String::as_str)));
+    let read: Vec<usize> = roots(&mut plan.cells.iter().flatten().copied().chain(plan.tags).chain(plan.legacy_tags.iter().map(|(n, _)| n.as_str())));
     let filtered: Vec<usize> = roots(&mut plan.filter.columns());
     let mask = ProjectionMask::roots(builder.parquet_schema(), read);
     let mut builder = builder.with_projection(mask);
@@ -84,8 +83,8 @@ impl Rows {
             legacy_tags: plan
                 .legacy_tags
                 .iter()
-                .filter_map(|n| batch.column_by_name(n).map(|a| (n, a)))
-                .map(|(n, a)| Ok((n[LEGACY_TAG.len()..].to_string(), as_text(a)?)))
+                .filter_map(|(n, key)| batch.column_by_name(n).map(|a| (key, a)))
+                .map(|(key, a)| Ok((key.clone(), as_text(a)?)))
                 .collect::<Result<_, ArrowError>>()?,
         })
     }

@@ -187,7 +187,8 @@ pub(super) struct Plan {
     pub(super) filter: Filter,
     pub(super) tags: Option<&'static str>,
     /// Legacy CUR's `resourceTags/<key>` columns.
-    pub(super) legacy_tags: Vec<String>,
+    /// Legacy CUR's `resourceTags/<key>` columns: (column, key).
+    pub(super) legacy_tags: Vec<(String, String)>,
     /// FOCUS 1.0 without `x_UsageType`: inter-AZ rows are told by their description.
     pub(super) by_description: bool,
     pub(super) notes: Vec<String>,
@@ -226,7 +227,17 @@ pub(super) fn json_tags(text: &str) -> BTreeMap<String, String> {
     }
 }
 
-pub(super) const LEGACY_TAG: &str = "resourceTags/";
+const LEGACY_TAG: &str = "resourceTags/";
+
+/// A file that cannot be read as an export at all.
+pub(super) fn unreadable(path: &Path, e: &dyn std::fmt::Display) -> InputProblem {
+    InputProblem::new(path, None, format!("cannot read as a billing export (Parquet, or CSV with a header): {e}"))
+}
+
+/// An export whose rows cannot be read (at `line`, in CSV).
+pub(super) fn rows_unreadable(path: &Path, line: Option<u64>, kind: ExportKind, e: &dyn std::fmt::Display) -> InputProblem {
+    InputProblem::new(path, line, format!("cannot read the {} export's rows: {e}", kind.as_str()))
+}
 
 /// The regional data-transfer usage types (`<PFX>-DataTransfer-Regional-Bytes`,
 /// `…-DataTransfer-xAZ-In-Bytes`, `…-Out-Bytes`).
@@ -319,7 +330,7 @@ impl Plan {
             cells,
             filter: Filter { usage_type, unit: if usage_type.is_none() { optional(Some("ConsumedUnit")) } else { None }, category: optional(c.category) },
             tags: optional(c.tags),
-            legacy_tags: header.names.iter().filter(|n| n.starts_with(LEGACY_TAG)).cloned().collect(),
+            legacy_tags: header.names.iter().filter_map(|n| Some((n.clone(), n.strip_prefix(LEGACY_TAG)?.to_string()))).collect(),
             by_description: usage_type.is_none(),
             notes,
         })
